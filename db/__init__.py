@@ -1,0 +1,1 @@
+"""Database side: schema (migrations), storage (upserts, runs, fetch log)."""

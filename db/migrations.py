@@ -1,0 +1,185 @@
+"""The schema, created explicitly as sqlite-utils migrations (never inferred from an insert)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("acupuncture-directory")
+
+# Columns shared by every record table: where it came from and when we saw it.
+PROVENANCE = {
+    "source": str,
+    "source_url": str,
+    "first_seen_at": str,
+    "last_seen_at": str,
+    "last_seen_run_id": int,
+    "gone_at": str,  # set when a complete run no longer finds the record; never deleted
+}
+
+
+@migrations()
+def m001_runs_and_fetch_log(db: Database) -> None:
+    db["scrape_runs"].create({
+        "id": int,
+        "source": str,
+        "status": str,  # running / ok / partial / failed / gated
+        "started_at": str,
+        "finished_at": str,
+        "duration_s": float,
+        "scope": str,  # JSON: the states or other parameters of the run
+        "pid": int,
+        "host": str,
+        "resumed": int,  # how many times a killed run was picked up again
+        "requests": int,
+        "not_modified": int,
+        "pages": int,
+        "records": int,
+        "inserted": int,
+        "updated": int,
+        "unchanged": int,
+        "gone": int,
+        "incomplete_parts": int,
+        "notes": str,  # parts that could not be completed, one per line
+        "error": str,
+    }, pk="id", not_null={"source", "status", "started_at"})
+    db["scrape_runs"].create_index(["source", "started_at"])
+
+    db["run_checkpoints"].create({
+        "run_id": int,
+        "part": str,
+        "state": str,  # pending / done / split / incomplete
+        "next_skip": int,
+        "note": str,
+        "updated_at": str,
+    }, pk=("run_id", "part"), foreign_keys=[("run_id", "scrape_runs", "id")])
+
+    db["fetch_log"].create({
+        "url": str,
+        "status": int,
+        "etag": str,
+        "last_modified": str,
+        "content_hash": str,
+        "records": int,
+        "bytes": int,
+        "fetched_at": str,
+        "run_id": int,
+    }, pk="url")
+
+    db["changes"].create({
+        "id": int,
+        "table_name": str,
+        "record_id": str,
+        "column_name": str,
+        "old_value": str,
+        "new_value": str,
+        "run_id": int,
+        "changed_at": str,
+    }, pk="id", foreign_keys=[("run_id", "scrape_runs", "id")])
+    db["changes"].create_index(["table_name", "record_id"])
+    db["changes"].create_index(["changed_at"])
+
+
+@migrations()
+def m002_providers(db: Database) -> None:
+    db["providers"].create({
+        "npi": str,
+        "enumeration_type": str,
+        "display_name": str,
+        "first_name": str,
+        "middle_name": str,
+        "last_name": str,
+        "name_prefix": str,
+        "name_suffix": str,
+        "credential": str,
+        "organization_name": str,
+        "gender": str,
+        "sole_proprietor": str,
+        "status": str,
+        "enumerated_on": str,
+        "updated_on": str,
+        "created_at": str,
+        "updated_at": str,
+        "deactivated_on": str,
+        "reactivated_on": str,
+        "authorized_official": str,
+        "authorized_official_title": str,
+        "authorized_official_phone": str,
+        "primary_taxonomy": str,
+        "license_states": str,  # "CA, NV": states of the self-reported acupuncture licenses
+        "city": str,  # of the primary practice location, for search and facets
+        "state": str,
+        "zip": str,
+        "phone": str,
+        "other_names": str,  # JSON
+        "identifiers": str,  # JSON
+        "record_hash": str,
+        **PROVENANCE,
+    }, pk="npi", not_null={"display_name", "source"})
+    for columns in (["state", "city"], ["zip"], ["last_name"], ["source_url"],
+                    ["last_seen_run_id"]):
+        db["providers"].create_index(columns)
+
+    db["provider_addresses"].create({
+        "npi": str,
+        "purpose": str,
+        "seq": int,
+        "address_1": str,
+        "address_2": str,
+        "city": str,
+        "state": str,
+        "postal_code": str,
+        "zip5": str,
+        "country_code": str,
+        "phone": str,
+        "fax": str,
+        "updated_on": str,
+    }, pk=("npi", "purpose", "seq"), foreign_keys=[("npi", "providers", "npi")])
+
+    db["provider_taxonomies"].create({
+        "npi": str,
+        "seq": int,
+        "code": str,
+        "description": str,
+        "is_primary": int,
+        "state": str,
+        "license_number": str,
+        "license_number_normalized": str,
+        "taxonomy_group": str,
+    }, pk=("npi", "seq"), foreign_keys=[("npi", "providers", "npi")])
+    db["provider_taxonomies"].create_index(["state", "license_number_normalized"])
+
+    db["providers"].enable_fts(
+        ["display_name", "organization_name", "other_names", "city"],
+        create_triggers=True, tokenize="porter",
+    )
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> Database:
+    """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
+    # isolation_level=None: no implicit transactions; writes use db.store.transaction().
+    if readonly:
+        conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    db = Database(conn)
+    if not readonly:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def migrate(db: Database) -> None:
+    migrations.apply(db)
+
+
+def open_db(path: str | Path) -> Database:
+    """Open (creating if needed) and bring the schema up to date."""
+    db = connect(path)
+    migrate(db)
+    return db

@@ -1,0 +1,295 @@
+"""Writes: upserts on natural keys, change history, run records, checkpoints and the fetch log.
+
+The database never forgets: a record that a complete run no longer finds gets ``gone_at``,
+and a changed field is written to ``changes`` with the run that saw it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+from sqlite_utils import Database
+
+from scraper.http import Page, Validators
+from scraper.models import Provider
+from scraper.sources.base import Known, PartState
+
+# -- transactions -----------------------------------------------------------------------------
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One write transaction. IMMEDIATE takes the write lock up front, so two writers wait for
+    each other (busy_timeout) instead of failing on a read-to-write upgrade."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+RUN_COUNTERS = ("requests", "not_modified", "pages", "records", "inserted", "updated",
+                "unchanged", "gone", "incomplete_parts")
+
+
+def _pid_alive(pid: int | None, host: str | None) -> bool:
+    if not pid or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_run(db: Database, source: str, scope: dict[str, Any], now: str) -> tuple[int, bool]:
+    """A new run of ``source``, or the interrupted one with the same scope, picked up again.
+
+    Returns (run id, resumed). A run of the same source still alive in another process is an
+    error: one run of a source at a time.
+    """
+    scope_json = json.dumps(scope, sort_keys=True)
+    with transaction(db):
+        for run in db.query(
+            "select id, scope, pid, host from scrape_runs where source = ? and status = 'running' "
+            "order by id desc", [source]):
+            if _pid_alive(run["pid"], run["host"]) and run["pid"] != os.getpid():
+                raise RuntimeError(f"run {run['id']} of {source} is still going (pid {run['pid']})")
+            if run["scope"] == scope_json:
+                db.execute("update scrape_runs set pid = ?, host = ?, resumed = resumed + 1 "
+                           "where id = ?", [os.getpid(), socket.gethostname(), run["id"]])
+                return run["id"], True
+            db.execute("update scrape_runs set status = 'failed', finished_at = ?, error = ? "
+                       "where id = ?", [now, "interrupted; superseded by a run of another scope",
+                                        run["id"]])
+        row = {"source": source, "status": "running", "started_at": now, "scope": scope_json,
+               "pid": os.getpid(), "host": socket.gethostname(), "resumed": 0,
+               **{c: 0 for c in RUN_COUNTERS}}
+        run_id = db["scrape_runs"].insert(row).last_pk
+    return int(run_id), False
+
+
+def add_run_counts(db: Database, run_id: int, counts: Counter[str]) -> None:
+    sets = ", ".join(f"{c} = {c} + ?" for c in RUN_COUNTERS)
+    db.execute(f"update scrape_runs set {sets} where id = ?",
+               [counts.get(c, 0) for c in RUN_COUNTERS] + [run_id])
+
+
+def finish_run(db: Database, run_id: int, status: str, now: str, *, error: str | None = None,
+               notes: list[str] | None = None) -> dict[str, Any]:
+    with transaction(db):
+        run = db["scrape_runs"].get(run_id)
+        started = run["started_at"]
+        duration = _seconds_between(started, now)
+        db["scrape_runs"].update(run_id, {
+            "status": status, "finished_at": now, "duration_s": duration, "error": error,
+            "notes": "\n".join(notes) if notes else None,
+        })
+    return db["scrape_runs"].get(run_id)
+
+
+def _seconds_between(start: str, end: str) -> float:
+    from datetime import datetime
+
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return (datetime.strptime(end, fmt) - datetime.strptime(start, fmt)).total_seconds()
+
+
+def load_checkpoints(db: Database, run_id: int) -> dict[str, PartState]:
+    return {
+        r["part"]: PartState(r["part"], r["state"], r["next_skip"] or 0, r["note"])
+        for r in db.query("select * from run_checkpoints where run_id = ?", [run_id])
+    }
+
+
+def save_checkpoint(db: Database, run_id: int, state: PartState, now: str) -> None:
+    db["run_checkpoints"].upsert({
+        "run_id": run_id, "part": state.part, "state": state.state,
+        "next_skip": state.next_skip, "note": state.note, "updated_at": now,
+    }, pk=("run_id", "part"))
+
+
+# -- fetch log --------------------------------------------------------------------------------
+
+def known(db: Database, url: str) -> Known | None:
+    rows = list(db.query("select etag, last_modified, records from fetch_log where url = ?",
+                         [url]))
+    if not rows or not (rows[0]["etag"] or rows[0]["last_modified"]):
+        return None
+    row = rows[0]
+    return Known(Validators(row["etag"], row["last_modified"]), row["records"])
+
+
+def log_fetch(db: Database, page: Page, url: str, records: int, run_id: int, now: str) -> None:
+    """Remember a fetch. Called inside the transaction that stores the page's rows."""
+    if page.not_modified:
+        db.execute("update fetch_log set status = 304, fetched_at = ?, run_id = ? where url = ?",
+                   [now, run_id, url])
+        return
+    db["fetch_log"].upsert({
+        "url": url, "status": page.status, "etag": page.etag,
+        "last_modified": page.last_modified, "content_hash": page.content_hash,
+        "records": records, "bytes": len(page.content), "fetched_at": now, "run_id": run_id,
+    }, pk="url")
+
+
+# -- providers --------------------------------------------------------------------------------
+
+PROVIDER_TRACKED = (
+    "enumeration_type", "display_name", "first_name", "middle_name", "last_name", "name_prefix",
+    "name_suffix", "credential", "organization_name", "gender", "sole_proprietor", "status",
+    "enumerated_on", "updated_on", "created_at", "updated_at", "deactivated_on", "reactivated_on",
+    "authorized_official", "authorized_official_title", "authorized_official_phone",
+    "primary_taxonomy", "license_states", "city", "state", "zip", "phone", "other_names",
+    "identifiers",
+)
+ACUPUNCTURE_TAXONOMY = "171100000X"
+
+
+def provider_rows(provider: Provider) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    """The providers row and its address and taxonomy rows, without provenance columns."""
+    location = provider.location()
+    primary = next((t for t in provider.taxonomies if t.is_primary), None)
+    license_states = sorted({t.state for t in provider.taxonomies
+                             if t.code == ACUPUNCTURE_TAXONOMY and t.state})
+    row: dict[str, Any] = {
+        name: getattr(provider, name) for name in PROVIDER_TRACKED if hasattr(provider, name)
+    }
+    row.update({
+        "npi": provider.npi,
+        "primary_taxonomy": primary.description if primary else None,
+        "license_states": ", ".join(license_states) or None,
+        "city": location.city if location else None,
+        "state": location.state if location else None,
+        "zip": location.zip5 if location else None,
+        "phone": location.phone if location else None,
+        "other_names": json.dumps(provider.other_names) if provider.other_names else None,
+        "identifiers": json.dumps(provider.identifiers) if provider.identifiers else None,
+    })
+    addresses = [{"npi": provider.npi, **asdict(a)} for a in provider.addresses]
+    taxonomies = [{"npi": provider.npi, **asdict(t), "is_primary": int(t.is_primary)}
+                  for t in provider.taxonomies]
+    digest = hashlib.sha256(json.dumps([row, addresses, taxonomies], sort_keys=True,
+                                       default=str).encode()).hexdigest()
+    row["record_hash"] = digest
+    return row, addresses, taxonomies
+
+
+def _children(db: Database, table: str, npi: str) -> list[dict[str, Any]]:
+    order = "purpose, seq" if table == "provider_addresses" else "seq"
+    return list(db.query(f"select * from [{table}] where npi = ? order by {order}", [npi]))
+
+
+def _replace_children(db: Database, table: str, npi: str, rows: list[dict[str, Any]],
+                      pk: tuple[str, ...]) -> None:
+    db.execute(f"delete from [{table}] where npi = ?", [npi])
+    if rows:
+        db[table].insert_all(rows, pk=pk)
+
+
+def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
+                     seen_at: str) -> Counter[str]:
+    """Insert new providers, update changed ones (recording each change), touch the rest.
+
+    Call inside a transaction. Returns counts of inserted / updated / unchanged.
+    """
+    counts: Counter[str] = Counter()
+    providers = list(providers)
+    if not providers:
+        return counts
+    npis = [p.npi for p in providers]
+    marks = ",".join("?" * len(npis))
+    existing = {r["npi"]: r for r in db.query(
+        f"select * from providers where npi in ({marks})", npis)}
+    changes: list[dict[str, Any]] = []
+    for provider in providers:
+        row, addresses, taxonomies = provider_rows(provider)
+        provenance = provider.provenance
+        seen = {"source": provenance.source if provenance else "unknown",
+                "source_url": provenance.source_url if provenance else None,
+                "last_seen_at": seen_at, "last_seen_run_id": run_id, "gone_at": None}
+        old = existing.get(provider.npi)
+        if old is None:
+            db["providers"].insert({**row, **seen, "first_seen_at": seen_at}, pk="npi")
+            _replace_children(db, "provider_addresses", provider.npi, addresses,
+                              ("npi", "purpose", "seq"))
+            _replace_children(db, "provider_taxonomies", provider.npi, taxonomies, ("npi", "seq"))
+            counts["inserted"] += 1
+            continue
+        if old["record_hash"] == row["record_hash"] and old["gone_at"] is None:
+            db["providers"].update(provider.npi, seen)
+            counts["unchanged"] += 1
+            continue
+
+        def change(column: str, before: Any, after: Any, npi: str = provider.npi) -> None:
+            changes.append({"table_name": "providers", "record_id": npi, "column_name": column,
+                            "old_value": None if before is None else str(before),
+                            "new_value": None if after is None else str(after),
+                            "run_id": run_id, "changed_at": seen_at})
+
+        for column in PROVIDER_TRACKED:
+            if old.get(column) != row.get(column):
+                change(column, old.get(column), row.get(column))
+        if old["gone_at"] is not None:
+            change("gone_at", old["gone_at"], None)
+        for table, rows, pk in (
+            ("provider_addresses", addresses, ("npi", "purpose", "seq")),
+            ("provider_taxonomies", taxonomies, ("npi", "seq")),
+        ):
+            before = [{k: v for k, v in r.items()} for r in _children(db, table, provider.npi)]
+            if _canonical(before) != _canonical(rows):
+                change(table, json.dumps(before, default=str), json.dumps(rows, default=str))
+                _replace_children(db, table, provider.npi, rows, pk)
+        db["providers"].update(provider.npi, {**row, **seen})
+        counts["updated"] += 1
+    if changes:
+        db["changes"].insert_all(changes)
+    return counts
+
+
+def _canonical(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str)),
+                      sort_keys=True, default=str)
+
+
+def touch_page(db: Database, table: str, url: str, run_id: int, seen_at: str) -> int:
+    """An unchanged page (304): the records last seen on it are still there."""
+    cursor = db.execute(
+        f"update [{table}] set last_seen_at = ?, last_seen_run_id = ? where source_url = ?",
+        [seen_at, run_id, url])
+    return cursor.rowcount
+
+
+def mark_gone(db: Database, table: str, pk: str, scope_column: str, scope: str, run_id: int,
+              at: str, *, source: str) -> int:
+    """Records of ``scope`` that this complete run did not see are marked gone, not deleted."""
+    rows = list(db.query(
+        f"select [{pk}] as id from [{table}] where [{scope_column}] = ? and source = ? "
+        f"and gone_at is null and (last_seen_run_id is null or last_seen_run_id != ?)",
+        [scope, source, run_id]))
+    if not rows:
+        return 0
+    ids = [r["id"] for r in rows]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        db.execute(f"update [{table}] set gone_at = ? where [{pk}] in ({marks})", [at, *chunk])
+    db["changes"].insert_all({
+        "table_name": table, "record_id": str(i), "column_name": "gone_at", "old_value": None,
+        "new_value": at, "run_id": run_id, "changed_at": at} for i in ids)
+    return len(ids)

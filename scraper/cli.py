@@ -1,0 +1,190 @@
+"""The ``practitioners`` command: parse options, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+
+import click
+
+from . import __version__
+from .config import ConfigError, load_config
+from .http import Fetcher
+from .jobs import Progress, run_sources
+from .sources import SOURCES
+
+ALL_STATES = {s for m in SOURCES.values() for s in getattr(m, "STATES", ())} | {
+    s for m in SOURCES.values() for s in getattr(m, "OTHER_STATES", ())}
+
+
+def _config(ctx: click.Context):
+    try:
+        return load_config(ctx.obj.get("config_path"))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.version_option(__version__, prog_name="practitioners")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML configuration file (default: $PRACTITIONERS_CONFIG, ./practitioners.toml).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Collect public listings of acupuncturists into SQLite and publish them with Datasette.
+
+    \b
+    Example:
+        practitioners scrape nppes-api --state WA --state OR
+        practitioners serve
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class _ProgressLine:
+    """One status line per source on stderr, redrawn in place on a terminal, every 10 s otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < 10:
+            return
+        self.last = now
+        total = f"/{p.scopes_total}" if p.scopes_total else ""
+        line = (f"{p.source}: {p.scopes_done}{total} states, {p.records:,} records, "
+                f"{p.pages:,} pages  {p.part}")
+        if self.tty:
+            click.echo("\r" + line[:120].ljust(120), nl=False, err=True)
+        else:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.tty:
+            click.echo("\r" + " " * 120 + "\r", nl=False, err=True)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="SQLite database to write (default from configuration: practitioners.db).")
+@click.option("--state", "states", multiple=True, metavar="XX",
+              help="Only this state (two-letter code); repeat for several. Default: all states.")
+@click.pass_context
+def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
+           states: tuple[str, ...]) -> None:
+    """Scrape SOURCES (default: all) into the database, one recorded run per source.
+
+    A run that was killed is picked up where it stopped by the next scrape of the same
+    source and states. The exit status is 1 when any source failed, was gated or is partial.
+
+    \b
+    Example:
+        practitioners scrape nppes-api --state CA --db practitioners.db
+    """
+    config = _config(ctx)
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise click.BadParameter(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}",
+                                 param_hint="SOURCES")
+    bad = [s for s in states if s.upper() not in ALL_STATES]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a US state or territory code",
+                                 param_hint="--state")
+    progress = _ProgressLine()
+    try:
+        with Fetcher(config.http) as fetcher:
+            results = run_sources(config, sources or list(SOURCES), fetcher=fetcher,
+                                  db_path=db_path, states=[s.upper() for s in states] or None,
+                                  on_progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        raise click.ClickException("interrupted; run the same command again to resume") from None
+    except (RuntimeError, OSError) as exc:
+        progress.close()
+        raise click.ClickException(str(exc)) from None
+    progress.close()
+    for result in results:
+        click.echo(result.summary())
+        for note in result.notes:
+            click.echo(f"  incomplete: {note}")
+    if any(r.status != "ok" for r in results):
+        ctx.exit(1)
+
+
+@cli.command(name="sources")
+def list_sources() -> None:
+    """List the sources this tool can scrape.
+
+    \b
+    Example:
+        practitioners sources
+    """
+    for source_id, module in SOURCES.items():
+        click.echo(f"{source_id:12} {module.TITLE}  ({module.BASE_URL})")
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.pass_context
+def runs(ctx: click.Context, db_path: str | None, limit: int, as_json: bool) -> None:
+    """Show the run log: the latest scrape runs, newest first.
+
+    \b
+    Example:
+        practitioners runs -n 5
+    """
+    from db.migrations import connect
+
+    path = db_path or _config(ctx).db
+    if not os.path.exists(path):
+        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    db = connect(path, readonly=True)
+    if "scrape_runs" not in db.table_names():
+        raise click.ClickException(f"{path} has no run log")
+    rows = list(db.query("select id, source, status, started_at, duration_s, records, inserted, "
+                         "updated, gone, requests, not_modified, error from scrape_runs "
+                         "order by id desc limit ?", [limit]))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'run':>5} {'source':12} {'status':8} {'started':20} {'secs':>7} "
+               f"{'records':>8} {'new':>6} {'changed':>7} {'gone':>5} {'requests':>8}  error")
+    for r in rows:
+        click.echo(f"{r['id']:>5} {r['source']:12} {r['status']:8} {r['started_at']:20} "
+                   f"{(r['duration_s'] or 0):>7.1f} {r['records'] or 0:>8} {r['inserted'] or 0:>6} "
+                   f"{r['updated'] or 0:>7} {r['gone'] or 0:>5} {r['requests'] or 0:>8}  "
+                   f"{(r['error'] or '')[:60]}")
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@click.option("-h", "--host", default="127.0.0.1", show_default=True)
+@click.option("-p", "--port", default=8001, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, db_path: str | None, host: str, port: int) -> None:
+    """Publish the database with Datasette (read-only), with the project's metadata.
+
+    \b
+    Example:
+        practitioners serve --db practitioners.db --port 8001
+    """
+    from publish.app import datasette_argv
+
+    path = db_path or _config(ctx).db
+    if not os.path.exists(path):
+        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    argv = datasette_argv(path, host=host, port=port)
+    click.echo(f"Serving {path} at http://{host}:{port}/", err=True)
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "datasette", *argv])

@@ -1,0 +1,418 @@
+"""The one HTTP client of the project: every source fetches through ``Fetcher``.
+
+It holds the whole fetching policy so that no source has to:
+
+- an identifying User-Agent (project, version, contact address from configuration);
+- robots.txt fetched once per host and obeyed (RFC 9309 via protego), Crawl-delay honoured;
+- per-host pacing: one request in flight per host, at least ``min_interval`` seconds apart;
+  different hosts proceed independently, so sources on different hosts run concurrently;
+- retries with exponential backoff and jitter on connection errors, timeouts, truncated
+  bodies and 408/429/500/502/503/504, ``Retry-After`` (seconds or HTTP date) honoured up to
+  a cap; any other 4xx fails at once;
+- bot challenges (Cloudflare "Just a moment", Turnstile, ``cf-mitigated``) detected and
+  raised as ``BotChallenge``: never retried, never worked around;
+- explicit timeouts, a cap on the body size, declared and sniffed encodings;
+- conditional requests: the caller passes the ETag / Last-Modified it stored with the
+  rows of the last fetch, and a 304 comes back as ``Page(not_modified=True)``. The
+  validators are stored by the caller in the same transaction as the page's rows, so a
+  crash can never leave a validator for rows that were not written.
+
+Transport and clock are injectable, so tests run without sockets and without sleeping.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email.utils
+import hashlib
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from . import PROJECT_NAME, __version__
+from .config import HttpConfig
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# httpx errors worth another try: the network or the peer failed, not our request.
+RETRY_ERRORS = (httpx.TransportError,)
+ROBOTS_TOKEN = PROJECT_NAME
+
+
+class FetchError(Exception):
+    """A URL could not be fetched; ``reason`` is a short machine-friendly tag."""
+
+    reason = "error"
+
+    def __init__(self, url: str, message: str, *, status: int | None = None):
+        self.url = url
+        self.status = status
+        super().__init__(f"{message} ({url})")
+
+
+class HTTPStatusError(FetchError):
+    reason = "http-status"
+
+
+class RetriesExhausted(FetchError):
+    reason = "retries-exhausted"
+
+
+class RobotsDisallowed(FetchError):
+    reason = "robots"
+
+
+class ResponseTooLarge(FetchError):
+    reason = "too-large"
+
+
+class BotChallenge(FetchError):
+    """The site answered with a bot challenge. Stop the source; never try to get around it."""
+
+    reason = "challenge"
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def utcnow(self) -> datetime: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def utcnow(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request needs from the last successful fetch of a URL."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    content: bytes
+    headers: httpx.Headers
+    fetched_at: datetime
+    encoding: str = "utf-8"
+    not_modified: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, errors="replace")
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    @property
+    def content_hash(self) -> str | None:
+        return None if self.not_modified else hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.etag, self.last_modified)
+
+
+@dataclass
+class _Host:
+    """Per-host state: one request in flight, the next moment one may start, robots rules."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_at: float = 0.0
+    robots: Protego | None = None
+    robots_loaded: bool = False
+    disallow_all: bool = False
+
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def _known_codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def sniff_encoding(content: bytes, content_type: str | None) -> str:
+    """The encoding to decode a body with: BOM, then declared charset, then <meta>, then UTF-8
+    if the bytes are valid UTF-8, else windows-1252 (what browsers assume for latin-1)."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
+        if content.startswith(bom):
+            return name
+    if content_type:
+        match = re.search(r"charset\s*=\s*([^;\s]+)", content_type, re.I)
+        declared = _known_codec(match.group(1)) if match else None
+        if declared:
+            return declared
+    match = _CHARSET_RE.search(content[:4096])
+    declared = _known_codec(match.group(1).decode("ascii", "replace")) if match else None
+    if declared:
+        # Pages that declare latin-1 are, in practice, windows-1252 (as browsers treat them).
+        return "cp1252" if declared in ("latin-1", "iso8859-1") else declared
+    try:
+        content.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def detect_challenge(status: int, headers: httpx.Headers, content: bytes) -> str | None:
+    """Name the bot challenge this answer is, or None. Seen on directory.nccaom.org in 2025."""
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return "Cloudflare challenge (cf-mitigated header)"
+    head = content[:20000].lower()
+    if b"challenges.cloudflare.com/turnstile" in head or b"cf-turnstile" in head:
+        return "Cloudflare Turnstile widget"
+    if status in (403, 429, 503) and (
+        b"just a moment..." in head or b"/cdn-cgi/challenge-platform/" in head
+        or b"cf-chl-" in head or b"attention required! | cloudflare" in head
+    ):
+        return "Cloudflare 'Just a moment' challenge page"
+    return None
+
+
+def user_agent(contact: str) -> str:
+    return f"{PROJECT_NAME}/{__version__} (+{contact}; public-records research bot)"
+
+
+class Fetcher:
+    """Polite GETs. Thread-safe: one instance is shared by all sources of a run."""
+
+    def __init__(self, config: HttpConfig | None = None, *,
+                 transport: httpx.BaseTransport | None = None,
+                 clock: Clock | None = None, rng: random.Random | None = None):
+        self.config = config or HttpConfig()
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.user_agent = user_agent(self.config.contact)
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
+            follow_redirects=False,
+        )
+        self._hosts: dict[str, _Host] = {}
+        self._hosts_lock = threading.Lock()
+        self.stats: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] += n
+
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}".lower()
+        with self._hosts_lock:
+            return self._hosts.setdefault(key, _Host())
+
+    # -- robots.txt -------------------------------------------------------------------------
+
+    def _load_robots(self, url: str, host: _Host) -> None:
+        robots_url = urljoin(url, "/robots.txt")
+        try:
+            response = self._send(robots_url, host, {}, purpose="robots")
+        except (RetriesExhausted, HTTPStatusError) as exc:
+            # RFC 9309 2.3.1.4: robots.txt unreachable (5xx, network) means assume full disallow.
+            log.warning("robots.txt unreachable at %s, treating the host as disallowed: %s",
+                        robots_url, exc)
+            host.disallow_all = True
+            return
+        if 200 <= response.status_code < 300:
+            text = response.content.decode(sniff_encoding(response.content, None), "replace")
+            host.robots = Protego.parse(text)
+        # 4xx (e.g. 404): RFC 9309 2.3.1.3 says the crawler may access everything.
+
+    def check_robots(self, url: str) -> None:
+        if not self.config.obey_robots:
+            return
+        host = self._host(url)
+        if not host.robots_loaded:
+            with host.lock:
+                if not host.robots_loaded:
+                    self._load_robots(url, host)
+                    host.robots_loaded = True
+        if host.disallow_all:
+            raise RobotsDisallowed(url, "robots.txt could not be fetched, so the host is off limits")
+        if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_TOKEN):
+            raise RobotsDisallowed(url, "robots.txt disallows this URL for us")
+
+    def _interval(self, host: _Host) -> float:
+        delay = host.robots.crawl_delay(ROBOTS_TOKEN) if host.robots is not None else None
+        return max(self.config.min_interval, float(delay or 0))
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.config.backoff_cap, self.config.backoff_base * (2 ** attempt))
+        # "Equal jitter": at least half the exponential step, so waits still grow.
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+    def _send(self, url: str, host: _Host, headers: dict[str, str], *,
+              purpose: str = "page") -> httpx.Response:
+        """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
+        attempt = 0
+        while True:
+            wait = host.next_at - self.clock.monotonic()
+            if wait > 0:
+                self.clock.sleep(wait)
+            retry_wait: float | None = None
+            status: int | None = None
+            problem: str
+            try:
+                response = self._read(url, headers)
+            except ResponseTooLarge:
+                host.next_at = self.clock.monotonic() + self._interval(host)
+                raise
+            except RETRY_ERRORS as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                self._count("errors." + type(exc).__name__)
+            else:
+                self._count("requests")
+                self._count(f"status.{response.status_code}")
+                challenge = detect_challenge(response.status_code, response.headers,
+                                             response.content)
+                if challenge:
+                    host.next_at = self.clock.monotonic() + self._interval(host)
+                    raise BotChallenge(url, f"bot challenge: {challenge}; the source is gated",
+                                       status=response.status_code)
+                if response.status_code not in RETRY_STATUSES:
+                    host.next_at = self.clock.monotonic() + self._interval(host)
+                    return response
+                status = response.status_code
+                problem = f"HTTP {status}"
+                retry_wait = parse_retry_after(response.headers.get("retry-after"),
+                                               self.clock.utcnow())
+                if retry_wait is not None and retry_wait > self.config.max_retry_after:
+                    host.next_at = self.clock.monotonic() + retry_wait
+                    raise RetriesExhausted(
+                        url, f"{problem} with Retry-After {retry_wait:.0f}s, over the "
+                        f"{self.config.max_retry_after:.0f}s cap; not retrying",
+                        status=response.status_code)
+            if attempt >= self.config.max_retries:
+                host.next_at = self.clock.monotonic() + self._interval(host)
+                raise RetriesExhausted(url, f"gave up after {attempt + 1} attempts: {problem}",
+                                       status=status)
+            pause = max(self._backoff(attempt), retry_wait or 0.0, self._interval(host))
+            log.info("%s %s: %s; retry %d in %.1fs", purpose, url, problem, attempt + 1, pause)
+            self._count("retries")
+            host.next_at = self.clock.monotonic() + pause
+            attempt += 1
+
+    def _read(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        """Send one request and read the body, refusing bodies over the size cap."""
+        limit = self.config.max_bytes
+        with self._client.stream("GET", url, headers=headers) as response:
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
+                                       f"{limit}-byte cap", status=response.status_code)
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ResponseTooLarge(url, f"body is over the {limit}-byte cap",
+                                           status=response.status_code)
+                chunks.append(chunk)
+            self._count("bytes", size)
+        return httpx.Response(response.status_code, headers=response.headers,
+                              content=b"".join(chunks), request=response.request)
+
+    def get(self, url: str, params: dict[str, str | int] | None = None, *,
+            validators: Validators | None = None) -> Page:
+        """GET ``url`` politely. Raises a FetchError subclass when it cannot be had.
+
+        With ``validators`` from the last fetch, a 304 answer returns a Page with
+        ``not_modified=True`` and no content.
+        """
+        if params:
+            url = str(httpx.URL(url, params={k: str(v) for k, v in params.items()}))
+        headers: dict[str, str] = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        for _ in range(self.config.max_redirects + 1):
+            self.check_robots(url)
+            host = self._host(url)
+            with host.lock:
+                started = self.clock.monotonic()
+                response = self._send(url, host, headers)
+            if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+                url = urljoin(url, response.headers["location"])
+                continue
+            break
+        else:
+            raise HTTPStatusError(url, f"more than {self.config.max_redirects} redirects")
+        elapsed = self.clock.monotonic() - started
+        fetched_at = self.clock.utcnow()
+        if response.status_code == 304:
+            self._count("not_modified")
+            return Page(url, 304, b"", response.headers, fetched_at, not_modified=True,
+                        elapsed=elapsed)
+        if not 200 <= response.status_code < 300:
+            raise HTTPStatusError(url, f"HTTP {response.status_code}",
+                                  status=response.status_code)
+        encoding = sniff_encoding(response.content, response.headers.get("content-type"))
+        return Page(url, response.status_code, response.content, response.headers, fetched_at,
+                    encoding=encoding, elapsed=elapsed)

@@ -1,0 +1,223 @@
+"""Runs a source as a recorded job: a ``scrape_runs`` row, checkpoints, resumption.
+
+Each page's rows, its fetch-log entry and its checkpoint commit in one transaction, so a run
+killed at any moment is picked up by the next call where it stopped, with nothing lost and
+nothing written twice. Sources on different hosts run concurrently, one thread each, each
+with its own database connection (SQLite in WAL mode lets readers carry on meanwhile).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from db import store
+from db.migrations import open_db
+
+from .config import Config
+from .http import BotChallenge, Fetcher, FetchError, RobotsDisallowed
+from .normalize import utc_iso
+from .parsing import ParseError
+from .sources import get_source
+from .sources.base import Known, PageStep, PartState, ScopeDone, SourceError
+
+log = logging.getLogger(__name__)
+
+# Where each source's records go: the table, its key, the column that scopes "gone", the writer.
+SINKS: dict[str, dict[str, Any]] = {
+    "nppes-api": {"table": "providers", "pk": "npi", "scope_column": "state",
+                  "upsert": store.upsert_providers},
+}
+
+
+@dataclass
+class Progress:
+    """What the CLI's progress display is told after every committed step."""
+
+    source: str
+    part: str = ""
+    pages: int = 0
+    records: int = 0
+    scopes_done: int = 0
+    scopes_total: int = 0
+
+
+@dataclass
+class RunResult:
+    source: str
+    run_id: int
+    status: str
+    resumed: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def summary(self) -> str:
+        c = self.counts
+        text = (f"{self.source}: {self.status} (run {self.run_id}"
+                f"{', resumed' if self.resumed else ''}) - {c['records']} records "
+                f"({c['inserted']} new, {c['updated']} changed, {c['unchanged']} unchanged, "
+                f"{c['gone']} gone), {c['pages']} pages, {c['not_modified']} not modified, "
+                f"{self.duration_s:.1f}s")
+        if self.notes:
+            text += f"; {len(self.notes)} part(s) incomplete"
+        if self.error:
+            text += f"; error: {self.error}"
+        return text
+
+
+class RunContext:
+    """The SourceContext a source sees: settings, checkpoints and the fetch log."""
+
+    def __init__(self, db, run_id: int, settings: dict[str, Any], states: list[str] | None):
+        self.db = db
+        self.run_id = run_id
+        self.settings = settings
+        self.states = states
+        self.incomplete_parts = 0
+        self.resumed_parts = 0
+        self._checkpoints = store.load_checkpoints(db, run_id)
+
+    def checkpoint(self, part: str) -> PartState | None:
+        return self._checkpoints.get(part)
+
+    def known(self, url: str) -> Known | None:
+        return store.known(self.db, url)
+
+    def timestamp(self, moment: datetime) -> str:
+        return utc_iso(moment)
+
+    def note_resumed(self, state: PartState) -> None:
+        self.resumed_parts += 1
+        if state.state == "incomplete":
+            self.incomplete_parts += 1
+
+
+def run_source(config: Config, source_id: str, *, db_path: str | Path | None = None,
+               fetcher: Fetcher, states: list[str] | None = None,
+               on_progress: Callable[[Progress], None] | None = None,
+               stop: threading.Event | None = None) -> RunResult:
+    """Run one source to the end (or to its first fatal error) and record it."""
+    source = get_source(source_id)
+    sink = SINKS[source_id]
+    settings = config.source(source_id)
+    db = open_db(db_path or config.db)
+    now = utc_iso()
+    scope_states = [s.upper() for s in (states or settings.get("states") or [])] or None
+    run_id, resumed = store.start_run(db, source_id, {"states": scope_states}, now)
+    ctx = RunContext(db, run_id, settings, scope_states)
+    progress = Progress(source_id, scopes_total=len(scope_states or getattr(source, "STATES", [])))
+    counts: Counter[str] = Counter()
+    notes: list[str] = []
+    status, error = "ok", None
+    requests_before = fetcher.stats["requests"]
+    if resumed:
+        log.info("%s: picking up interrupted run %d", source_id, run_id)
+    try:
+        for step in source.scrape(fetcher, ctx):
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
+            step_counts = _commit(db, run_id, sink, step, notes)
+            if isinstance(step, PartState) or (isinstance(step, PageStep) and step.state
+                                               and step.state.state == "incomplete"):
+                ctx.incomplete_parts += 1
+            counts.update(step_counts)
+            if isinstance(step, PageStep):
+                progress.part, progress.pages = step.part, progress.pages + 1
+                progress.records += step.count if step.store else 0
+            elif isinstance(step, ScopeDone):
+                progress.scopes_done += 1
+            if on_progress:
+                on_progress(progress)
+        if ctx.incomplete_parts:
+            status = "partial"
+    except BotChallenge as exc:
+        status, error = "gated", str(exc)
+    except RobotsDisallowed as exc:
+        status, error = "failed", str(exc)
+    except (FetchError, SourceError, ParseError) as exc:
+        status, error = "failed", str(exc)
+    except KeyboardInterrupt:
+        status, error = "failed", "interrupted"
+        raise
+    finally:
+        counts["requests"] = fetcher.stats["requests"] - requests_before
+        with store.transaction(db):
+            store.add_run_counts(db, run_id, Counter({"requests": counts["requests"]}))
+        if error == "interrupted":
+            # Leave the run 'running' so the next call resumes it where it stopped.
+            db.close()
+        else:
+            row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
+            db.close()
+    if ctx.incomplete_parts and not notes:
+        notes.append(f"{ctx.incomplete_parts} part(s) left incomplete by an earlier attempt")
+    result = RunResult(source_id, run_id, status, resumed, counts, error, notes,
+                       row["duration_s"] or 0.0)
+    return result
+
+
+def _commit(db, run_id: int, sink: dict[str, Any], step: Any, notes: list[str]) -> Counter[str]:
+    """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing."""
+    counts: Counter[str] = Counter()
+    now = utc_iso()
+    with store.transaction(db):
+        if isinstance(step, PageStep):
+            counts["pages"] += 1
+            if step.records is None:
+                counts["not_modified"] += 1
+                if step.store:
+                    touched = store.touch_page(db, sink["table"], step.url, run_id, now)
+                    counts["records"] += touched
+                    counts["unchanged"] += touched
+            elif step.store:
+                counts["records"] += len(step.records)
+                counts.update(sink["upsert"](db, step.records, run_id, now))
+            store.log_fetch(db, step.page, step.url, step.count, run_id, now)
+            if step.state is not None:
+                store.save_checkpoint(db, run_id, step.state, now)
+                if step.state.state == "incomplete" and step.state.note:
+                    notes.append(step.state.note)
+        elif isinstance(step, PartState):
+            store.save_checkpoint(db, run_id, step, now)
+            if step.note:
+                notes.append(step.note)
+        elif isinstance(step, ScopeDone):
+            if step.complete:
+                counts["gone"] += store.mark_gone(
+                    db, sink["table"], sink["pk"], sink["scope_column"], step.scope, run_id, now,
+                    source=_source_of(sink))
+            store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
+        store.add_run_counts(db, run_id, counts)
+    return counts
+
+
+def _source_of(sink: dict[str, Any]) -> str:
+    return next(k for k, v in SINKS.items() if v is sink)
+
+
+def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
+                db_path: str | Path | None = None, states: list[str] | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> list[RunResult]:
+    """Run several sources at once, one thread each (the fetcher paces each host on its own)."""
+    ids = list(source_ids)
+    if len(ids) == 1:
+        return [run_source(config, ids[0], db_path=db_path, fetcher=fetcher, states=states,
+                           on_progress=on_progress)]
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+        futures = [pool.submit(run_source, config, sid, db_path=db_path, fetcher=fetcher,
+                               states=states, on_progress=on_progress, stop=stop) for sid in ids]
+        try:
+            return [f.result() for f in futures]
+        except KeyboardInterrupt:
+            stop.set()
+            raise

@@ -1,0 +1,160 @@
+"""Normalizers for the values every source spells its own way: one tested place for each."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean(value: object) -> str | None:
+    """Trimmed text with inner runs of white space collapsed; empty and placeholders become None."""
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", str(value)).strip()
+    if text == "" or text.lower() in {"not available", "n/a", "none", "null"}:
+        return None
+    return text
+
+
+def zip5(postal_code: str | None) -> str | None:
+    """The 5-digit ZIP of a US postal code given as 5 or 9 digits, with or without a hyphen."""
+    if not postal_code:
+        return None
+    digits = re.sub(r"[^0-9]", "", postal_code)
+    if len(digits) in (5, 9):
+        return digits[:5]
+    return None
+
+
+def format_postal_code(postal_code: str | None) -> str | None:
+    """US postal codes as ``NNNNN`` or ``NNNNN-NNNN``; anything else is kept as given."""
+    text = clean(postal_code)
+    if text is None:
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) == 9 and re.fullmatch(r"[0-9]{5}-?[0-9]{4}", text):
+        return f"{digits[:5]}-{digits[5:]}"
+    if len(digits) == 5 and re.fullmatch(r"[0-9]{5}", text):
+        return digits
+    return text
+
+
+def phone(value: str | None) -> str | None:
+    """US phone numbers as ``NNN-NNN-NNNN`` (a leading country code 1 dropped); others as given."""
+    text = clean(value)
+    if text is None:
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return text
+
+
+def iso_date(value: str | None) -> str | None:
+    """An ISO date (YYYY-MM-DD) from the date spellings public sources use; ValueError if unknown."""
+    text = clean(value)
+    if text is None:
+        return None
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%d %H:%M", "%Y%m%d", "%m/%d/%y"):
+        try:
+            return datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"unrecognized date {value!r}")
+
+
+def epoch_to_iso(value: int | str | None) -> str | None:
+    """A Unix epoch (seconds, as NPPES gives ``created_epoch``) as an ISO 8601 UTC timestamp."""
+    if value in (None, ""):
+        return None
+    seconds = int(value)
+    # NPPES has been seen to give epochs in milliseconds too.
+    if seconds > 10**11:
+        seconds //= 1000
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def today_iso() -> str:
+    return date.today().isoformat()
+
+
+_NAME_PARTICLES = {"de", "da", "del", "della", "der", "di", "du", "la", "le", "van", "von", "y"}
+
+
+def title_name(value: str | None) -> str | None:
+    """Registry names come in capitals ("O'BRIEN-SMITH"); show them as people write them."""
+    text = clean(value)
+    if text is None:
+        return None
+    if text != text.upper():
+        return text  # already mixed case: the person's own spelling wins
+
+    def cap(word: str, first: bool) -> str:
+        if not first and word.lower() in _NAME_PARTICLES:
+            return word.lower()
+        out = word[:1].upper() + word[1:].lower()
+        # Mc/Mac names and parts after an apostrophe or hyphen keep their capital.
+        out = re.sub(r"(['’-])(\w)", lambda m: m.group(1) + m.group(2).upper(), out)
+        if re.match(r"^Mc\w", out):
+            out = "Mc" + out[2:3].upper() + out[3:]
+        return out
+
+    return " ".join(cap(w, i == 0) for i, w in enumerate(text.split(" ")))
+
+
+def person_name(first: str | None, middle: str | None, last: str | None,
+                suffix: str | None = None) -> str | None:
+    parts = [title_name(first), title_name(middle), title_name(last)]
+    name = " ".join(p for p in parts if p)
+    if suffix and clean(suffix):
+        name = f"{name} {clean(suffix)}"
+    return name or None
+
+
+# Credentials as people search for them: "L.Ac.", "LAC", "L.AC" all mean a licensed acupuncturist.
+_CREDENTIALS = {
+    "LAC": "L.Ac.", "LICAC": "L.Ac.", "DIPLAC": "Dipl. Ac.", "DIPLOM": "Dipl. O.M.",
+    "DAOM": "DAOM", "DACM": "DACM", "DAC": "DAc", "MSOM": "MSOM", "MSTOM": "MSTOM",
+    "MAOM": "MAOM", "OMD": "OMD", "MD": "MD", "DO": "DO", "DC": "DC", "ND": "ND", "RN": "RN",
+    "NP": "NP", "PHD": "PhD", "DIPLCH": "Dipl. C.H.", "MS": "MS", "MA": "MA",
+}
+
+
+def credentials(value: str | None) -> list[str]:
+    """Split a credential text ("DAOM, L.Ac., Dipl. Ac.") into a list of canonical credentials."""
+    text = clean(value)
+    if text is None:
+        return []
+    out: list[str] = []
+    for part in re.split(r"[,;/]|\s{2,}", text):
+        part = part.strip()
+        if not part:
+            continue
+        key = re.sub(r"[^A-Z]", "", part.upper().replace("(NCCAOM)", ""))
+        canonical = _CREDENTIALS.get(key, part)
+        if canonical not in out:
+            out.append(canonical)
+    return out
+
+
+def license_number(value: str | None) -> str | None:
+    """A license number reduced to the form boards and NPPES share: upper case, no spaces or
+    punctuation, a leading acupuncture type prefix ("AC", "LAC", "L.Ac.") dropped and leading
+    zeros dropped, so "LAC.0012345", "ac-12345" and "12345" all become "12345"."""
+    text = clean(value)
+    if text is None:
+        return None
+    compact = re.sub(r"[^A-Z0-9]", "", text.upper())
+    stripped = re.sub(r"^(LAC|AC|ACU|ACN|LA)(?=[0-9])", "", compact)
+    stripped = stripped.lstrip("0")
+    return stripped or (compact.lstrip("0") or "0")

@@ -1,0 +1,292 @@
+"""NPPES NPI Registry API v2.1: acupuncturists (taxonomy 171100000X) by state.
+
+Site: https://npiregistry.cms.hhs.gov/api/ (JSON, no key). Quirks, as documented and seen:
+- 2026-05: at most 200 results an answer (``limit``) and ``skip`` at most 1000, so one query
+  reaches 1,200 records; ``result_count`` counts the results in *this* answer, not the total.
+- Errors come back as HTTP 200 with an ``Errors`` array (sample: no valid criteria, "04").
+- ``state`` alone is refused; with ``taxonomy_description`` it is fine. ``taxonomy_description``
+  matches a taxonomy's description exactly ("Acupuncturist").
+- ``postal_code`` takes 5 or 9 digits, or a trailing wildcard after at least 2 characters
+  ("94*"); a 5-digit code also matches the ZIP+4 codes under it.
+- ``address_purpose=PRIMARY`` matches the primary practice location only, so querying by
+  state with it puts every provider in exactly one state: the one they practise in.
+
+A state with more than 1,200 acupuncturists is split by ZIP prefix ("94*", then "941*",
+"9411*", then exact ZIPs, then individuals and organizations apart). A part that still
+cannot be listed whole is reported and the run is recorded as partial; nothing is
+truncated silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..http import Fetcher
+from ..models import Address, Provenance, Provider, Taxonomy
+from ..normalize import (
+    clean,
+    epoch_to_iso,
+    format_postal_code,
+    iso_date,
+    license_number,
+    person_name,
+    phone,
+    title_name,
+    zip5,
+)
+from ..parsing import ParseError, require
+from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError
+
+log = logging.getLogger(__name__)
+
+SOURCE_ID = "nppes-api"
+TITLE = "NPPES NPI Registry API"
+BASE_URL = "https://npiregistry.cms.hhs.gov/api/"
+TAXONOMY_DESCRIPTION = "Acupuncturist"
+PAGE_LIMIT = 200
+MAX_SKIP = 1000
+STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
+).split()
+# Territories the registry also knows; scraped when asked for by name.
+OTHER_STATES = ("PR", "VI", "GU", "AS", "MP")
+
+
+class NppesApiError(SourceError):
+    """The API answered with an ``Errors`` body."""
+
+
+# -- parsing (pure) ---------------------------------------------------------------------------
+
+@dataclass
+class SearchPage:
+    url: str
+    result_count: int
+    providers: list[Provider]
+
+
+def parse_search(text: str, url: str, fetched_at: str) -> SearchPage:
+    """Parse one API answer. Raises NppesApiError for an Errors body, ParseError for a bad shape."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"answer is not JSON ({exc.msg} at char {exc.pos})", url=url) from exc
+    if isinstance(data, dict) and "Errors" in data:
+        errors = data["Errors"] if isinstance(data["Errors"], list) else [data["Errors"]]
+        described = "; ".join(
+            f"{e.get('field', '?')}: {e.get('description', e)} (#{e.get('number', '?')})"
+            if isinstance(e, dict) else str(e) for e in errors)
+        raise NppesApiError(f"NPPES API refused the query: {described} ({url})")
+    results = require(data, "results", list, url=url)
+    count = require(data, "result_count", int, url=url)
+    if count != len(results):
+        raise ParseError(f"result_count {count} but {len(results)} results", url=url)
+    provenance = Provenance(SOURCE_ID, url, fetched_at)
+    providers = [parse_provider(r, url, provenance) for r in results]
+    return SearchPage(url, count, providers)
+
+
+def _address(raw: dict[str, Any], purpose: str, seq: int) -> Address:
+    postal = clean(raw.get("postal_code"))
+    return Address(
+        purpose=purpose, seq=seq,
+        address_1=clean(raw.get("address_1")), address_2=clean(raw.get("address_2")),
+        city=clean(raw.get("city")), state=clean(raw.get("state")),
+        postal_code=format_postal_code(postal), zip5=zip5(postal),
+        country_code=clean(raw.get("country_code")),
+        phone=phone(raw.get("telephone_number")), fax=phone(raw.get("fax_number")),
+        updated_on=iso_date((clean(raw.get("update_date")) or "")[:10] or None),
+    )
+
+
+def _date(value: Any, url: str, field: str) -> str | None:
+    try:
+        return iso_date(value)
+    except ValueError as exc:
+        raise ParseError(f"{field}: {exc}", url=url) from exc
+
+
+def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None = None) -> Provider:
+    """One element of ``results`` as a Provider."""
+    number = raw.get("number") if isinstance(raw, dict) else None
+    if not isinstance(number, (int, str)) or not str(number).isdigit() or len(str(number)) != 10:
+        raise ParseError(f"result without a 10-digit NPI: {str(raw)[:80]!r}", url=url)
+    npi = str(number)
+    where = f"NPI {npi}"
+    basic = require(raw, "basic", dict, url=url, where=where)
+    kind = raw.get("enumeration_type")
+    if kind not in ("NPI-1", "NPI-2"):
+        raise ParseError(f"{where}: enumeration_type {kind!r}", url=url)
+    addresses: list[Address] = []
+    for entry in raw.get("addresses") or []:
+        purpose = {"LOCATION": "location", "MAILING": "mailing"}.get(
+            str(entry.get("address_purpose", "")).upper())
+        if purpose is None:
+            raise ParseError(f"{where}: address_purpose {entry.get('address_purpose')!r}", url=url)
+        addresses.append(_address(entry, purpose, 0))
+    for seq, entry in enumerate(raw.get("practiceLocations") or [], start=1):
+        addresses.append(_address(entry, "practice", seq))
+    taxonomies = [
+        Taxonomy(
+            seq=seq, code=clean(t.get("code")), description=clean(t.get("desc")),
+            is_primary=bool(t.get("primary")), state=clean(t.get("state")),
+            license_number=clean(t.get("license")),
+            license_number_normalized=license_number(t.get("license")),
+            taxonomy_group=clean(t.get("taxonomy_group")),
+        )
+        for seq, t in enumerate(raw.get("taxonomies") or [])
+    ]
+    other_names = [{k: v for k, v in n.items() if clean(v) is not None}
+                   for n in raw.get("other_names") or []]
+    first, middle, last = (clean(basic.get(k)) for k in ("first_name", "middle_name", "last_name"))
+    organization = clean(basic.get("organization_name"))
+    if kind == "NPI-1":
+        display = person_name(first, middle, last, clean(basic.get("name_suffix")))
+    else:
+        display = organization
+    display = display or clean(basic.get("name")) or npi
+    official = person_name(basic.get("authorized_official_first_name"),
+                           basic.get("authorized_official_middle_name"),
+                           basic.get("authorized_official_last_name"))
+    return Provider(
+        npi=npi, enumeration_type=kind, display_name=display,
+        first_name=title_name(first), middle_name=title_name(middle), last_name=title_name(last),
+        name_prefix=clean(basic.get("name_prefix")), name_suffix=clean(basic.get("name_suffix")),
+        credential=clean(basic.get("credential")), organization_name=organization,
+        gender=clean(basic.get("gender")), sole_proprietor=clean(basic.get("sole_proprietor")),
+        status=clean(basic.get("status")),
+        enumerated_on=_date(basic.get("enumeration_date"), url, f"{where} enumeration_date"),
+        updated_on=_date(basic.get("last_updated"), url, f"{where} last_updated"),
+        created_at=epoch_to_iso(raw.get("created_epoch")),
+        updated_at=epoch_to_iso(raw.get("last_updated_epoch")),
+        deactivated_on=_date(basic.get("deactivation_date"), url, f"{where} deactivation_date"),
+        reactivated_on=_date(basic.get("reactivation_date"), url, f"{where} reactivation_date"),
+        authorized_official=official,
+        authorized_official_title=clean(basic.get("authorized_official_title_or_position")),
+        authorized_official_phone=phone(basic.get("authorized_official_telephone_number")),
+        other_names=other_names, identifiers=list(raw.get("identifiers") or []),
+        addresses=addresses, taxonomies=taxonomies, provenance=provenance,
+    )
+
+
+# -- walking the API --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Query:
+    """One part of a state: the state, maybe a ZIP prefix ("94*") or ZIP, maybe an NPI type."""
+
+    state: str
+    postal_code: str | None = None
+    enumeration_type: str | None = None
+
+    @property
+    def key(self) -> str:
+        return "/".join(p for p in (self.state, self.postal_code, self.enumeration_type) if p)
+
+    def params(self, taxonomy: str, skip: int) -> dict[str, str | int]:
+        params: dict[str, str | int] = {
+            "version": "2.1", "taxonomy_description": taxonomy, "state": self.state,
+            "address_purpose": "PRIMARY", "limit": PAGE_LIMIT, "skip": skip,
+        }
+        if self.postal_code:
+            params["postal_code"] = self.postal_code
+        if self.enumeration_type:
+            params["enumeration_type"] = self.enumeration_type
+        return params
+
+    def children(self) -> list[Query] | None:
+        """Smaller queries that together hold exactly this one's results, or None."""
+        code = self.postal_code
+        if code is None:
+            return [Query(self.state, f"{d:02d}*") for d in range(100)]
+        if code.endswith("*") and len(code) < 5:  # "94*" -> "940*".."949*"; "9411*" -> ZIPs
+            stem = code[:-1]
+            tail = "*" if len(stem) < 4 else ""
+            return [Query(self.state, f"{stem}{d}{tail}") for d in range(10)]
+        if self.enumeration_type is None:
+            return [Query(self.state, code, t) for t in ("NPI-1", "NPI-2")]
+        return None
+
+
+def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
+           skip: int) -> PageStep:
+    url = fetcher_url(base_url, query.params(taxonomy, skip))
+    known = ctx.known(url)
+    page = fetcher.get(url, validators=known.validators if known else None)
+    if page.not_modified and known is not None:
+        return PageStep(query.key, url, page, None, known.records)
+    parsed = parse_search(page.text, page.url, ctx.timestamp(page.fetched_at))
+    return PageStep(query.key, url, page, parsed.providers, len(parsed.providers))
+
+
+def fetcher_url(base_url: str, params: dict[str, str | int]) -> str:
+    """The URL exactly as the client sends it, so fetch-log keys match across runs."""
+    return str(httpx.URL(base_url, params={k: str(v) for k, v in params.items()}))
+
+
+def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,
+          taxonomy: str) -> Iterator[PageStep | PartState]:
+    saved = ctx.checkpoint(query.key)
+    if saved is not None and saved.state in ("done", "incomplete"):
+        ctx.note_resumed(saved)
+        return
+    if saved is None or saved.state != "split":
+        try:
+            split = yield from _list(fetcher, ctx, base_url, query, taxonomy, saved)
+        except (NppesApiError, ParseError) as exc:
+            # One refused or odd answer costs this part only, never the rest of the state.
+            yield PartState(query.key, "incomplete", note=str(exc))
+            return
+        if not split:
+            return
+    for child in query.children() or []:
+        yield from _walk(fetcher, ctx, base_url, child, taxonomy)
+
+
+def _list(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
+          saved: PartState | None) -> Iterator[PageStep]:
+    """Page through one query; returns True when it must be split into its children."""
+    skip = saved.next_skip if saved is not None else 0
+    if skip == 0:
+        first = _fetch(fetcher, ctx, base_url, query, taxonomy, 0)
+        if first.count < PAGE_LIMIT:
+            yield first.finish("done")
+            return False
+        yield first.finish("pending", next_skip=PAGE_LIMIT)
+        skip = PAGE_LIMIT
+    # The last reachable page tells whether the query holds more than 1,200 results.
+    probe = _fetch(fetcher, ctx, base_url, query, taxonomy, MAX_SKIP)
+    children = query.children() if probe.count == PAGE_LIMIT else None
+    if children:
+        yield probe.without_records().finish("split")
+        return True
+    while skip < MAX_SKIP:
+        step = _fetch(fetcher, ctx, base_url, query, taxonomy, skip)
+        skip += PAGE_LIMIT
+        yield step.finish("pending", next_skip=skip)
+    if probe.count < PAGE_LIMIT:
+        yield probe.finish("done")
+    else:
+        # Cannot be split further: keep what the API lets us reach and say what is missing.
+        yield probe.finish(
+            "incomplete", note=f"{query.key}: more than {PAGE_LIMIT + MAX_SKIP} results and no "
+            "narrower query; the rest cannot be reached through the API")
+    return False
+
+
+def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[PageStep | PartState | ScopeDone]:
+    """Walk every configured state; yields pages and part states for the job runner to commit."""
+    settings = ctx.settings
+    base_url = settings.get("base_url", BASE_URL)
+    taxonomy = settings.get("taxonomy_description", TAXONOMY_DESCRIPTION)
+    for state in ctx.states or settings.get("states") or STATES:
+        incomplete_before = ctx.incomplete_parts
+        yield from _walk(fetcher, ctx, base_url, Query(state.upper()), taxonomy)
+        yield ScopeDone(state.upper(), complete=ctx.incomplete_parts == incomplete_before)
