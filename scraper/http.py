@@ -152,7 +152,7 @@ class _Host:
     next_at: float = 0.0
     robots: Protego | None = None
     robots_loaded: bool = False
-    disallow_all: bool = False
+    disallow_all: str | None = None  # why robots.txt could not be had, if it could not
 
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -276,7 +276,7 @@ class Fetcher:
             # RFC 9309 2.3.1.4: robots.txt unreachable (5xx, network) means assume full disallow.
             log.warning("robots.txt unreachable at %s, treating the host as disallowed: %s",
                         robots_url, exc)
-            host.disallow_all = True
+            host.disallow_all = str(exc)
             return
         if 200 <= response.status_code < 300:
             text = response.content.decode(sniff_encoding(response.content, None), "replace")
@@ -293,7 +293,8 @@ class Fetcher:
                     self._load_robots(url, host)
                     host.robots_loaded = True
         if host.disallow_all:
-            raise RobotsDisallowed(url, "robots.txt could not be fetched, so the host is off limits")
+            raise RobotsDisallowed(url, "robots.txt could not be fetched, so the host is off "
+                                   f"limits: {host.disallow_all}")
         if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_TOKEN):
             raise RobotsDisallowed(url, "robots.txt disallows this URL for us")
 

@@ -155,6 +155,5 @@ def license_number(value: str | None) -> str | None:
     if text is None:
         return None
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
-    stripped = re.sub(r"^(LAC|AC|ACU|ACN|LA)(?=[0-9])", "", compact)
-    stripped = stripped.lstrip("0")
-    return stripped or (compact.lstrip("0") or "0")
+    core = re.sub(r"^(LAC|AC|ACU|ACN|LA)(?=[0-9])", "", compact)
+    return core.lstrip("0") or ("0" if core else compact)

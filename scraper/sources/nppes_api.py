@@ -206,7 +206,7 @@ class Query:
         code = self.postal_code
         if code is None:
             return [Query(self.state, f"{d:02d}*") for d in range(100)]
-        if code.endswith("*") and len(code) < 5:  # "94*" -> "940*".."949*"; "9411*" -> ZIPs
+        if code.endswith("*"):  # "94*" -> "940*".."949*"; "9411*" -> "94110".."94119"
             stem = code[:-1]
             tail = "*" if len(stem) < 4 else ""
             return [Query(self.state, f"{stem}{d}{tail}") for d in range(10)]

@@ -1,0 +1,300 @@
+"""The one HTTP client: politeness, retries, Retry-After, robots.txt, 304s, limits, encodings."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from email.utils import formatdate
+
+import httpx
+import pytest
+
+from scraper import __version__
+from scraper.config import HttpConfig
+from scraper.http import (
+    BotChallenge,
+    Fetcher,
+    HTTPStatusError,
+    ResponseTooLarge,
+    RetriesExhausted,
+    RobotsDisallowed,
+    Validators,
+    detect_challenge,
+    parse_retry_after,
+    sniff_encoding,
+)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Site:
+    """A mock transport that answers robots.txt and records every request with its time."""
+
+    def __init__(self, clock, handler: Handler, robots: str | int = "User-agent: *\nAllow: /\n"):
+        self.clock = clock
+        self.handler = handler
+        self.robots = robots
+        self.requests: list[tuple[float, httpx.Request]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((self.clock.monotonic(), request))
+        if request.url.path == "/robots.txt":
+            if isinstance(self.robots, int):
+                return httpx.Response(self.robots)
+            return httpx.Response(200, text=self.robots)
+        return self.handler(request)
+
+    def pages(self) -> list[tuple[float, httpx.Request]]:
+        return [(t, r) for t, r in self.requests if r.url.path != "/robots.txt"]
+
+
+def make(clock, handler: Handler, config: HttpConfig | None = None, **site_kw):
+    site = Site(clock, handler, **site_kw)
+    config = config or HttpConfig(contact="ops@example.org", min_interval=1.0, backoff_base=1.0,
+                                  backoff_cap=30.0, max_retries=3, max_retry_after=120.0)
+    fetcher = Fetcher(config, transport=httpx.MockTransport(site), clock=clock,
+                      rng=random.Random(7))
+    return fetcher, site
+
+
+def ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"path": request.url.path})
+
+
+def test_user_agent_names_project_version_and_contact(clock):
+    fetcher, site = make(clock, ok)
+    fetcher.get("https://a.example/x")
+    agents = {r.headers["user-agent"] for _, r in site.requests}
+    assert agents == {f"acupuncture-directory/{__version__} (+ops@example.org; "
+                      "public-records research bot)"}
+
+
+def test_robots_fetched_once_per_host_and_pacing_one_second(clock):
+    fetcher, site = make(clock, ok)
+    for i in range(3):
+        fetcher.get(f"https://a.example/p{i}")
+    fetcher.get("https://b.example/p")
+    robots = [r.url for _, r in site.requests if r.url.path == "/robots.txt"]
+    assert [str(u) for u in robots] == ["https://a.example/robots.txt",
+                                        "https://b.example/robots.txt"]
+    times = [t for t, r in site.requests if r.url.host == "a.example"]
+    # robots, p0, p1, p2: each at least min_interval after the previous one on that host
+    assert [round(b - a, 6) for a, b in zip(times, times[1:], strict=False)] == [1.0, 1.0, 1.0]
+
+
+def test_hosts_are_paced_independently(clock):
+    fetcher, site = make(clock, ok)
+    fetcher.get("https://a.example/1")
+    before = clock.t
+    fetcher.get("https://b.example/1")  # another host: no need to wait for a.example's pace
+    first_b = [t for t, r in site.requests if r.url.host == "b.example"][0]
+    assert first_b == before
+
+
+def test_crawl_delay_wins_when_larger(clock):
+    fetcher, site = make(clock, ok, robots="User-agent: *\nCrawl-delay: 5\n")
+    fetcher.get("https://a.example/1")
+    fetcher.get("https://a.example/2")
+    (t1, _), (t2, _) = site.pages()
+    assert t2 - t1 == 5.0
+
+
+def test_robots_disallow_is_obeyed_and_never_requested(clock):
+    robots = "User-agent: *\nDisallow: /private/\n\nUser-agent: acupuncture-directory\nDisallow: /no-bots\n"
+    fetcher, site = make(clock, ok, robots=robots)
+    with pytest.raises(RobotsDisallowed):
+        fetcher.get("https://a.example/no-bots/page")
+    fetcher.get("https://a.example/private/ok-for-us")  # our own group replaces the * group
+    assert [r.url.path for _, r in site.pages()] == ["/private/ok-for-us"]
+
+
+def test_robots_404_allows_everything_and_5xx_disallows(clock):
+    fetcher, _ = make(clock, ok, robots=404)
+    assert fetcher.get("https://a.example/x").status == 200
+    fetcher, site = make(clock, ok, robots=503)
+    with pytest.raises(RobotsDisallowed, match="could not be fetched"):
+        fetcher.get("https://a.example/x")
+    assert site.pages() == []
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_retryable_statuses_are_retried_with_growing_backoff(clock, status):
+    answers = iter([httpx.Response(status)] * 3 + [httpx.Response(200, text="fine")])
+    fetcher, site = make(clock, lambda r: next(answers))
+    page = fetcher.get("https://a.example/x")
+    assert page.text == "fine"
+    times = [t for t, _ in site.pages()]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert len(gaps) == 3
+    # equal jitter: each wait is between half and all of base * 2**attempt (but >= the pace)
+    for attempt, gap in enumerate(gaps):
+        ceiling = 1.0 * 2 ** attempt
+        assert max(1.0, ceiling / 2) <= gap <= ceiling
+    assert gaps[2] > gaps[0]
+    assert fetcher.stats["retries"] == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
+def test_other_4xx_fail_at_once(clock, status):
+    fetcher, site = make(clock, lambda r: httpx.Response(status, text="no"))
+    with pytest.raises(HTTPStatusError) as caught:
+        fetcher.get("https://a.example/x")
+    assert caught.value.status == status
+    assert len(site.pages()) == 1
+
+
+def test_retries_exhausted_names_the_problem(clock):
+    fetcher, site = make(clock, lambda r: httpx.Response(502))
+    with pytest.raises(RetriesExhausted, match="gave up after 4 attempts: HTTP 502"):
+        fetcher.get("https://a.example/x")
+    assert len(site.pages()) == 4
+
+
+def test_retry_after_seconds_is_honoured(clock):
+    answers = iter([httpx.Response(429, headers={"Retry-After": "42"}), httpx.Response(200)])
+    fetcher, site = make(clock, lambda r: next(answers))
+    fetcher.get("https://a.example/x")
+    (t1, _), (t2, _) = site.pages()
+    assert t2 - t1 == 42.0
+
+
+def test_retry_after_http_date_is_honoured(clock):
+    when = clock.utcnow().timestamp() + 90
+    answers = iter([httpx.Response(503, headers={"Retry-After": formatdate(when, usegmt=True)}),
+                    httpx.Response(200)])
+    fetcher, site = make(clock, lambda r: next(answers))
+    fetcher.get("https://a.example/x")
+    (t1, _), (t2, _) = site.pages()
+    assert 89.0 <= t2 - t1 <= 91.0
+
+
+def test_retry_after_over_the_cap_fails_without_hammering(clock):
+    def handler(request):
+        if request.url.path == "/x":
+            return httpx.Response(429, headers={"Retry-After": "3600"})
+        return httpx.Response(200)
+
+    fetcher, site = make(clock, handler)
+    with pytest.raises(RetriesExhausted, match="over the 120s cap"):
+        fetcher.get("https://a.example/x")
+    assert len(site.pages()) == 1
+    # The host asked for an hour of quiet: the next request to it waits that hour out.
+    fetcher.get("https://a.example/y")
+    (t1, _), (t2, _) = site.pages()
+    assert t2 - t1 == 3600.0
+
+
+def test_connection_errors_and_timeouts_are_retried(clock):
+    calls = {"n": 0}
+
+    def flaky(request):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if calls["n"] == 2:
+            raise httpx.ReadTimeout("slow", request=request)
+        if calls["n"] == 3:
+            raise httpx.RemoteProtocolError("peer closed connection without sending complete "
+                                            "message body", request=request)
+        return httpx.Response(200, text="ok")
+
+    fetcher, _ = make(clock, flaky)
+    assert fetcher.get("https://a.example/x").text == "ok"
+    assert calls["n"] == 4
+
+
+def test_conditional_request_and_304(clock):
+    def conditional(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"ETag": '"v1"'})
+        return httpx.Response(200, text="body", headers={
+            "ETag": '"v1"', "Last-Modified": "Sat, 01 Nov 2026 10:00:00 GMT"})
+
+    fetcher, site = make(clock, conditional)
+    first = fetcher.get("https://a.example/x")
+    assert (first.status, first.not_modified, first.validators) == (
+        200, False, Validators('"v1"', "Sat, 01 Nov 2026 10:00:00 GMT"))
+    second = fetcher.get("https://a.example/x", validators=first.validators)
+    assert (second.status, second.not_modified, second.content) == (304, True, b"")
+    sent = site.pages()[1][1].headers
+    assert sent["if-none-match"] == '"v1"'
+    assert sent["if-modified-since"] == "Sat, 01 Nov 2026 10:00:00 GMT"
+    assert fetcher.stats["not_modified"] == 1
+
+
+def test_size_cap_by_header_and_by_stream(clock):
+    config = HttpConfig(min_interval=0, max_bytes=1000)
+    fetcher, _ = make(clock, lambda r: httpx.Response(200, content=b"x" * 5000), config=config)
+    with pytest.raises(ResponseTooLarge, match="1000-byte cap"):
+        fetcher.get("https://a.example/big")
+
+    def chunked(request):
+        return httpx.Response(200, stream=httpx.ByteStream(b"y" * 5000))
+
+    fetcher, _ = make(clock, chunked, config=config)
+    with pytest.raises(ResponseTooLarge):
+        fetcher.get("https://a.example/big")
+
+
+def test_redirects_followed_with_robots_checked_on_the_target(clock):
+    def handler(request):
+        if request.url.host == "a.example":
+            return httpx.Response(301, headers={"Location": "https://b.example/secret/x"})
+        return httpx.Response(200, text="should not be fetched")
+
+    fetcher, site = make(clock, handler, robots="User-agent: *\nDisallow: /secret/\n")
+    with pytest.raises(RobotsDisallowed):
+        fetcher.get("https://a.example/start")
+    assert [str(r.url) for _, r in site.pages()] == ["https://a.example/start"]
+
+
+def test_bot_challenge_stops_without_retry(clock):
+    page = b"<html><head><title>Just a moment...</title></head><body>cf-chl-opt</body></html>"
+    fetcher, site = make(clock, lambda r: httpx.Response(
+        403, content=page, headers={"Server": "cloudflare"}))
+    with pytest.raises(BotChallenge, match="gated"):
+        fetcher.get("https://a.example/x")
+    assert len(site.pages()) == 1
+
+
+@pytest.mark.parametrize("status,headers,body,expected", [
+    (403, {"cf-mitigated": "challenge"}, b"", "cf-mitigated"),
+    (200, {}, b'<div class="cf-turnstile" data-sitekey="x"></div>', "Turnstile"),
+    (503, {}, b"<title>Just a moment...</title>", "Just a moment"),
+    (200, {}, b"<p>Just a moment... we are loading results</p>", None),
+    (200, {}, b'{"result_count": 0, "results": []}', None),
+])
+def test_detect_challenge(status, headers, body, expected):
+    found = detect_challenge(status, httpx.Headers(headers), body)
+    assert (found is None) if expected is None else (expected in found)
+
+
+@pytest.mark.parametrize("content,content_type,expected", [
+    ("café".encode(), "text/html; charset=utf-8", "utf-8"),
+    ("café".encode("cp1252"), "text/html; charset=ISO-8859-1", "iso8859-1"),
+    ('<meta charset="windows-1252"><p>café</p>'.encode("cp1252"), "text/html", "cp1252"),
+    ('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">é'.encode("latin-1"),
+     None, "cp1252"),
+    ("café".encode("cp1252"), None, "cp1252"),
+    (b"\xef\xbb\xbfhello", None, "utf-8-sig"),
+    ("café".encode(), "text/html; charset=bogus-charset", "utf-8"),
+])
+def test_sniff_encoding(content, content_type, expected):
+    assert sniff_encoding(content, content_type) == expected
+    text = content.decode(expected)
+    assert "é" in text or text == "hello"
+
+
+def test_page_text_decodes_legacy_encoding(clock):
+    body = "<meta charset='windows-1252'><p>Acupuncture – café</p>".encode("cp1252")
+    fetcher, _ = make(clock, lambda r: httpx.Response(200, content=body,
+                                                      headers={"Content-Type": "text/html"}))
+    assert "Acupuncture – café" in fetcher.get("https://a.example/x").text
+
+
+def test_parse_retry_after(clock):
+    now = clock.utcnow()
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after(None, now) is None
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after("Sun, 01 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past

@@ -1,0 +1,69 @@
+"""The normalizers every source shares."""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper import normalize as n
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("LAC.0012345", "12345"), ("ac-12345", "12345"), ("AC 012345", "12345"), ("12345", "12345"),
+    (" L.Ac. 00777 ", "777"), ("POD001259", "POD001259"), ("AC0000", "0"), ("", None), (None, None),
+    ("ACU 42", "42"), ("lac12345", "12345"),
+])
+def test_license_number(value, expected):
+    assert n.license_number(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("O'BRIEN", "O'Brien"), ("SMITH-JONES", "Smith-Jones"), ("MCDONALD", "McDonald"),
+    ("VAN DER BERG", "Van der Berg"), ("de la Cruz", "de la Cruz"), ("  ANNA   LEE ", "Anna Lee"),
+    ("", None),
+])
+def test_title_name(value, expected):
+    assert n.title_name(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("615-712-7366", "615-712-7366"), ("(615) 712 7366", "615-712-7366"),
+    ("+1 615.712.7366", "615-712-7366"), ("Not Available", None), ("12345", "12345"),
+])
+def test_phone(value, expected):
+    assert n.phone(value) == expected
+
+
+@pytest.mark.parametrize("value,zip5,formatted", [
+    ("372118027", "37211", "37211-8027"), ("37211", "37211", "37211"),
+    ("37211-8027", "37211", "37211-8027"), ("K1A 0B1", None, "K1A 0B1"), (None, None, None),
+])
+def test_postal_codes(value, zip5, formatted):
+    assert (n.zip5(value), n.format_postal_code(value)) == (zip5, formatted)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2006-06-29", "2006-06-29"), ("06/29/2006", "2006-06-29"), ("20060629", "2006-06-29"),
+    ("2006-06-29T00:00:00.000", "2006-06-29"), ("", None),
+])
+def test_iso_date(value, expected):
+    assert n.iso_date(value) == expected
+
+
+def test_iso_date_rejects_nonsense():
+    with pytest.raises(ValueError, match="unrecognized date 'soon'"):
+        n.iso_date("soon")
+
+
+def test_epoch_seconds_and_milliseconds():
+    assert n.epoch_to_iso(1521244800) == "2018-03-17T00:00:00Z"
+    assert n.epoch_to_iso(1521244800000) == "2018-03-17T00:00:00Z"
+    assert n.epoch_to_iso(None) is None
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("DAOM, L.Ac., Dipl. Ac.", ["DAOM", "L.Ac.", "Dipl. Ac."]),
+    ("LAC", ["L.Ac."]), ("L.AC", ["L.Ac."]), ("Dipl. Ac. (NCCAOM)", ["Dipl. Ac."]),
+    ("MD; L.Ac.", ["MD", "L.Ac."]), ("", []),
+])
+def test_credentials(value, expected):
+    assert n.credentials(value) == expected
