@@ -84,6 +84,7 @@ class RunContext:
         self.states = states
         self.incomplete_parts = 0
         self.resumed_parts = 0
+        self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
         self._checkpoints = store.load_checkpoints(db, run_id)
 
     def checkpoint(self, part: str) -> PartState | None:
@@ -99,6 +100,7 @@ class RunContext:
         self.resumed_parts += 1
         if state.state == "incomplete":
             self.incomplete_parts += 1
+            self.earlier_notes.append(state.note or f"{state.part}: incomplete")
 
 
 def run_source(config: Config, source_id: str, *, db_path: str | Path | None = None,
@@ -107,7 +109,6 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
                stop: threading.Event | None = None) -> RunResult:
     """Run one source to the end (or to its first fatal error) and record it."""
     source = get_source(source_id)
-    sink = SINKS[source_id]
     settings = config.source(source_id)
     db = open_db(db_path or config.db)
     now = utc_iso()
@@ -125,15 +126,13 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         for step in source.scrape(fetcher, ctx):
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
-            step_counts = _commit(db, run_id, sink, step, notes)
-            if isinstance(step, PartState) or (isinstance(step, PageStep) and step.state
-                                               and step.state.state == "incomplete"):
-                ctx.incomplete_parts += 1
+            step_counts = _commit(db, run_id, source_id, step, notes)
+            ctx.incomplete_parts += step_counts["incomplete_parts"]
             counts.update(step_counts)
             if isinstance(step, PageStep):
                 progress.part, progress.pages = step.part, progress.pages + 1
                 progress.records += step.count if step.store else 0
-            elif isinstance(step, ScopeDone):
+            if isinstance(step, ScopeDone):
                 progress.scopes_done += 1
             if on_progress:
                 on_progress(progress)
@@ -156,17 +155,17 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             # Leave the run 'running' so the next call resumes it where it stopped.
             db.close()
         else:
+            notes[:0] = ctx.earlier_notes
             row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
             db.close()
-    if ctx.incomplete_parts and not notes:
-        notes.append(f"{ctx.incomplete_parts} part(s) left incomplete by an earlier attempt")
     result = RunResult(source_id, run_id, status, resumed, counts, error, notes,
                        row["duration_s"] or 0.0)
     return result
 
 
-def _commit(db, run_id: int, sink: dict[str, Any], step: Any, notes: list[str]) -> Counter[str]:
+def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Counter[str]:
     """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing."""
+    sink = SINKS[source_id]
     counts: Counter[str] = Counter()
     now = utc_iso()
     with store.transaction(db):
@@ -182,26 +181,20 @@ def _commit(db, run_id: int, sink: dict[str, Any], step: Any, notes: list[str]) 
                 counts["records"] += len(step.records)
                 counts.update(sink["upsert"](db, step.records, run_id, now))
             store.log_fetch(db, step.page, step.url, step.count, run_id, now)
-            if step.state is not None:
-                store.save_checkpoint(db, run_id, step.state, now)
-                if step.state.state == "incomplete" and step.state.note:
-                    notes.append(step.state.note)
-        elif isinstance(step, PartState):
-            store.save_checkpoint(db, run_id, step, now)
-            if step.note:
-                notes.append(step.note)
-        elif isinstance(step, ScopeDone):
+        state = step if isinstance(step, PartState) else getattr(step, "state", None)
+        if state is not None:
+            store.save_checkpoint(db, run_id, state, now)
+            if state.state == "incomplete":
+                counts["incomplete_parts"] += 1
+                notes.append(state.note or f"{state.part}: incomplete")
+        if isinstance(step, ScopeDone):
             if step.complete:
                 counts["gone"] += store.mark_gone(
                     db, sink["table"], sink["pk"], sink["scope_column"], step.scope, run_id, now,
-                    source=_source_of(sink))
+                    source=source_id)
             store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
         store.add_run_counts(db, run_id, counts)
     return counts
-
-
-def _source_of(sink: dict[str, Any]) -> str:
-    return next(k for k, v in SINKS.items() if v is sink)
 
 
 def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,

@@ -1,0 +1,72 @@
+"""``make demo``: start the local stand-ins, scrape them through real HTTP, serve the result.
+
+Run as ``python -m tests.sites.demo [--db demo.db] [--port 8001]``. Needs no internet: the
+scraper talks to the stand-ins on 127.0.0.1 with the same client, politeness rules
+included (robots.txt, User-Agent, pacing set low), that it uses on the real sites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .serve import start_all
+
+DEMO_PACE = 0.005  # seconds between requests to the stand-in (the real default is 1 s)
+
+
+def write_config(directory: Path, base_url: str) -> Path:
+    """A configuration that points every source at the stand-ins."""
+    path = directory / "demo.toml"
+    path.write_text(
+        "# Written by tests/sites/demo.py: the scraper pointed at the local stand-ins.\n"
+        "[http]\n"
+        f"min_interval = {DEMO_PACE}\n"
+        'contact = "demo@localhost"\n'
+        "backoff_base = 0.05\n"
+        "[sources.nppes-api]\n"
+        f'base_url = "{base_url}/api/"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def scrape(db_path: str | Path, config_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run the real command line against the stand-ins, as an operator would."""
+    command = [sys.executable, "-m", "scraper", "--config", str(config_path), "scrape",
+               "--db", str(db_path), *extra]
+    return subprocess.run(command, check=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="demo.db")
+    parser.add_argument("--port", type=int, default=8001, help="Datasette's port")
+    parser.add_argument("--n", type=int, default=20_000, help="acupuncturists in the stand-in")
+    parser.add_argument("--no-serve", action="store_true", help="scrape only")
+    args = parser.parse_args(argv)
+    server, _sites = start_all(port=0, n=args.n)
+    print(f"Stand-ins running at {server.url} (NPPES API at {server.url}/api/)", flush=True)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = write_config(Path(tmp), server.url)
+            result = scrape(args.db, config)
+    finally:
+        server.stop()
+    if result.returncode != 0:
+        print("The demo scrape did not finish cleanly; see the messages above.", file=sys.stderr)
+        return result.returncode
+    if args.no_serve:
+        return 0
+    print(f"\nDatasette: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)\n", flush=True)
+    os.execv(sys.executable, [sys.executable, "-m", "scraper", "serve", "--db", args.db,
+                              "--port", str(args.port)])
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
