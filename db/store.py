@@ -13,7 +13,6 @@ import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 from sqlite_utils import Database
@@ -181,8 +180,10 @@ def provider_rows(provider: Provider) -> tuple[dict[str, Any], list[dict], list[
         "other_names": json.dumps(provider.other_names) if provider.other_names else None,
         "identifiers": json.dumps(provider.identifiers) if provider.identifiers else None,
     })
-    addresses = [{"npi": provider.npi, **asdict(a)} for a in provider.addresses]
-    taxonomies = [{"npi": provider.npi, **asdict(t), "is_primary": int(t.is_primary)}
+    # vars(), not asdict(): these dataclasses are flat, and asdict's deep copies cost more
+    # than the rest of the row building together.
+    addresses = [{"npi": provider.npi, **vars(a)} for a in provider.addresses]
+    taxonomies = [{"npi": provider.npi, **vars(t), "is_primary": int(t.is_primary)}
                   for t in provider.taxonomies]
     digest = hashlib.sha256(json.dumps([row, addresses, taxonomies], sort_keys=True,
                                        default=str).encode()).hexdigest()
@@ -195,11 +196,24 @@ def _children(db: Database, table: str, npi: str) -> list[dict[str, Any]]:
     return list(db.query(f"select * from [{table}] where npi = ? order by {order}", [npi]))
 
 
-def _replace_children(db: Database, table: str, npi: str, rows: list[dict[str, Any]],
-                      pk: tuple[str, ...]) -> None:
-    db.execute(f"delete from [{table}] where npi = ?", [npi])
-    if rows:
-        db[table].insert_all(rows, pk=pk)
+def insert_many(db: Database, table: str, rows: list[dict[str, Any]]) -> None:
+    """One executemany for rows that share their keys: sqlite-utils' insert() looks the table
+    up again on every call, which made it most of a scrape's time."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = (f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+           f"values ({', '.join('?' * len(columns))})")
+    db.conn.executemany(sql, [[row[c] for c in columns] for row in rows])
+
+
+def _set(db: Database, table: str, key: str, key_value: Any, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"[{c}] = ?" for c in values)
+    db.execute(f"update [{table}] set {assignments} where [{key}] = ?",
+               [*values.values(), key_value])
+
+
+CHILD_TABLES = ("provider_addresses", "provider_taxonomies")
 
 
 def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
@@ -209,30 +223,32 @@ def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
     Call inside a transaction. Returns counts of inserted / updated / unchanged.
     """
     counts: Counter[str] = Counter()
-    providers = list(providers)
+    providers = list({p.npi: p for p in providers}.values())  # a page lists an NPI once
     if not providers:
         return counts
     npis = [p.npi for p in providers]
     marks = ",".join("?" * len(npis))
     existing = {r["npi"]: r for r in db.query(
         f"select * from providers where npi in ({marks})", npis)}
+    inserts: dict[str, list[dict[str, Any]]] = {"providers": [], **{t: [] for t in CHILD_TABLES}}
+    touched: list[list[Any]] = []
     changes: list[dict[str, Any]] = []
     for provider in providers:
         row, addresses, taxonomies = provider_rows(provider)
+        children = dict(zip(CHILD_TABLES, (addresses, taxonomies), strict=True))
         provenance = provider.provenance
         seen = {"source": provenance.source if provenance else "unknown",
                 "source_url": provenance.source_url if provenance else None,
                 "last_seen_at": seen_at, "last_seen_run_id": run_id, "gone_at": None}
         old = existing.get(provider.npi)
         if old is None:
-            db["providers"].insert({**row, **seen, "first_seen_at": seen_at}, pk="npi")
-            _replace_children(db, "provider_addresses", provider.npi, addresses,
-                              ("npi", "purpose", "seq"))
-            _replace_children(db, "provider_taxonomies", provider.npi, taxonomies, ("npi", "seq"))
+            inserts["providers"].append({**row, **seen, "first_seen_at": seen_at})
+            for table, rows in children.items():
+                inserts[table].extend(rows)
             counts["inserted"] += 1
             continue
         if old["record_hash"] == row["record_hash"] and old["gone_at"] is None:
-            db["providers"].update(provider.npi, seen)
+            touched.append([seen["source"], seen["source_url"], seen_at, run_id, provider.npi])
             counts["unchanged"] += 1
             continue
 
@@ -247,18 +263,21 @@ def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
                 change(column, old.get(column), row.get(column))
         if old["gone_at"] is not None:
             change("gone_at", old["gone_at"], None)
-        for table, rows, pk in (
-            ("provider_addresses", addresses, ("npi", "purpose", "seq")),
-            ("provider_taxonomies", taxonomies, ("npi", "seq")),
-        ):
-            before = [{k: v for k, v in r.items()} for r in _children(db, table, provider.npi)]
+        for table, rows in children.items():
+            before = _children(db, table, provider.npi)
             if _canonical(before) != _canonical(rows):
                 change(table, json.dumps(before, default=str), json.dumps(rows, default=str))
-                _replace_children(db, table, provider.npi, rows, pk)
-        db["providers"].update(provider.npi, {**row, **seen})
+                db.execute(f"delete from [{table}] where npi = ?", [provider.npi])
+                inserts[table].extend(rows)
+        _set(db, "providers", "npi", provider.npi, {**row, **seen})
         counts["updated"] += 1
-    if changes:
-        db["changes"].insert_all(changes)
+    for table, rows in inserts.items():
+        insert_many(db, table, rows)
+    if touched:
+        db.conn.executemany(
+            "update providers set source = ?, source_url = ?, last_seen_at = ?, "
+            "last_seen_run_id = ?, gone_at = null where npi = ?", touched)
+    insert_many(db, "changes", changes)
     return counts
 
 
