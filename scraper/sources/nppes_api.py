@@ -252,21 +252,28 @@ def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,
 
 def _list(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
           saved: PartState | None) -> Iterator[PageStep]:
-    """Page through one query; returns True when it must be split into its children."""
+    """Page through one query; returns True when it must be split into its children.
+
+    A full first page is held back until the last reachable page says whether the query fits:
+    if it must be split, its records will come through the narrower queries, stored once.
+    """
     skip = saved.next_skip if saved is not None else 0
+    first = None
     if skip == 0:
         first = _fetch(fetcher, ctx, base_url, query, taxonomy, 0)
         if first.count < PAGE_LIMIT:
             yield first.finish("done")
             return False
-        yield first.finish("pending", next_skip=PAGE_LIMIT)
         skip = PAGE_LIMIT
-    # The last reachable page tells whether the query holds more than 1,200 results.
     probe = _fetch(fetcher, ctx, base_url, query, taxonomy, MAX_SKIP)
     children = query.children() if probe.count == PAGE_LIMIT else None
     if children:
+        if first is not None:
+            yield first.without_records()
         yield probe.without_records().finish("split")
         return True
+    if first is not None:
+        yield first.finish("pending", next_skip=PAGE_LIMIT)
     while skip < MAX_SKIP:
         step = _fetch(fetcher, ctx, base_url, query, taxonomy, skip)
         skip += PAGE_LIMIT
