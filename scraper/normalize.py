@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-_SPACES = re.compile(r"\s+")
+_PLACEHOLDERS = frozenset({"not available", "n/a", "none", "null"})
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def clean(value: object) -> str | None:
     """Trimmed text with inner runs of white space collapsed; empty and placeholders become None."""
     if value is None:
         return None
-    text = _SPACES.sub(" ", str(value)).strip()
-    if text == "" or text.lower() in {"not available", "n/a", "none", "null"}:
+    text = " ".join(str(value).split())  # called ~60 times a record: split() beats a regex
+    if not text or (len(text) <= 13 and text.lower() in _PLACEHOLDERS):
         return None
     return text
 
@@ -59,6 +60,11 @@ def iso_date(value: str | None) -> str | None:
     text = clean(value)
     if text is None:
         return None
+    if _ISO_DATE.fullmatch(text):  # the common case, without strptime's cost
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"unrecognized date {value!r}") from None
     for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
                     "%Y-%m-%d %H:%M", "%Y%m%d", "%m/%d/%y"):
         try:

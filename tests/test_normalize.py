@@ -49,9 +49,15 @@ def test_iso_date(value, expected):
     assert n.iso_date(value) == expected
 
 
-def test_iso_date_rejects_nonsense():
-    with pytest.raises(ValueError, match="unrecognized date 'soon'"):
-        n.iso_date("soon")
+@pytest.mark.parametrize("value", ["soon", "2020-02-30", "13/45/2020"])
+def test_iso_date_rejects_nonsense(value):
+    with pytest.raises(ValueError, match=f"unrecognized date '{value}'"):
+        n.iso_date(value)
+
+
+def test_clean_collapses_all_white_space_and_drops_placeholders():
+    assert n.clean("  Anna\u00a0 Lee\n") == "Anna Lee"
+    assert [n.clean(v) for v in ("Not Available", " n/a ", "", None, 0)] == [None] * 4 + ["0"]
 
 
 def test_epoch_seconds_and_milliseconds():

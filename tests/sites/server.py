@@ -360,6 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real sites do
     server_version = "StandIn/1.0"
     timeout = 30  # an idle keep-alive connection is closed after this
+    # Headers and body leave in separate writes; without TCP_NODELAY, Nagle's algorithm holds
+    # the body until the client's delayed ACK (~40 ms) on every keep-alive request.
+    disable_nagle_algorithm = True
     site_server: SiteServer
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server looks for)
