@@ -157,6 +157,98 @@ def m002_providers(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_licenses_exclusions_rejects(db: Database) -> None:
+    db["licenses"].create({
+        "license_id": str,  # jurisdiction:license-type:normalized number
+        "jurisdiction": str,
+        "license_type": str,
+        "license_number": str,
+        "license_number_normalized": str,
+        "display_name": str,
+        "first_name": str,
+        "middle_name": str,
+        "last_name": str,
+        "full_name": str,
+        "status": str,
+        "status_normalized": str,
+        "issued_on": str,
+        "expires_on": str,
+        "city": str,
+        "state": str,
+        "zip": str,
+        "disciplined": int,
+        "dataset_id": str,
+        "record_hash": str,
+        **PROVENANCE,
+    }, pk="license_id", not_null={"jurisdiction", "license_type", "license_number",
+                                  "status_normalized", "source"})
+    for columns in (["jurisdiction", "license_number_normalized"], ["last_name"],
+                    ["status_normalized"], ["expires_on"], ["source"]):
+        db["licenses"].create_index(columns)
+    db["licenses"].enable_fts(["display_name", "full_name", "city"], create_triggers=True,
+                              tokenize="porter")
+
+    db["disciplinary_actions"].create({
+        "action_id": str,
+        "license_id": str,
+        "jurisdiction": str,
+        "case_number": str,
+        "action": str,
+        "effective_on": str,
+        **PROVENANCE,
+    }, pk="action_id", foreign_keys=[("license_id", "licenses", "license_id")])
+    db["disciplinary_actions"].create_index(["license_id"])
+
+    db["exclusions"].create({
+        "exclusion_id": str,
+        "npi": str,
+        "display_name": str,
+        "last_name": str,
+        "first_name": str,
+        "middle_name": str,
+        "business_name": str,
+        "general": str,
+        "specialty": str,
+        "upin": str,
+        "born_on": str,
+        "address": str,
+        "city": str,
+        "state": str,
+        "zip": str,
+        "exclusion_type": str,
+        "excluded_on": str,
+        "reinstated_on": str,
+        "waiver_on": str,
+        "waiver_state": str,
+        "status": str,  # excluded / reinstated (listed with a reinstatement date, or gone from the list)
+        "record_hash": str,
+        **PROVENANCE,
+    }, pk="exclusion_id", not_null={"status", "source"})
+    db["exclusions"].create_index(["npi"])
+    db["exclusions"].create_index(["last_name", "state"])
+
+    db["rejects"].create({
+        "reject_id": str,  # hash of source and raw row: the same bad row is kept once
+        "source": str,
+        "reason": str,
+        "raw": str,  # JSON
+        "source_url": str,
+        "first_seen_at": str,
+        "last_seen_at": str,
+        "last_seen_run_id": int,
+    }, pk="reject_id", not_null={"source", "reason", "raw"})
+    db["rejects"].create_index(["source"])
+
+    # What a source remembers between runs (e.g. a dataset's rowsUpdatedAt).
+    db["source_state"].create({
+        "source": str,
+        "key": str,
+        "value": str,
+        "updated_at": str,
+    }, pk=("source", "key"))
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().
@@ -168,7 +260,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> Database:
     conn.execute("PRAGMA busy_timeout = 30000")
     db = Database(conn)
     if not readonly:
-        db.execute("PRAGMA journal_mode = WAL")
+        # Switching to WAL needs the database to itself; once set it stays set in the file.
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     return db

@@ -13,12 +13,14 @@ import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from scraper.http import Page, Validators
-from scraper.models import Provider
+from scraper.models import DisciplinaryAction, License, Provider, Reject
+from scraper.normalize import person_name
 from scraper.sources.base import Known, PartState
 
 # -- transactions -----------------------------------------------------------------------------
@@ -185,9 +187,7 @@ def provider_rows(provider: Provider) -> tuple[dict[str, Any], list[dict], list[
     addresses = [{"npi": provider.npi, **vars(a)} for a in provider.addresses]
     taxonomies = [{"npi": provider.npi, **vars(t), "is_primary": int(t.is_primary)}
                   for t in provider.taxonomies]
-    digest = hashlib.sha256(json.dumps([row, addresses, taxonomies], sort_keys=True,
-                                       default=str).encode()).hexdigest()
-    row["record_hash"] = digest
+    row["record_hash"] = record_hash(row, addresses, taxonomies)
     return row, addresses, taxonomies
 
 
@@ -216,69 +216,208 @@ def _set(db: Database, table: str, key: str, key_value: Any, values: dict[str, A
 CHILD_TABLES = ("provider_addresses", "provider_taxonomies")
 
 
+@dataclass
+class Upserted:
+    counts: Counter[str]
+    inserted: list[str]
+    updated: list[str]
+
+
+def record_hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def upsert_rows(db: Database, table: str, pk: str, rows: Iterable[tuple[dict, dict]], *,
+                tracked: Iterable[str], run_id: int, seen_at: str) -> Upserted:
+    """Upsert ``(data, provenance)`` pairs on ``pk``; call inside a transaction.
+
+    ``data`` holds the record's columns and its ``record_hash``; ``provenance`` its source and
+    source_url. A row whose hash is unchanged is only marked seen; a changed row is updated and
+    each tracked column that changed is written to ``changes`` with the run.
+    """
+    tracked = tuple(tracked)
+    batch = {data[pk]: (data, provenance) for data, provenance in rows}  # last one wins
+    result = Upserted(Counter(), [], [])
+    if not batch:
+        return result
+    keys = list(batch)
+    existing: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        existing.update((r[pk], r) for r in db.query(
+            f"select * from [{table}] where [{pk}] in ({marks})", chunk))
+    inserts: list[dict[str, Any]] = []
+    touched: list[list[Any]] = []
+    changes: list[dict[str, Any]] = []
+    for key, (data, provenance) in batch.items():
+        seen = {"source": provenance.get("source"), "source_url": provenance.get("source_url"),
+                "last_seen_at": seen_at, "last_seen_run_id": run_id, "gone_at": None}
+        old = existing.get(key)
+        if old is None:
+            inserts.append({**data, **seen, "first_seen_at": seen_at})
+            result.inserted.append(key)
+            continue
+        if old["record_hash"] == data["record_hash"] and old["gone_at"] is None:
+            touched.append([seen["source"], seen["source_url"], seen_at, run_id, key])
+            result.counts["unchanged"] += 1
+            continue
+        for column in tracked:
+            if old.get(column) != data.get(column):
+                changes.append(_change(table, key, column, old.get(column), data.get(column),
+                                       run_id, seen_at))
+        if old["gone_at"] is not None:
+            changes.append(_change(table, key, "gone_at", old["gone_at"], None, run_id, seen_at))
+        _set(db, table, pk, key, {**data, **seen})
+        result.updated.append(key)
+    insert_many(db, table, inserts)
+    if touched:
+        db.conn.executemany(
+            f"update [{table}] set source = ?, source_url = ?, last_seen_at = ?, "
+            f"last_seen_run_id = ?, gone_at = null where [{pk}] = ?", touched)
+    insert_many(db, "changes", changes)
+    result.counts.update(inserted=len(result.inserted), updated=len(result.updated))
+    result.counts = +result.counts  # drop the zero counts
+    return result
+
+
+def _change(table: str, key: str, column: str, before: Any, after: Any, run_id: int,
+            at: str) -> dict[str, Any]:
+    return {"table_name": table, "record_id": key, "column_name": column,
+            "old_value": None if before is None else str(before),
+            "new_value": None if after is None else str(after),
+            "run_id": run_id, "changed_at": at}
+
+
+def _provenance(record: Any) -> dict[str, Any]:
+    provenance = record.provenance
+    return {"source": provenance.source if provenance else "unknown",
+            "source_url": provenance.source_url if provenance else None}
+
+
 def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
                      seen_at: str) -> Counter[str]:
     """Insert new providers, update changed ones (recording each change), touch the rest.
 
     Call inside a transaction. Returns counts of inserted / updated / unchanged.
     """
-    counts: Counter[str] = Counter()
-    providers = list({p.npi: p for p in providers}.values())  # a page lists an NPI once
-    if not providers:
-        return counts
-    npis = [p.npi for p in providers]
-    marks = ",".join("?" * len(npis))
-    existing = {r["npi"]: r for r in db.query(
-        f"select * from providers where npi in ({marks})", npis)}
-    inserts: dict[str, list[dict[str, Any]]] = {"providers": [], **{t: [] for t in CHILD_TABLES}}
-    touched: list[list[Any]] = []
+    built = {p.npi: (p, *provider_rows(p)) for p in providers}
+    result = upsert_rows(db, "providers", "npi",
+                         ((row, _provenance(p)) for p, row, _, _ in built.values()),
+                         tracked=PROVIDER_TRACKED, run_id=run_id, seen_at=seen_at)
+    children: dict[str, list[dict[str, Any]]] = {t: [] for t in CHILD_TABLES}
     changes: list[dict[str, Any]] = []
-    for provider in providers:
-        row, addresses, taxonomies = provider_rows(provider)
-        children = dict(zip(CHILD_TABLES, (addresses, taxonomies), strict=True))
-        provenance = provider.provenance
-        seen = {"source": provenance.source if provenance else "unknown",
-                "source_url": provenance.source_url if provenance else None,
-                "last_seen_at": seen_at, "last_seen_run_id": run_id, "gone_at": None}
-        old = existing.get(provider.npi)
-        if old is None:
-            inserts["providers"].append({**row, **seen, "first_seen_at": seen_at})
-            for table, rows in children.items():
-                inserts[table].extend(rows)
-            counts["inserted"] += 1
-            continue
-        if old["record_hash"] == row["record_hash"] and old["gone_at"] is None:
-            touched.append([seen["source"], seen["source_url"], seen_at, run_id, provider.npi])
-            counts["unchanged"] += 1
-            continue
-
-        def change(column: str, before: Any, after: Any, npi: str = provider.npi) -> None:
-            changes.append({"table_name": "providers", "record_id": npi, "column_name": column,
-                            "old_value": None if before is None else str(before),
-                            "new_value": None if after is None else str(after),
-                            "run_id": run_id, "changed_at": seen_at})
-
-        for column in PROVIDER_TRACKED:
-            if old.get(column) != row.get(column):
-                change(column, old.get(column), row.get(column))
-        if old["gone_at"] is not None:
-            change("gone_at", old["gone_at"], None)
-        for table, rows in children.items():
-            before = _children(db, table, provider.npi)
+    for npi in result.inserted:
+        _, _, addresses, taxonomies = built[npi]
+        children["provider_addresses"] += addresses
+        children["provider_taxonomies"] += taxonomies
+    for npi in result.updated:
+        _, _, addresses, taxonomies = built[npi]
+        for table, rows in zip(CHILD_TABLES, (addresses, taxonomies), strict=True):
+            before = _children(db, table, npi)
             if _canonical(before) != _canonical(rows):
-                change(table, json.dumps(before, default=str), json.dumps(rows, default=str))
-                db.execute(f"delete from [{table}] where npi = ?", [provider.npi])
-                inserts[table].extend(rows)
-        _set(db, "providers", "npi", provider.npi, {**row, **seen})
-        counts["updated"] += 1
-    for table, rows in inserts.items():
+                changes.append(_change("providers", npi, table, json.dumps(before, default=str),
+                                       json.dumps(rows, default=str), run_id, seen_at))
+                db.execute(f"delete from [{table}] where npi = ?", [npi])
+                children[table] += rows
+    for table, rows in children.items():
         insert_many(db, table, rows)
-    if touched:
-        db.conn.executemany(
-            "update providers set source = ?, source_url = ?, last_seen_at = ?, "
-            "last_seen_run_id = ?, gone_at = null where npi = ?", touched)
     insert_many(db, "changes", changes)
+    return result.counts
+
+
+LICENSE_TRACKED = ("license_number", "display_name", "first_name", "middle_name", "last_name",
+                   "full_name", "status", "status_normalized", "issued_on", "expires_on", "city",
+                   "state", "zip", "disciplined")
+ACTION_TRACKED = ("case_number", "action", "effective_on")
+EXCLUSION_TRACKED = ("npi", "display_name", "general", "specialty", "address", "city", "state",
+                     "zip", "exclusion_type", "excluded_on", "reinstated_on", "waiver_on",
+                     "waiver_state", "status")
+
+
+def _data(record: Any, key: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    data = {k: v for k, v in vars(record).items() if k != "provenance" and k not in drop}
+    for k, v in data.items():
+        if isinstance(v, bool):
+            data[k] = int(v)
+    data[key] = getattr(record, key)
+    data["record_hash"] = record_hash(data)
+    return data
+
+
+def upsert_license_records(db: Database, records: Iterable[Any], run_id: int,
+                           seen_at: str) -> Counter[str]:
+    """Licenses, their disciplinary actions and the rows rejected beside them."""
+    licenses, actions, rejects = [], [], []
+    for record in records:
+        if isinstance(record, License):
+            data = _data(record, "license_id")
+            data["display_name"] = person_name(record.first_name, record.middle_name,
+                                               record.last_name) or record.full_name
+            data["record_hash"] = record_hash(data)
+            licenses.append((data, _provenance(record)))
+        elif isinstance(record, DisciplinaryAction):
+            actions.append((_data(record, "action_id"), _provenance(record)))
+        elif isinstance(record, Reject):
+            rejects.append(record)
+        else:
+            raise TypeError(f"not a license record: {record!r}")
+    counts = upsert_rows(db, "licenses", "license_id", licenses, tracked=LICENSE_TRACKED,
+                         run_id=run_id, seen_at=seen_at).counts
+    for key, value in upsert_rows(db, "disciplinary_actions", "action_id", actions,
+                                  tracked=ACTION_TRACKED, run_id=run_id,
+                                  seen_at=seen_at).counts.items():
+        counts[f"actions_{key}"] += value
+    counts["rejected"] += upsert_rejects(db, rejects, run_id, seen_at)
     return counts
+
+
+def upsert_exclusions(db: Database, records: Iterable[Any], run_id: int,
+                      seen_at: str) -> Counter[str]:
+    rows, rejects = [], []
+    for record in records:
+        if isinstance(record, Reject):
+            rejects.append(record)
+            continue
+        data = _data(record, "exclusion_id")
+        data["display_name"] = (person_name(record.first_name, record.middle_name,
+                                            record.last_name) or record.business_name)
+        data["status"] = "reinstated" if record.reinstated_on else "excluded"
+        data["record_hash"] = record_hash(data)
+        rows.append((data, _provenance(record)))
+    counts = upsert_rows(db, "exclusions", "exclusion_id", rows, tracked=EXCLUSION_TRACKED,
+                         run_id=run_id, seen_at=seen_at).counts
+    counts["rejected"] += upsert_rejects(db, rejects, run_id, seen_at)
+    return counts
+
+
+def upsert_rejects(db: Database, rejects: list[Reject], run_id: int, seen_at: str) -> int:
+    """Keep each bad row once (by source and content), with the reason and when it was seen."""
+    if not rejects:
+        return 0
+    db.conn.executemany(
+        "insert into rejects (reject_id, source, reason, raw, source_url, first_seen_at, "
+        "last_seen_at, last_seen_run_id) values (?, ?, ?, ?, ?, ?, ?, ?) "
+        "on conflict (reject_id) do update set reason = excluded.reason, "
+        "source_url = excluded.source_url, last_seen_at = excluded.last_seen_at, "
+        "last_seen_run_id = excluded.last_seen_run_id",
+        [[record_hash(r.source, r.raw), r.source, r.reason,
+          json.dumps(r.raw, sort_keys=True, ensure_ascii=False),
+          r.provenance.source_url if r.provenance else None, seen_at, seen_at, run_id]
+         for r in rejects])
+    return len(rejects)
+
+
+def get_state(db: Database, source: str, key: str) -> str | None:
+    rows = list(db.query("select value from source_state where source = ? and key = ?",
+                         [source, key]))
+    return rows[0]["value"] if rows else None
+
+
+def set_state(db: Database, source: str, key: str, value: str, at: str) -> None:
+    db.execute("insert into source_state (source, key, value, updated_at) values (?, ?, ?, ?) "
+               "on conflict (source, key) do update set value = excluded.value, "
+               "updated_at = excluded.updated_at", [source, key, value, at])
 
 
 def _canonical(rows: list[dict[str, Any]]) -> str:
@@ -294,21 +433,29 @@ def touch_page(db: Database, table: str, url: str, run_id: int, seen_at: str) ->
     return cursor.rowcount
 
 
+def touch_source(db: Database, table: str, source: str, run_id: int, seen_at: str) -> int:
+    """The source is unchanged since its last complete run: its listed records are seen again."""
+    cursor = db.execute(
+        f"update [{table}] set last_seen_at = ?, last_seen_run_id = ? "
+        f"where source = ? and gone_at is null", [seen_at, run_id, source])
+    return cursor.rowcount
+
+
 def mark_gone(db: Database, table: str, pk: str, scope_column: str, scope: str, run_id: int,
-              at: str, *, source: str) -> int:
-    """Records of ``scope`` that this complete run did not see are marked gone, not deleted."""
+              at: str, *, source: str, also: dict[str, str] | None = None) -> int:
+    """Records of ``scope`` that this complete run did not see are marked gone, not deleted;
+    ``also`` sets other columns with them (an exclusion no longer listed is reinstated)."""
     rows = list(db.query(
-        f"select [{pk}] as id from [{table}] where [{scope_column}] = ? and source = ? "
+        f"select * from [{table}] where [{scope_column}] = ? and source = ? "
         f"and gone_at is null and (last_seen_run_id is null or last_seen_run_id != ?)",
         [scope, source, run_id]))
     if not rows:
         return 0
-    ids = [r["id"] for r in rows]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        db.execute(f"update [{table}] set gone_at = ? where [{pk}] in ({marks})", [at, *chunk])
-    db["changes"].insert_all({
-        "table_name": table, "record_id": str(i), "column_name": "gone_at", "old_value": None,
-        "new_value": at, "run_id": run_id, "changed_at": at} for i in ids)
-    return len(ids)
+    values = {"gone_at": at, **(also or {})}
+    changes = []
+    for row in rows:
+        _set(db, table, pk, row[pk], values)
+        changes += [_change(table, row[pk], column, row.get(column), value, run_id, at)
+                    for column, value in values.items() if row.get(column) != value]
+    insert_many(db, "changes", changes)
+    return len(rows)

@@ -99,10 +99,11 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
     if bad:
         raise click.BadParameter(f"{bad[0]!r} is not a US state or territory code",
                                  param_hint="--state")
+    chosen = list(sources) or _sources_for(states)
     progress = _ProgressLine()
     try:
         with Fetcher(config.http) as fetcher:
-            results = run_sources(config, sources or list(SOURCES), fetcher=fetcher,
+            results = run_sources(config, chosen, fetcher=fetcher,
                                   db_path=db_path, states=[s.upper() for s in states] or None,
                                   on_progress=progress)
     except KeyboardInterrupt:
@@ -120,6 +121,14 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
         ctx.exit(1)
 
 
+def _sources_for(states: tuple[str, ...]) -> list[str]:
+    """All sources, less the state boards of states not asked for."""
+    wanted = {s.upper() for s in states}
+    return [source_id for source_id, source in SOURCES.items()
+            if not wanted or not hasattr(source, "dataset")
+            or source.dataset.jurisdiction in wanted]
+
+
 @cli.command(name="sources")
 def list_sources() -> None:
     """List the sources this tool can scrape.
@@ -129,7 +138,7 @@ def list_sources() -> None:
         practitioners sources
     """
     for source_id, module in SOURCES.items():
-        click.echo(f"{source_id:12} {module.TITLE}  ({module.BASE_URL})")
+        click.echo(f"{source_id:10} {module.TITLE}\n{'':10} {module.BASE_URL}")
 
 
 @cli.command()

@@ -41,8 +41,11 @@ class HttpConfig:
     # A Retry-After longer than this is not waited out: the request fails instead.
     max_retry_after: float = 600.0
     max_bytes: int = 50_000_000
+    max_download_bytes: int = 2_000_000_000  # files fetched with download() (streamed to disk)
     max_redirects: int = 5
     obey_robots: bool = True
+    # When set, the only host names the client may contact (the demo and tests: 127.0.0.1).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ def _http_from(table: dict[str, Any], where: str) -> HttpConfig:
         if key not in known:
             raise ConfigError(f"{where}: unknown setting http.{key} (known: {', '.join(known)})")
         default = getattr(HttpConfig(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: http.{key} must be a list of host names")
+            values[key] = tuple(value)
+            continue
         if isinstance(default, bool):
             ok = isinstance(value, bool)
         elif isinstance(default, (int, float)):

@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -76,6 +76,12 @@ class RobotsDisallowed(FetchError):
 
 class ResponseTooLarge(FetchError):
     reason = "too-large"
+
+
+class HostNotAllowed(FetchError):
+    """The configuration limits the hosts this client may contact, and this is not one."""
+
+    reason = "host-not-allowed"
 
 
 class BotChallenge(FetchError):
@@ -122,6 +128,8 @@ class Page:
     encoding: str = "utf-8"
     not_modified: bool = False
     elapsed: float = 0.0
+    path: str | None = None  # where a download() wrote the body (content is then empty)
+    digest: str | None = None  # sha256 of a downloaded body
 
     @property
     def text(self) -> str:
@@ -137,7 +145,9 @@ class Page:
 
     @property
     def content_hash(self) -> str | None:
-        return None if self.not_modified else hashlib.sha256(self.content).hexdigest()
+        if self.not_modified:
+            return None
+        return self.digest or hashlib.sha256(self.content).hexdigest()
 
     @property
     def validators(self) -> Validators:
@@ -283,6 +293,11 @@ class Fetcher:
             host.robots = Protego.parse(text)
         # 4xx (e.g. 404): RFC 9309 2.3.1.3 says the crawler may access everything.
 
+    def check_host(self, url: str) -> None:
+        allowed = self.config.allowed_hosts
+        if allowed and (urlsplit(url).hostname or "").lower() not in allowed:
+            raise HostNotAllowed(url, f"host not in http.allowed_hosts ({', '.join(allowed)})")
+
     def check_robots(self, url: str) -> None:
         if not self.config.obey_robots:
             return
@@ -310,7 +325,7 @@ class Fetcher:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
     def _send(self, url: str, host: _Host, headers: dict[str, str], *,
-              purpose: str = "page") -> httpx.Response:
+              purpose: str = "page", sink: BinaryIO | None = None) -> httpx.Response:
         """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
         attempt = 0
         while True:
@@ -321,7 +336,7 @@ class Fetcher:
             status: int | None = None
             problem: str
             try:
-                response = self._read(url, headers)
+                response = self._read(url, headers, sink)
             except ResponseTooLarge:
                 host.next_at = self.clock.monotonic() + self._interval(host)
                 raise
@@ -360,27 +375,42 @@ class Fetcher:
             host.next_at = self.clock.monotonic() + pause
             attempt += 1
 
-    def _read(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        """Send one request and read the body, refusing bodies over the size cap."""
-        limit = self.config.max_bytes
+    def _read(self, url: str, headers: dict[str, str],
+              sink: BinaryIO | None = None) -> httpx.Response:
+        """Send one request and read the body, refusing bodies over the size cap. With a
+        ``sink``, a 2xx body is streamed into it (rewound first: a retry starts afresh) and
+        the returned response carries the body's sha256 in ``extensions["digest"]``."""
+        limit = self.config.max_download_bytes if sink is not None else self.config.max_bytes
         with self._client.stream("GET", url, headers=headers) as response:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
                                        f"{limit}-byte cap", status=response.status_code)
+            to_file = sink is not None and 200 <= response.status_code < 300
+            if to_file:
+                sink.seek(0)
+                sink.truncate()
+            digest = hashlib.sha256()
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limit:
                     raise ResponseTooLarge(url, f"body is over the {limit}-byte cap",
                                            status=response.status_code)
-                chunks.append(chunk)
+                if to_file:
+                    sink.write(chunk)
+                    digest.update(chunk)
+                else:
+                    chunks.append(chunk)
             self._count("bytes", size)
+        extensions = {"digest": digest.hexdigest()} if to_file else {}
         return httpx.Response(response.status_code, headers=response.headers,
-                              content=b"".join(chunks), request=response.request)
+                              content=b"".join(chunks), request=response.request,
+                              extensions=extensions)
 
     def get(self, url: str, params: dict[str, str | int] | None = None, *,
-            validators: Validators | None = None) -> Page:
+            validators: Validators | None = None,
+            headers: dict[str, str] | None = None) -> Page:
         """GET ``url`` politely. Raises a FetchError subclass when it cannot be had.
 
         With ``validators`` from the last fetch, a 304 answer returns a Page with
@@ -388,17 +418,30 @@ class Fetcher:
         """
         if params:
             url = str(httpx.URL(url, params={k: str(v) for k, v in params.items()}))
-        headers: dict[str, str] = {}
+        return self._get(url, validators, headers, None)
+
+    def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
+                 headers: dict[str, str] | None = None) -> Page:
+        """GET a large file into ``sink`` (an open binary file), never holding it in memory.
+        The Page has no content; ``digest`` is the body's sha256. Same politeness as get()."""
+        page = self._get(url, validators, headers, sink)
+        page.path = getattr(sink, "name", None)
+        return page
+
+    def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,
+             sink: BinaryIO | None) -> Page:
+        headers = dict(headers or {})
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         for _ in range(self.config.max_redirects + 1):
+            self.check_host(url)
             self.check_robots(url)
             host = self._host(url)
             with host.lock:
                 started = self.clock.monotonic()
-                response = self._send(url, host, headers)
+                response = self._send(url, host, headers, sink=sink)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 url = urljoin(url, response.headers["location"])
                 continue
@@ -416,4 +459,5 @@ class Fetcher:
                                   status=response.status_code)
         encoding = sniff_encoding(response.content, response.headers.get("content-type"))
         return Page(url, response.status_code, response.content, response.headers, fetched_at,
-                    encoding=encoding, elapsed=elapsed)
+                    encoding=encoding, elapsed=elapsed,
+                    digest=response.extensions.get("digest"))

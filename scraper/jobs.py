@@ -26,14 +26,29 @@ from .http import BotChallenge, Fetcher, FetchError, RobotsDisallowed
 from .normalize import utc_iso
 from .parsing import ParseError
 from .sources import get_source
-from .sources.base import Known, PageStep, PartState, ScopeDone, SourceError
+from .sources.base import Known, PageStep, PartState, ScopeDone, SourceError, SourceUnchanged
 
 log = logging.getLogger(__name__)
 
-# Where each source's records go: the table, its key, the column that scopes "gone", the writer.
-SINKS: dict[str, dict[str, Any]] = {
-    "nppes-api": {"table": "providers", "pk": "npi", "scope_column": "state",
-                  "upsert": store.upsert_providers},
+@dataclass(frozen=True)
+class Sink:
+    """Where a source's records go: the writer, the table whose rows a 304 page touches, and
+    the (table, key, scope column, columns to set) whose unseen rows a complete scope marks."""
+
+    upsert: Callable[..., Counter[str]]
+    table: str
+    gone: tuple[tuple[str, str, str, dict[str, str]], ...]
+
+
+SINKS: dict[str, Sink] = {
+    "providers": Sink(store.upsert_providers, "providers",
+                      (("providers", "npi", "state", {}),)),
+    "licenses": Sink(store.upsert_license_records, "licenses",
+                     (("licenses", "license_id", "source", {}),
+                      ("disciplinary_actions", "action_id", "source", {}))),
+    # OIG takes reinstated people off the list: an exclusion no longer listed is reinstated.
+    "exclusions": Sink(store.upsert_exclusions, "exclusions",
+                       (("exclusions", "exclusion_id", "source", {"status": "reinstated"}),)),
 }
 
 
@@ -77,8 +92,10 @@ class RunResult:
 class RunContext:
     """The SourceContext a source sees: settings, checkpoints and the fetch log."""
 
-    def __init__(self, db, run_id: int, settings: dict[str, Any], states: list[str] | None):
+    def __init__(self, db, run_id: int, source_id: str, settings: dict[str, Any],
+                 states: list[str] | None):
         self.db = db
+        self.source_id = source_id
         self.run_id = run_id
         self.settings = settings
         self.states = states
@@ -95,6 +112,12 @@ class RunContext:
 
     def timestamp(self, moment: datetime) -> str:
         return utc_iso(moment)
+
+    def state(self, key: str) -> str | None:
+        return store.get_state(self.db, self.source_id, key)
+
+    def provider_npis(self) -> set[str]:
+        return {r["npi"] for r in self.db.query("select npi from providers")}
 
     def note_resumed(self, state: PartState) -> None:
         self.resumed_parts += 1
@@ -114,7 +137,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     now = utc_iso()
     scope_states = [s.upper() for s in (states or settings.get("states") or [])] or None
     run_id, resumed = store.start_run(db, source_id, {"states": scope_states}, now)
-    ctx = RunContext(db, run_id, settings, scope_states)
+    ctx = RunContext(db, run_id, source_id, settings, scope_states)
     progress = Progress(source_id, scopes_total=len(scope_states or getattr(source, "STATES", [])))
     counts: Counter[str] = Counter()
     notes: list[str] = []
@@ -142,7 +165,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         status, error = "gated", str(exc)
     except RobotsDisallowed as exc:
         status, error = "failed", str(exc)
-    except (FetchError, SourceError, ParseError) as exc:
+    except (FetchError, SourceError, ParseError, ValueError) as exc:
         status, error = "failed", str(exc)
     except KeyboardInterrupt:
         status, error = "failed", "interrupted"
@@ -165,7 +188,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
 
 def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Counter[str]:
     """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing."""
-    sink = SINKS[source_id]
+    sink = SINKS[get_source(source_id).SINK]
     counts: Counter[str] = Counter()
     now = utc_iso()
     with store.transaction(db):
@@ -174,24 +197,34 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
             if step.records is None:
                 counts["not_modified"] += 1
                 if step.store:
-                    touched = store.touch_page(db, sink["table"], step.url, run_id, now)
+                    touched = store.touch_page(db, sink.table, step.url, run_id, now)
                     counts["records"] += touched
                     counts["unchanged"] += touched
             elif step.store:
                 counts["records"] += len(step.records)
-                counts.update(sink["upsert"](db, step.records, run_id, now))
+                counts.update(sink.upsert(db, step.records, run_id, now))
             store.log_fetch(db, step.page, step.url, step.count, run_id, now)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
-        if state is not None:
+        if isinstance(state, PartState):
             store.save_checkpoint(db, run_id, state, now)
             if state.state == "incomplete":
                 counts["incomplete_parts"] += 1
                 notes.append(state.note or f"{state.part}: incomplete")
+        if isinstance(step, SourceUnchanged):
+            for table, _key, _column, _values in sink.gone:
+                touched = store.touch_source(db, table, source_id, run_id, now)
+                if table == sink.table:
+                    counts["records"] += touched
+                    counts["unchanged"] += touched
+            if step.note:
+                notes.append(step.note)
         if isinstance(step, ScopeDone):
             if step.complete:
-                counts["gone"] += store.mark_gone(
-                    db, sink["table"], sink["pk"], sink["scope_column"], step.scope, run_id, now,
-                    source=source_id)
+                for table, key, column, values in sink.gone:
+                    counts["gone"] += store.mark_gone(db, table, key, column, step.scope, run_id,
+                                                      now, source=source_id, also=values)
+            for key, value in (step.state or {}).items():
+                store.set_state(db, source_id, key, value, now)
             store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
         store.add_run_counts(db, run_id, counts)
     return counts
@@ -200,17 +233,26 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
 def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
                 db_path: str | Path | None = None, states: list[str] | None = None,
                 on_progress: Callable[[Progress], None] | None = None) -> list[RunResult]:
-    """Run several sources at once, one thread each (the fetcher paces each host on its own)."""
+    """Run several sources at once, one thread each (the fetcher paces each host on its own).
+
+    Sources that fill ``providers`` run first: the exclusion list keeps the rows whose NPI is
+    among our providers, so it must see them.
+    """
     ids = list(source_ids)
-    if len(ids) == 1:
-        return [run_source(config, ids[0], db_path=db_path, fetcher=fetcher, states=states,
-                           on_progress=on_progress)]
+    open_db(db_path or config.db).close()  # create and migrate once, before any thread writes
+    first = [s for s in ids if get_source(s).SINK == "providers"]
+    waves = [wave for wave in (first, [s for s in ids if s not in first]) if wave]
+    results: dict[str, RunResult] = {}
     stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
-        futures = [pool.submit(run_source, config, sid, db_path=db_path, fetcher=fetcher,
-                               states=states, on_progress=on_progress, stop=stop) for sid in ids]
-        try:
-            return [f.result() for f in futures]
-        except KeyboardInterrupt:
-            stop.set()
-            raise
+    for wave in waves:
+        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+            futures = {sid: pool.submit(run_source, config, sid, db_path=db_path,
+                                        fetcher=fetcher, states=states,
+                                        on_progress=on_progress, stop=stop) for sid in wave}
+            try:
+                for sid, future in futures.items():
+                    results[sid] = future.result()
+            except KeyboardInterrupt:
+                stop.set()
+                raise
+    return [results[sid] for sid in ids]

@@ -79,3 +79,94 @@ class Provider:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class License:
+    """One license as a state board publishes it."""
+
+    jurisdiction: str  # two-letter state of the board
+    license_type: str
+    license_number: str  # as given
+    license_number_normalized: str
+    first_name: str | None
+    middle_name: str | None
+    last_name: str | None
+    full_name: str | None  # as given, when the board gives one name field ("LAST, FIRST M")
+    status: str | None  # as given
+    status_normalized: str  # active / inactive / expired / probation / suspended / revoked /
+    # surrendered / deceased / unknown
+    issued_on: str | None
+    expires_on: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    disciplined: bool | None  # the board's own flag, where it has one
+    dataset_id: str
+    provenance: Provenance | None = field(default=None, compare=False)
+
+    @property
+    def license_id(self) -> str:
+        return license_id(self.jurisdiction, self.license_type, self.license_number_normalized)
+
+
+def license_id(jurisdiction: str, license_type: str, normalized_number: str) -> str:
+    """The natural key: jurisdiction + license type + normalized number ("CO:acupuncturist:1234")."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in license_type.lower()).split())
+    return f"{jurisdiction}:{slug}:{normalized_number}"
+
+
+@dataclass
+class DisciplinaryAction:
+    license_id: str
+    jurisdiction: str
+    case_number: str | None
+    action: str | None
+    effective_on: str | None
+    provenance: Provenance | None = field(default=None, compare=False)
+
+    @property
+    def action_id(self) -> str:
+        return f"{self.license_id}:{self.case_number or self.effective_on or self.action}"
+
+
+@dataclass
+class Exclusion:
+    """One row of the OIG List of Excluded Individuals/Entities."""
+
+    npi: str | None
+    last_name: str | None
+    first_name: str | None
+    middle_name: str | None
+    business_name: str | None
+    general: str | None
+    specialty: str | None
+    upin: str | None
+    born_on: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    exclusion_type: str | None
+    excluded_on: str | None
+    reinstated_on: str | None
+    waiver_on: str | None
+    waiver_state: str | None
+    provenance: Provenance | None = field(default=None, compare=False)
+
+    @property
+    def exclusion_id(self) -> str:
+        """Stable across monthly files: who, what and when of the exclusion."""
+        parts = (self.last_name, self.first_name, self.middle_name, self.business_name, self.npi,
+                 self.born_on, self.exclusion_type, self.excluded_on)
+        return "|".join(p or "" for p in parts)
+
+
+@dataclass
+class Reject:
+    """A source row that could not be stored as a record, kept with the reason."""
+
+    source: str
+    reason: str
+    raw: dict[str, Any]
+    provenance: Provenance | None = field(default=None, compare=False)

@@ -163,3 +163,40 @@ def license_number(value: str | None) -> str | None:
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
     core = re.sub(r"^(LAC|AC|ACU|ACN|LA)(?=[0-9])", "", compact)
     return core.lstrip("0") or ("0" if core else compact)
+
+
+STATUS_VOCABULARY = ("active", "inactive", "expired", "probation", "suspended", "revoked",
+                     "surrendered", "deceased", "unknown")
+
+# The words boards use, upper-cased, mapped onto the vocabulary. A dataset's configuration can
+# add its own words; anything not found is an unknown status, which the caller rejects.
+STATUS_WORDS = {
+    "ACTIVE": "active", "CURRENT": "active", "CLEAR": "active", "ISSUED": "active",
+    "ACTIVE WITH CONDITIONS": "probation", "ACTIVE ON PROBATION": "probation",
+    "PROBATION": "probation", "PROBATIONARY": "probation", "ACTIVE - PROBATION": "probation",
+    "INACTIVE": "inactive", "RETIRED": "inactive", "MILITARY": "inactive",
+    "VOLUNTARY INACTIVE": "inactive",
+    "EXPIRED": "expired", "LAPSED": "expired", "NOT RENEWED": "expired", "DELINQUENT": "expired",
+    "CANCELLED": "expired", "CANCELED": "expired", "NULL AND VOID": "expired",
+    "SUSPENDED": "suspended", "SUMMARY SUSPENSION": "suspended",
+    "REVOKED": "revoked",
+    "SURRENDERED": "surrendered", "VOLUNTARY SURRENDER": "surrendered",
+    "RELINQUISHED": "surrendered",
+    "DECEASED": "deceased",
+}
+
+
+def license_status(value: str | None, extra: dict[str, str] | None = None) -> str | None:
+    """The vocabulary word for a board's status text, or None when the text is not known.
+
+    An empty status is "unknown" (the board said nothing); an unrecognized word is None so the
+    caller can reject the row instead of guessing.
+    """
+    text = clean(value)
+    if text is None:
+        return "unknown"
+    key = " ".join(text.upper().replace("_", " ").split())
+    for word, status in (extra or {}).items():
+        if " ".join(word.upper().split()) == key:
+            return status
+    return STATUS_WORDS.get(key)

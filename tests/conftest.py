@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +33,27 @@ class FakeClock:
 
     def utcnow(self) -> datetime:
         return self.start + timedelta(seconds=self.t)
+
+
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_internet():
+    """No test reaches the internet: any connection to a non-loopback address fails loudly.
+    (Subprocesses started by tests are held to 127.0.0.1 by http.allowed_hosts instead.)"""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and sock.family in (socket.AF_INET, socket.AF_INET6) \
+                and not host.startswith(LOOPBACK):
+            raise OSError(f"tests may not connect to {host!r}: loopback only")
+        return real_connect(sock, address)
+
+    socket.socket.connect = guarded
+    yield
+    socket.socket.connect = real_connect
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from scraper.config import HttpConfig
 from scraper.http import (
     BotChallenge,
     Fetcher,
+    HostNotAllowed,
     HTTPStatusError,
     ResponseTooLarge,
     RetriesExhausted,
@@ -298,3 +299,39 @@ def test_parse_retry_after(clock):
     assert parse_retry_after(None, now) is None
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after("Sun, 01 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past
+
+
+def test_allowed_hosts_refuses_other_hosts_before_any_request(clock):
+    config = HttpConfig(min_interval=0, allowed_hosts=("127.0.0.1",))
+    fetcher, site = make(clock, ok, config=config)
+    with pytest.raises(HostNotAllowed, match="not in http.allowed_hosts"):
+        fetcher.get("https://data.wa.gov/resource/qxh8-f4bd.json")
+    assert site.requests == []
+
+
+def test_redirect_to_a_host_not_allowed_is_refused(clock):
+    config = HttpConfig(min_interval=0, allowed_hosts=("127.0.0.1",))
+    fetcher, site = make(clock, lambda r: httpx.Response(
+        302, headers={"Location": "https://elsewhere.example/x"}), config=config)
+    with pytest.raises(HostNotAllowed):
+        fetcher.get("http://127.0.0.1/start")
+    assert [r.url.host for _, r in site.pages()] == ["127.0.0.1"]
+
+
+def test_download_streams_to_a_file_with_its_digest(clock, tmp_path):
+    body = b"LASTNAME,FIRSTNAME\r\n" + b"x,y\r\n" * 1000
+    fetcher, _ = make(clock, lambda r: httpx.Response(200, stream=httpx.ByteStream(body)))
+    with open(tmp_path / "f.csv", "w+b") as handle:
+        page = fetcher.download("https://a.example/f.csv", handle)
+    assert (page.content, page.path) == (b"", str(tmp_path / "f.csv"))
+    assert (tmp_path / "f.csv").read_bytes() == body
+    import hashlib
+
+    assert page.content_hash == hashlib.sha256(body).hexdigest()
+
+
+def test_the_test_suite_cannot_reach_the_internet():
+    import socket
+
+    with pytest.raises(OSError, match="loopback only"):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never routed

@@ -1,17 +1,23 @@
-"""The registry of sources: an explicit dict, no import magic."""
+"""The registry of sources: an explicit dict, no import magic.
+
+A source is a module (or an object) with SOURCE_ID, TITLE, BASE_URL, SINK (which tables its
+records go to) and ``scrape(fetcher, ctx)``.
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Any
 
-from . import nppes_api
+from . import nppes_api, oig_leie, socrata
 
-SOURCES: dict[str, ModuleType] = {
+SOURCES: dict[str, Any] = {
     nppes_api.SOURCE_ID: nppes_api,
+    **socrata.sources(),
+    oig_leie.SOURCE_ID: oig_leie,
 }
 
 
-def get_source(source_id: str) -> ModuleType:
+def get_source(source_id: str) -> Any:
     try:
         return SOURCES[source_id]
     except KeyError:

@@ -48,11 +48,22 @@ class PageStep:
 
 @dataclass(frozen=True)
 class ScopeDone:
-    """Everything of one scope (a state) has been walked; ``complete`` if no part was lost, so
-    records of that scope not seen in this run can be marked as gone."""
+    """Everything of one scope (a state, a dataset) has been walked; ``complete`` if no part
+    was lost, so records of that scope not seen in this run can be marked as gone. ``state``
+    is remembered for the source's next run (committed with this step)."""
 
     scope: str
     complete: bool
+    state: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class SourceUnchanged:
+    """The source says nothing changed since the last complete run: every record it gave
+    then is still there, seen again, and nothing was downloaded."""
+
+    scope: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,3 +86,7 @@ class SourceContext(Protocol):
     def timestamp(self, moment: datetime) -> str: ...
 
     def note_resumed(self, state: PartState) -> None: ...
+
+    def state(self, key: str) -> str | None: ...
+
+    def provider_npis(self) -> set[str]: ...

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SOURCE_ID = "nppes-api"
 TITLE = "NPPES NPI Registry API"
+SINK = "providers"
 BASE_URL = "https://npiregistry.cms.hhs.gov/api/"
 TAXONOMY_DESCRIPTION = "Acupuncturist"
 PAGE_LIMIT = 200

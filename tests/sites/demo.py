@@ -20,18 +20,29 @@ DEMO_PACE = 0.005  # seconds between requests to the stand-in (the real default 
 
 
 def write_config(directory: Path, base_url: str) -> Path:
-    """A configuration that points every source at the stand-ins."""
+    """A configuration that points every source at the stand-ins, and nowhere else."""
+    from urllib.parse import urlsplit
+
+    from scraper.sources import socrata
+
+    lines = [
+        "# Written by tests/sites/demo.py: the scraper pointed at the local stand-ins.",
+        "[http]",
+        f"min_interval = {DEMO_PACE}",
+        'contact = "demo@localhost"',
+        "backoff_base = 0.05",
+        'allowed_hosts = ["127.0.0.1"]',
+        "[sources.nppes-api]",
+        f'base_url = "{base_url}/api/"',
+        "[sources.oig-leie]",
+        f'url = "{base_url}/exclusions/downloadables/UPDATED.csv"',
+    ]
+    for source_id, dataset in socrata.DATASETS.items():
+        # each portal is mounted under its real host name: /data.wa.gov/resource/...
+        lines += [f"[sources.{source_id}]",
+                  f'portal = "{base_url}/{urlsplit(dataset.portal).hostname}"']
     path = directory / "demo.toml"
-    path.write_text(
-        "# Written by tests/sites/demo.py: the scraper pointed at the local stand-ins.\n"
-        "[http]\n"
-        f"min_interval = {DEMO_PACE}\n"
-        'contact = "demo@localhost"\n'
-        "backoff_base = 0.05\n"
-        "[sources.nppes-api]\n"
-        f'base_url = "{base_url}/api/"\n',
-        encoding="utf-8",
-    )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

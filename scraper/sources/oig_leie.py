@@ -1,0 +1,137 @@
+"""OIG List of Excluded Individuals/Entities (LEIE): people barred from federal health programs.
+
+File: https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv (about 15 MB, about 80,000 rows,
+replaced monthly). Quirks, as documented and seen:
+- 2026-05: header LASTNAME,FIRSTNAME,MIDNAME,BUSNAME,GENERAL,SPECIALTY,UPIN,NPI,DOB,ADDRESS,
+  CITY,STATE,ZIP,EXCLTYPE,EXCLDATE,REINDATE,WAIVERDATE,WVRSTATE; dates as YYYYMMDD with
+  "00000000" for none; NPI "0000000000" when OIG does not know it.
+- A reinstated person is taken off UPDATED.csv and listed in that month's supplement
+  ``<YYMM>REIN.csv`` (same header, REINDATE set). So an exclusion that a complete run no
+  longer finds is recorded as reinstated, with its date when a supplement names it.
+
+The file is downloaded conditionally (an unchanged month costs a 304) and streamed to a
+temporary file, then read row by row. Only rows that matter to the directory are kept: an
+NPI among our providers, or an acupuncture specialty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..http import Fetcher
+from ..models import Exclusion, Provenance, Reject
+from ..normalize import clean, iso_date, zip5
+from ..parsing import ParseError
+from .base import PageStep, ScopeDone, SourceContext
+
+log = logging.getLogger(__name__)
+
+SOURCE_ID = "oig-leie"
+TITLE = "OIG List of Excluded Individuals/Entities (LEIE)"
+BASE_URL = "https://oig.hhs.gov/exclusions/downloadables/UPDATED.csv"
+SINK = "exclusions"
+COLUMNS = ("LASTNAME", "FIRSTNAME", "MIDNAME", "BUSNAME", "GENERAL", "SPECIALTY", "UPIN", "NPI",
+           "DOB", "ADDRESS", "CITY", "STATE", "ZIP", "EXCLTYPE", "EXCLDATE", "REINDATE",
+           "WAIVERDATE", "WVRSTATE")
+RELEVANT_WORDS = ("ACUPUNCT",)
+
+
+def _date(value: str | None) -> str | None:
+    text = clean(value)
+    if text is None or text.strip("0") == "":
+        return None
+    return iso_date(text)
+
+
+def parse_row(row: dict[str, str], provenance: Provenance) -> Exclusion | Reject:
+    """One CSV row as an Exclusion, or a Reject naming the bad field."""
+    try:
+        dates = {name: _date(row.get(column)) for name, column in (
+            ("born_on", "DOB"), ("excluded_on", "EXCLDATE"), ("reinstated_on", "REINDATE"),
+            ("waiver_on", "WAIVERDATE"))}
+    except ValueError as exc:
+        return Reject(SOURCE_ID, str(exc), row, provenance)
+    npi = clean(row.get("NPI"))
+    if npi is not None and npi.strip("0") == "":
+        npi = None
+    if npi is not None and (len(npi) != 10 or not npi.isdigit()):
+        return Reject(SOURCE_ID, f"malformed NPI {npi!r}", row, provenance)
+    if not (clean(row.get("LASTNAME")) or clean(row.get("BUSNAME"))):
+        return Reject(SOURCE_ID, "neither a name nor a business name", row, provenance)
+    return Exclusion(
+        npi=npi, last_name=clean(row.get("LASTNAME")), first_name=clean(row.get("FIRSTNAME")),
+        middle_name=clean(row.get("MIDNAME")), business_name=clean(row.get("BUSNAME")),
+        general=clean(row.get("GENERAL")), specialty=clean(row.get("SPECIALTY")),
+        upin=clean(row.get("UPIN")), address=clean(row.get("ADDRESS")),
+        city=clean(row.get("CITY")), state=clean(row.get("STATE")),
+        zip=zip5(row.get("ZIP")) or clean(row.get("ZIP")),
+        exclusion_type=clean(row.get("EXCLTYPE")), waiver_state=clean(row.get("WVRSTATE")),
+        provenance=provenance, **dates,
+    )
+
+
+def relevant(row: dict[str, str], npis: set[str]) -> bool:
+    """Rows the directory keeps: an NPI we list, or an acupuncture specialty."""
+    npi = (row.get("NPI") or "").strip()
+    if npi and npi in npis:
+        return True
+    text = f"{row.get('GENERAL', '')} {row.get('SPECIALTY', '')}".upper()
+    return any(word in text for word in RELEVANT_WORDS)
+
+
+def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
+              ) -> Iterator[Exclusion | Reject]:
+    """Stream the file: check the header, yield the relevant rows (a row with a broken
+    quote or the wrong number of fields is a Reject, never the end of the file)."""
+    reader = csv.reader(lines)
+    try:
+        header = [h.strip().upper() for h in next(reader)]
+    except StopIteration:
+        raise ParseError("empty file", url=url) from None
+    missing = [c for c in ("LASTNAME", "FIRSTNAME", "NPI", "EXCLTYPE", "EXCLDATE") if
+               c not in header]
+    if missing:
+        raise ParseError(f"header lacks {', '.join(missing)}", url=url)
+    provenance = Provenance(SOURCE_ID, url, fetched_at)
+    for fields in reader:
+        if not fields:
+            continue
+        row = dict(zip(header, fields, strict=False))
+        if len(fields) != len(header):
+            if relevant(row, npis):
+                yield Reject(SOURCE_ID, f"line {reader.line_num}: {len(fields)} fields, "
+                             f"expected {len(header)}", row, provenance)
+            continue
+        if relevant(row, npis):
+            yield parse_row(row, provenance)
+
+
+def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str],
+          ) -> tuple[PageStep, list[Any]]:
+    known = ctx.known(url)
+    with tempfile.TemporaryFile() as handle:
+        page = fetcher.download(url, handle, validators=known.validators if known else None)
+        if page.not_modified:
+            return PageStep("file:" + url, url, page, None, known.records if known else 0), []
+        handle.seek(0)
+        text = io.TextIOWrapper(handle, encoding="cp1252", errors="replace", newline="")
+        records = list(parse_csv(text, page.url, ctx.timestamp(page.fetched_at), npis))
+        text.detach()
+    return PageStep("file:" + url, url, page, records, len(records)), records
+
+
+def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
+    url = ctx.settings.get("url", BASE_URL)
+    npis = ctx.provider_npis()
+    step, _ = _read(fetcher, ctx, url, npis)
+    yield step.finish("done")
+    # Monthly supplements name who was reinstated and when (configured as a list of URLs).
+    for rein_url in ctx.settings.get("reinstatement_urls", []):
+        rein, _ = _read(fetcher, ctx, rein_url, npis)
+        yield rein.finish("done")
+    yield ScopeDone(SOURCE_ID, complete=True)
