@@ -1,0 +1,209 @@
+"""State board rows and LEIE rows mapped to records: each dataset on realistic rows."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from scraper.models import DisciplinaryAction, Exclusion, License, Provenance, Reject
+from scraper.normalize import STATUS_VOCABULARY, license_status
+from scraper.parsing import ParseError
+from scraper.sources import oig_leie
+from scraper.sources.socrata import DATASETS, parse_page, parse_row, split_name
+
+P = Provenance("test", "https://portal.example/resource/x.json", "2026-11-01T00:00:00Z")
+
+
+def _one(source_id, row):
+    return parse_row(DATASETS[source_id], row, P)
+
+
+def test_washington_row():
+    (record,) = _one("wa-doh", {
+        "credentialnumber": "AC60123456", "lastname": "O'BRIEN", "firstname": "ANNA",
+        "middlename": "K", "credentialtype": "Acupuncture and Eastern Medicine Practitioner License",
+        "status": "ACTIVE", "firstissuedate": "2012-03-01T00:00:00.000",
+        "lastissuedate": "2025-03-01T00:00:00.000", "expirationdate": "2027-02-28T00:00:00.000",
+        "actiontaken": "No", "birthyear": "1980"})
+    assert record == License(
+        jurisdiction="WA", license_type="Acupuncture and Eastern Medicine Practitioner License",
+        license_number="AC60123456", license_number_normalized="60123456", first_name="ANNA",
+        middle_name="K", last_name="O'BRIEN", full_name=None, status="ACTIVE",
+        status_normalized="active", issued_on="2012-03-01", expires_on="2027-02-28", city=None,
+        state=None, zip=None, disciplined=False, dataset_id="qxh8-f4bd")
+    assert record.license_id == "WA:acupuncture-and-eastern-medicine-practitioner-license:60123456"
+    assert record.provenance == P
+
+
+def test_colorado_discipline_rows_give_one_license_and_one_action_each():
+    base = {"lastname": "CHEN", "firstname": "LI", "licensetype": "Acupuncturist",
+            "licensenumber": "AC.0001234", "licensefirstissuedate": "2010-05-01T00:00:00.000",
+            "licenseexpirationdate": "2027-05-31T00:00:00.000",
+            "licensestatusdescription": "Probation"}
+    first = _one("co-dora", {**base, "casenumber": "2019-001234", "programaction": "Probation",
+                             "disciplineeffectivedate": "2019-06-01T00:00:00.000"})
+    second = _one("co-dora", {**base, "casenumber": "2021-000777", "programaction": "Fine",
+                              "disciplineeffectivedate": "2021-02-03T00:00:00.000"})
+    assert first[0] == second[0]
+    assert (first[0].status_normalized, first[0].disciplined, first[0].license_id) == (
+        "probation", True, "CO:acupuncturist:1234")
+    assert first[1] == DisciplinaryAction("CO:acupuncturist:1234", "CO", "2019-001234",
+                                          "Probation", "2019-06-01")
+    assert second[1].action_id == "CO:acupuncturist:1234:2021-000777"
+    (clean_record,) = _one("co-dora", base | {"licensestatusdescription": "Active"})
+    assert clean_record.disciplined is False
+
+
+def test_connecticut_single_name_field_is_split():
+    (record,) = _one("ct-dph", {
+        "name": "SMITH-JONES, MARY ELLEN", "type": "Acupuncturist", "credentialnumber": "000123",
+        "credential": "ACUP", "status": "LAPSED", "statusreason": "NOT RENEWED",
+        "issuedate": "2015-01-01T00:00:00.000", "expirationdate": "2024-01-31T00:00:00.000",
+        "city": "HARTFORD", "state": "CT"})
+    assert (record.first_name, record.middle_name, record.last_name, record.full_name) == (
+        "MARY", "ELLEN", "SMITH-JONES", "SMITH-JONES, MARY ELLEN")
+    assert (record.license_number_normalized, record.status_normalized, record.city) == (
+        "123", "expired", "HARTFORD")
+
+
+def test_texas_and_illinois_rows():
+    (tx,) = _one("tx-tmb", {"license_number": "AC01234", "last_name": "GARCIA",
+                            "first_name": "LUIS", "license_type": "Acupuncturist",
+                            "license_status": "Cancelled", "issue_date": "2001-01-01",
+                            "expiration_date": "2020-01-31", "city": "AUSTIN", "state": "TX",
+                            "zip": "78701-1234"})
+    assert (tx.license_number_normalized, tx.status_normalized, tx.zip) == ("1234", "expired",
+                                                                            "78701")
+    (il,) = _one("il-idfpr", {"license_type": "LICENSED ACUPUNCTURIST",
+                              "license_number": "198.001234", "license_status": "NOT RENEWED",
+                              "first_name": "AMY", "last_name": "PARK",
+                              "original_issue_date": "06/01/2005",
+                              "expiration_date": "12/31/2022", "ever_disciplined": "Y"})
+    assert (il.license_number_normalized, il.status_normalized, il.issued_on,
+            il.disciplined) == ("198001234", "expired", "2005-06-01", True)
+
+
+# The status words of the five boards, and what they mean in the directory's vocabulary.
+STATUS_TABLE = [
+    ("WA", "ACTIVE", "active"), ("WA", "EXPIRED", "expired"), ("WA", "INACTIVE", "inactive"),
+    ("WA", "SUSPENDED", "suspended"), ("WA", "REVOKED", "revoked"),
+    ("WA", "DECEASED", "deceased"), ("WA", "RETIRED", "inactive"),
+    ("WA", "ACTIVE ON PROBATION", "probation"),
+    ("CO", "Active", "active"), ("CO", "Expired", "expired"), ("CO", "Inactive", "inactive"),
+    ("CO", "Revoked", "revoked"), ("CO", "Suspended", "suspended"),
+    ("CO", "Surrendered", "surrendered"), ("CO", "Probation", "probation"),
+    ("CO", "Deceased", "deceased"),
+    ("CT", "ACTIVE", "active"), ("CT", "INACTIVE", "inactive"), ("CT", "LAPSED", "expired"),
+    ("CT", "SUSPENDED", "suspended"), ("CT", "REVOKED", "revoked"),
+    ("CT", "VOLUNTARY SURRENDER", "surrendered"),
+    ("TX", "Active", "active"), ("TX", "Expired", "expired"), ("TX", "Cancelled", "expired"),
+    ("TX", "Suspended", "suspended"), ("TX", "Revoked", "revoked"),
+    ("TX", "Probation", "probation"),
+    ("IL", "ACTIVE", "active"), ("IL", "NOT RENEWED", "expired"), ("IL", "INACTIVE", "inactive"),
+    ("IL", "SUSPENDED", "suspended"), ("IL", "REVOKED", "revoked"),
+    ("IL", "PROBATION", "probation"), ("IL", "DECEASED", "deceased"),
+    ("--", "", "unknown"), ("--", "  active  ", "active"),
+]
+
+
+@pytest.mark.parametrize("state,raw,expected", STATUS_TABLE)
+def test_status_vocabulary(state, raw, expected):
+    assert license_status(raw) == expected
+    assert expected in STATUS_VOCABULARY
+
+
+def test_unknown_status_is_none_and_a_board_can_add_words():
+    assert license_status("PENDING AUDIT") is None
+    assert license_status("Pending Audit", {"PENDING AUDIT": "inactive"}) == "inactive"
+
+
+@pytest.mark.parametrize("row,reason", [
+    ({"lastname": "X", "credentialtype": "x", "status": "ACTIVE"}, "no license number"),
+    ({"credentialnumber": "AC1", "lastname": "X", "status": "PENDING AUDIT"},
+     "unknown status 'PENDING AUDIT'"),
+    ({"credentialnumber": "AC1", "lastname": "X", "status": "ACTIVE",
+      "expirationdate": "13/45/2020"}, "expirationdate: unrecognized date '13/45/2020'"),
+    ({"credentialnumber": "AC1", "status": "ACTIVE"}, "no name"),
+])
+def test_bad_rows_become_rejects_with_the_raw_row(row, reason):
+    (reject,) = _one("wa-doh", row)
+    assert reject == Reject("wa-doh", reason, row)
+    assert reject.provenance == P
+
+
+def test_a_page_keeps_going_past_bad_rows():
+    text = ('[{"credentialnumber": "AC1", "lastname": "A", "status": "ACTIVE"},'
+            ' {"lastname": "B", "status": "ACTIVE"},'
+            ' {"credentialnumber": "AC3", "lastname": "C", "status": "EXPIRED"}]')
+    count, records = parse_page(DATASETS["wa-doh"], text, "u", "t")
+    assert count == 3
+    assert [type(r).__name__ for r in records] == ["License", "Reject", "License"]
+
+
+@pytest.mark.parametrize("text,message", [
+    ('{"error": true, "message": "No such column: foo"}', "SODA error: No such column: foo"),
+    ("[1, 2]", "expected a JSON array of row objects"),
+    ('[{"a": "b"}', "not JSON"),
+])
+def test_bad_pages_fail_loudly(text, message):
+    with pytest.raises(ParseError, match=message):
+        parse_page(DATASETS["wa-doh"], text, "u", "t")
+
+
+def test_split_name():
+    assert split_name("LEE, ANNA") == ("ANNA", None, "LEE")
+    assert split_name("VAN DER BERG, JAN P Q") == ("JAN", "P Q", "VAN DER BERG")
+    assert split_name(None) == (None, None, None)
+
+
+# -- LEIE ---------------------------------------------------------------------------------------
+
+HEADER = ('"LASTNAME","FIRSTNAME","MIDNAME","BUSNAME","GENERAL","SPECIALTY","UPIN","NPI","DOB",'
+          '"ADDRESS","CITY","STATE","ZIP","EXCLTYPE","EXCLDATE","REINDATE","WAIVERDATE",'
+          '"WVRSTATE"\r\n')
+
+
+def _csv(*rows: str) -> io.StringIO:
+    return io.StringIO(HEADER + "".join(r + "\r\n" for r in rows), newline="")
+
+
+def test_leie_keeps_our_npis_and_acupuncturists_only():
+    text = _csv(
+        '"LEE","ANNA","K","","INDIVIDUAL (NO SPECIALTY)","","","1234567893","19700102",'
+        '"1 MAIN ST","SEATTLE","WA","98101","1128a1","20200115","00000000","00000000",""',
+        '"DOE","JOHN","","","OTHER BUSINESS","ACUPUNCTURIST","","0000000000","00000000",'
+        '"2 ELM ST","DENVER","CO","80202","1128b4","20190301","00000000","00000000",""',
+        '"ROE","RICHARD","","","NURSING PROFESSION","NURSE/NURSES AIDE","","1999999999",'
+        '"19600101","3 OAK","AUSTIN","TX","78701","1128b7","20180101","00000000","00000000",""',
+    )
+    records = list(oig_leie.parse_csv(text, "u", "t", npis={"1234567893"}))
+    assert [type(r) for r in records] == [Exclusion, Exclusion]
+    lee, doe = records
+    assert (lee.npi, lee.last_name, lee.born_on, lee.excluded_on, lee.reinstated_on,
+            lee.exclusion_type, lee.zip) == ("1234567893", "LEE", "1970-01-02", "2020-01-15", None,
+                                             "1128a1", "98101")
+    assert (doe.npi, doe.specialty, doe.born_on) == (None, "ACUPUNCTURIST", None)
+    assert lee.exclusion_id != doe.exclusion_id
+
+
+def test_leie_bad_rows_are_rejected_not_fatal():
+    text = _csv(
+        '"LEE","ANNA","","","","ACUPUNCTURIST","","12345","19700102","","","WA","","1128a1",'
+        '"20200115","00000000","00000000",""',
+        '"KIM","BO","","","","ACUPUNCTURIST","","0000000000","19701340","","","WA","","1128a1",'
+        '"20200115","00000000","00000000",""',
+        '"PARK","JO","","","","ACUPUNCTURIST","","0000000000"',
+        '"CHO","MI","","","","ACUPUNCTURIST","","0000000000","00000000","","","WA","","1128a1",'
+        '"20210115","20230101","00000000",""',
+    )
+    records = list(oig_leie.parse_csv(text, "u", "t", npis=set()))
+    assert [r.reason if isinstance(r, Reject) else "ok" for r in records] == [
+        "malformed NPI '12345'", "unrecognized date '19701340'", "line 4: 8 fields, expected 18",
+        "ok"]
+    assert records[3].reinstated_on == "2023-01-01"
+
+
+def test_leie_header_without_needed_columns():
+    with pytest.raises(ParseError, match="header lacks NPI, EXCLTYPE"):
+        list(oig_leie.parse_csv(io.StringIO("LASTNAME,FIRSTNAME,EXCLDATE\r\n"), "u", "t", set()))
