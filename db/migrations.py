@@ -196,6 +196,7 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
         "case_number": str,
         "action": str,
         "effective_on": str,
+        "record_hash": str,
         **PROVENANCE,
     }, pk="action_id", foreign_keys=[("license_id", "licenses", "license_id")])
     db["disciplinary_actions"].create_index(["license_id"])
