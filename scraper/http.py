@@ -455,7 +455,9 @@ class Fetcher:
             return Page(url, 304, b"", response.headers, fetched_at, not_modified=True,
                         elapsed=elapsed)
         if not 200 <= response.status_code < 300:
-            raise HTTPStatusError(url, f"HTTP {response.status_code}",
+            # A 4xx body usually says what was wrong with the request (a SoQL error, say).
+            said = " ".join(response.content[:300].decode("utf-8", "replace").split())
+            raise HTTPStatusError(url, f"HTTP {response.status_code}" + (f": {said}" if said else ""),
                                   status=response.status_code)
         encoding = sniff_encoding(response.content, response.headers.get("content-type"))
         return Page(url, response.status_code, response.content, response.headers, fetched_at,
