@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -18,7 +17,6 @@ from db.migrations import connect
 from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
-from scraper.sources import nppes_api
 from tests.sites import demo
 from tests.sites.nppes import NppesApi
 from tests.sites.nppes_data import generate_providers
@@ -84,85 +82,6 @@ def _scrape(site: StandIn, db_path, http: HttpConfig, states, **settings):
 def _npis(db_path) -> list[str]:
     db = connect(db_path, readonly=True)
     return [r["npi"] for r in db.query("select npi from providers where gone_at is null")]
-
-
-# -- the demo: every acupuncturist of the stand-in, through the real command line -------------
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, all_providers):
-    """Scrape the full stand-in twice with the command line, as `make demo` does."""
-    api = NppesApi(all_providers)
-    server = SiteServer().start()
-    server.add_site("/api/", api)
-    tmp = tmp_path_factory.mktemp("demo")
-    db_path = tmp / "demo.db"
-    config = demo.write_config(tmp, server.url)
-    try:
-        first = demo.scrape(db_path, config)
-        first_requests = list(server.requests)
-        server.reset_log()
-        second = demo.scrape(db_path, config)
-        second_requests = list(server.requests)
-    finally:
-        server.stop()
-    return {"api": api, "db": db_path, "first": first, "second": second,
-            "first_requests": first_requests, "second_requests": second_requests}
-
-
-def test_demo_scrape_holds_every_acupuncturist_of_the_stand_in(demo_run):
-    assert demo_run["first"].returncode == 0
-    api = demo_run["api"]
-    db = connect(demo_run["db"], readonly=True)
-    expected = {str(n) for n in api.npis(taxonomy_description="Acupuncturist")}
-    stored = [r["npi"] for r in db.query("select npi from providers")]
-    assert len(stored) == len(set(stored))  # nothing twice
-    # every stand-in acupuncturist whose primary location is in a US state or DC
-    listed = set()
-    for state in nppes_api.STATES:
-        listed |= {str(n) for n in api.npis(state=state, **ACU)}
-    assert set(stored) == listed
-    assert len(listed) >= 20_000 - 50 and listed <= expected
-    # each provider is filed under the state of its primary location, as the stand-in says
-    ca = {r["npi"] for r in db.query("select npi from providers where state = 'CA'")}
-    assert ca == {str(n) for n in api.npis(state="CA", **ACU)}
-    assert len(ca) > 1200
-
-
-def test_demo_scrape_split_the_capped_state_and_zip_prefix(demo_run):
-    db = connect(demo_run["db"], readonly=True)
-    states = {r["part"]: r["state"] for r in db.query("select part, state from run_checkpoints")}
-    assert states["CA"] == "split"
-    assert states["CA/94*"] == "split"
-    assert states["CA/941*"] == "split"  # one three-digit prefix over 1,200 on its own
-    assert states["CA/9411*"] == "done"
-    assert not [p for p, s in states.items() if s in ("incomplete", "pending")]
-    # The API's rules were never broken: limit <= 200, skip <= 1000, PRIMARY addresses.
-    for request in demo_run["first_requests"]:
-        if not request.path.startswith("/api"):
-            continue
-        query = {k: v[0] for k, v in parse_qs(urlsplit(request.path).query).items()}
-        assert int(query["limit"]) == 200 and int(query["skip"]) <= 1000
-        assert query["address_purpose"] == "PRIMARY"
-        assert request.headers["User-Agent"].startswith("acupuncture-directory/")
-    run = db["scrape_runs"].get(1)
-    total = db["providers"].count
-    # each record stored once: the first page of a query that had to be split was held back
-    assert (run["status"], run["incomplete_parts"], run["records"], run["inserted"],
-            run["unchanged"]) == ("ok", 0, total, total, 0)
-
-
-def test_second_scrape_of_unchanged_stand_in_changes_nothing_and_uses_304(demo_run):
-    assert demo_run["second"].returncode == 0
-    db = connect(demo_run["db"], readonly=True)
-    first, second = db["scrape_runs"].get(1), db["scrape_runs"].get(2)
-    assert second["status"] == "ok"
-    assert (second["inserted"], second["updated"], second["gone"]) == (0, 0, 0)
-    assert second["not_modified"] == second["pages"] == first["pages"]
-    assert db["changes"].count == 0
-    api_requests = [r for r in demo_run["second_requests"] if r.path.startswith("/api")]
-    assert api_requests and all("If-None-Match" in r.headers for r in api_requests)
-    seen = {r["last_seen_run_id"] for r in db.query("select last_seen_run_id from providers")}
-    assert seen == {2}
 
 
 # -- smaller scenarios ---------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""`make demo`, as a test: every stand-in scraped twice through the real command line."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from db.migrations import connect
+from scraper.normalize import license_number
+from scraper.sources import nppes_api, socrata
+from tests.sites import demo
+from tests.sites.serve import start_all
+
+ACU = {"taxonomy_description": "Acupuncturist", "address_purpose": "PRIMARY"}
+SOURCE_BY_HOST = {urlsplit(d.portal).hostname: d.source_id for d in socrata.DATASETS.values()}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    server, sites = start_all(port=0)
+    tmp = tmp_path_factory.mktemp("demo")
+    db_path = tmp / "demo.db"
+    config = demo.write_config(tmp, server.url)
+    try:
+        first = demo.scrape(db_path, config)
+        first_requests = list(server.requests)
+        server.reset_log()
+        second = demo.scrape(db_path, config)
+        second_requests = list(server.requests)
+    finally:
+        server.stop()
+    return {"sites": sites, "db": connect(db_path, readonly=True), "first": first,
+            "second": second, "first_requests": first_requests,
+            "second_requests": second_requests}
+
+
+def _runs(db, number):
+    """The runs of the nth scrape (1 or 2), by source."""
+    rows = list(db.query("select * from scrape_runs order by id"))
+    per_scrape = len(rows) // 2
+    return {r["source"]: r for r in rows[(number - 1) * per_scrape: number * per_scrape]}
+
+
+def test_both_scrapes_succeed_for_every_source(demo_run):
+    assert (demo_run["first"].returncode, demo_run["second"].returncode) == (0, 0)
+    for number in (1, 2):
+        runs = _runs(demo_run["db"], number)
+        assert set(runs) == {"nppes-api", "oig-leie", *socrata.DATASETS}
+        assert {r["status"] for r in runs.values()} == {"ok"}
+
+
+def test_every_acupuncturist_of_the_stand_in(demo_run):
+    api, db = demo_run["sites"]["nppes"], demo_run["db"]
+    stored = [r["npi"] for r in db.query("select npi from providers")]
+    assert len(stored) == len(set(stored))  # nothing twice
+    listed = set()
+    for state in nppes_api.STATES:
+        listed |= {str(n) for n in api.npis(state=state, **ACU)}
+    assert set(stored) == listed
+    assert len(listed) >= 19_950
+    ca = {r["npi"] for r in db.query("select npi from providers where state = 'CA'")}
+    assert ca == {str(n) for n in api.npis(state="CA", **ACU)}
+    run = _runs(db, 1)["nppes-api"]
+    # each record stored once: the first page of a query that had to be split was held back
+    assert (run["incomplete_parts"], run["records"], run["inserted"], run["unchanged"]) == (
+        0, len(stored), len(stored), 0)
+
+
+def test_the_capped_state_and_zip_prefix_were_split(demo_run):
+    db = demo_run["db"]
+    run_id = _runs(db, 1)["nppes-api"]["id"]
+    states = {r["part"]: r["state"] for r in db.query(
+        "select part, state from run_checkpoints where run_id = ?", [run_id])}
+    assert (states["CA"], states["CA/94*"], states["CA/941*"], states["CA/9411*"]) == (
+        "split", "split", "split", "done")  # 941 is over 1,200 on its own
+    assert not [p for p, s in states.items() if s in ("incomplete", "pending")]
+    for request in demo_run["first_requests"]:
+        if request.path.startswith("/api"):
+            query = {k: v[0] for k, v in parse_qs(urlsplit(request.path).query).items()}
+            assert int(query["limit"]) == 200 and int(query["skip"]) <= 1000
+            assert query["address_purpose"] == "PRIMARY"
+        assert request.headers["User-Agent"].startswith("acupuncture-directory/")
+
+
+def test_every_board_license_and_every_bad_row(demo_run):
+    db = demo_run["db"]
+    for host, board in demo_run["sites"]["board_data"].items():
+        source = SOURCE_BY_HOST[host]
+        expected, bad = set(), 0
+        for truth in board.acupuncture_truth():
+            row = board.rows[truth.row]
+            # "N/A" in a date field is read as no date, not as a bad row: a revoked license
+            # with no expiry must still be listed (the stand-in counts it among its bad rows).
+            if truth.kind == "bad-row" and "N/A" not in row.values():
+                bad += 1
+            else:
+                expected.add(license_number(row[board.number_field]))
+        stored = [r["license_number_normalized"] for r in db.query(
+            "select license_number_normalized from licenses where source = ?", [source])]
+        assert len(stored) == len(set(stored)) and set(stored) == expected, source
+        rejects = db["rejects"].count_where("source = ?", [source])
+        assert rejects == bad > 0, source
+
+
+def test_nppes_and_board_license_numbers_meet_after_normalizing(demo_run):
+    """The same license, formatted differently by the provider and by the board."""
+    db = demo_run["db"]
+    pairs = 0
+    for host, board in demo_run["sites"]["board_data"].items():
+        for truth in board.acupuncture_truth():
+            if truth.kind != "license" or truth.npi is None:
+                continue
+            row = board.rows[truth.row]
+            reported = [r["license_number_normalized"] for r in db.query(
+                "select license_number_normalized from provider_taxonomies where npi = ? "
+                "and state = ? and code = '171100000X'", [str(truth.npi), board.state])]
+            if not reported or reported == [None]:
+                continue  # the provider left the number out of NPPES
+            assert license_number(row[board.number_field]) in reported, (host, truth)
+            pairs += 1
+    assert pairs > 500
+
+
+def test_colorado_discipline_cases(demo_run):
+    db = demo_run["db"]
+    board = demo_run["sites"]["board_data"]["data.colorado.gov"]
+    cases = {board.rows[t.row]["casenumber"] for t in board.acupuncture_truth()
+             if t.kind == "license" and board.rows[t.row].get("casenumber")}
+    assert len(cases) > 5
+    stored = {r["case_number"] for r in db.query("select case_number from disciplinary_actions")}
+    assert stored == cases
+    assert db.execute("select count(*) from licenses where source = 'co-dora' and disciplined = 1"
+                      ).fetchone()[0] > 0
+
+
+def test_exclusions_of_our_providers(demo_run):
+    db, data = demo_run["db"], demo_run["sites"]["leie_data"]
+    excluded_npis = {str(t.npi) for t in data.truth if t.kind == "npi"}
+    stored = {r["npi"] for r in db.query("select npi from exclusions where npi is not null")}
+    assert excluded_npis and excluded_npis <= stored
+    assert {r["status"] for r in db.query("select status from exclusions")} == {"excluded"}
+
+
+def test_second_scrape_changes_nothing_and_downloads_no_rows(demo_run):
+    db = demo_run["db"]
+    assert db["changes"].count == 0
+    runs = _runs(db, 2)
+    nppes = runs["nppes-api"]
+    assert (nppes["inserted"], nppes["updated"], nppes["gone"]) == (0, 0, 0)
+    assert nppes["not_modified"] == nppes["pages"] > 0
+    for source in socrata.DATASETS:
+        assert (runs[source]["pages"], runs[source]["inserted"], runs[source]["updated"]) == (
+            0, 0, 0)
+        assert "unchanged" in runs[source]["notes"]
+    assert runs["oig-leie"]["not_modified"] == 1
+    assert not [r for r in demo_run["second_requests"] if "/resource/" in r.path]
+    api_requests = [r for r in demo_run["second_requests"] if r.path.startswith("/api")]
+    assert api_requests and all("If-None-Match" in r.headers for r in api_requests)
