@@ -1,0 +1,201 @@
+"""State boards and the exclusion list against their stand-ins over real HTTP: paging,
+unchanged datasets skipped, updates recorded, throttling, SoQL errors, reinstatements."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from db.migrations import connect
+from scraper.config import Config, HttpConfig
+from scraper.http import Fetcher
+from scraper.jobs import run_source
+from scraper.normalize import license_number
+from tests.sites.leie import LeieSite, generate_leie_rows, next_month
+from tests.sites.nppes_data import generate_providers
+from tests.sites.server import SiteServer
+from tests.sites.socrata import SodaPortal
+from tests.sites.socrata_data import generate_board_rows
+
+HTTP = HttpConfig(min_interval=0, backoff_base=0.01, backoff_cap=0.05, max_retry_after=5,
+                  allowed_hosts=("127.0.0.1",))
+
+
+@pytest.fixture(scope="module")
+def providers():
+    return generate_providers(n=4000, seed=7)
+
+
+@pytest.fixture(scope="module")
+def boards(providers):
+    return generate_board_rows(providers)
+
+
+@pytest.fixture
+def portal(boards):
+    """The Washington portal alone, on its own server, with a fresh copy of its rows."""
+    board = copy.deepcopy(boards["data.wa.gov"])
+    site = SodaPortal([board.dataset()])
+    server = SiteServer().start()
+    server.add_site("/data.wa.gov", site)
+    yield server, site, board
+    server.stop()
+
+
+def _run(server, db_path, source="wa-doh", **settings):
+    config = Config(http=HTTP, sources={source: {"portal": f"{server.url}/data.wa.gov",
+                                                 **settings}})
+    with Fetcher(HTTP) as fetcher:
+        return run_source(config, source, db_path=db_path, fetcher=fetcher)
+
+
+def _expected(board):
+    return {license_number(board.rows[t.row][board.number_field])
+            for t in board.acupuncture_truth()
+            if t.kind == "license" or "N/A" in board.rows[t.row].values()}
+
+
+def test_paging_across_many_pages_stores_every_license_once(portal, tmp_path):
+    server, _, board = portal
+    result = _run(server, tmp_path / "p.db", page_size=10)
+    assert result.status == "ok"
+    pages = [r for r in server.requests if "/resource/" in r.path]
+    assert len(pages) == result.counts["pages"] > 10
+    assert all("%24order=%3Aid" in r.path or "$order=:id" in r.path for r in pages)
+    db = connect(tmp_path / "p.db", readonly=True)
+    stored = [r["license_number_normalized"] for r in db.query("select * from licenses")]
+    assert len(stored) == len(set(stored))
+    assert set(stored) == _expected(board)
+
+
+def test_unchanged_dataset_is_skipped_without_downloading_rows(portal, tmp_path):
+    server, _, _ = portal
+    first = _run(server, tmp_path / "p.db")
+    server.reset_log()
+    second = _run(server, tmp_path / "p.db")
+    assert (second.status, second.counts["pages"]) == ("ok", 0)
+    assert second.counts["unchanged"] == first.counts["inserted"]
+    assert [r.path for r in server.requests if not r.path.endswith("robots.txt")] == [
+        "/data.wa.gov/api/views/qxh8-f4bd.json"]
+    db = connect(tmp_path / "p.db", readonly=True)
+    assert {r["last_seen_run_id"] for r in db.query("select last_seen_run_id from licenses")} == {
+        second.run_id}
+
+
+def test_updated_dataset_is_read_again_and_changes_recorded(portal, tmp_path):
+    server, site, board = portal
+    _run(server, tmp_path / "p.db")
+    (dataset,) = site.datasets.values()
+    truth = next(t for t in board.acupuncture_truth()
+                 if t.kind == "license" and board.rows[t.row]["status"] == "ACTIVE")
+    row = dataset.rows[truth.row]
+    row["status"] = "SUSPENDED"
+    removed = next(t for t in board.acupuncture_truth()
+                   if t.kind == "license" and t.row != truth.row)
+    gone_number = license_number(dataset.rows[removed.row][board.number_field])
+    dataset.rows[removed.row] = {**dataset.rows[removed.row], "credentialtype": "Retired Type"}
+    dataset.touch(rows_updated_at=dataset.rows_updated_at + 3600)
+    result = _run(server, tmp_path / "p.db")
+    assert (result.status, result.counts["updated"], result.counts["gone"]) == ("ok", 1, 1)
+    db = connect(tmp_path / "p.db", readonly=True)
+    changes = {(c["column_name"], c["old_value"], c["new_value"])
+               for c in db["changes"].rows_where("column_name like 'status%'")}
+    assert changes == {("status", "ACTIVE", "SUSPENDED"), ("status_normalized", "active",
+                                                           "suspended")}
+    (gone,) = db.query("select * from licenses where gone_at is not null")
+    assert gone["license_number_normalized"] == gone_number
+
+
+def test_throttled_portal_is_waited_out(portal, tmp_path):
+    server, site, board = portal
+    site.throttle_every = 3
+    result = _run(server, tmp_path / "p.db", page_size=100)
+    assert result.status == "ok"
+    assert site.throttled > 0
+    db = connect(tmp_path / "p.db", readonly=True)
+    assert {r["license_number_normalized"] for r in db.query("select * from licenses")} == \
+        _expected(board)
+
+
+def test_a_bad_where_setting_fails_with_the_portals_message(portal, tmp_path):
+    server, _, _ = portal
+    result = _run(server, tmp_path / "p.db", where="credential_kind = 'x'")
+    assert result.status == "failed"
+    assert "HTTP 400" in result.error and "No such column: credential_kind" in result.error
+
+
+def test_bad_rows_are_counted_and_kept_with_reasons(portal, tmp_path):
+    server, _, board = portal
+    result = _run(server, tmp_path / "p.db")
+    db = connect(tmp_path / "p.db", readonly=True)
+    reasons = sorted(r["reason"] for r in db["rejects"].rows)
+    bad = [t for t in board.acupuncture_truth()
+           if t.kind == "bad-row" and "N/A" not in board.rows[t.row].values()]
+    assert result.counts["rejected"] == len(reasons) == len(bad) > 0
+    assert set(reasons) <= {"no license number", "unknown status 'PENDING AUDIT'",
+                            "expirationdate: unrecognized date '13/45/2020'",
+                            "firstissuedate: unrecognized date '13/45/2020'"}
+
+
+# -- the exclusion list -------------------------------------------------------------------------
+
+@pytest.fixture
+def leie(providers, tmp_path):
+    data = generate_leie_rows(providers, n_unrelated=300)
+    site = LeieSite.from_data(data)
+    server = SiteServer().start()
+    server.add_site("/exclusions/", site)
+    db_path = tmp_path / "p.db"
+    # the providers the list is matched against
+    from db import store
+    from db.migrations import open_db
+    from scraper.sources.nppes_api import parse_provider
+
+    db = open_db(db_path)
+    with store.transaction(db):
+        store.upsert_providers(db, [parse_provider(p, "u") for p in providers], 1, "t")
+    db.close()
+    yield server, site, data, db_path
+    server.stop()
+
+
+def _leie(server, db_path, **settings):
+    config = Config(http=HTTP, sources={"oig-leie": {
+        "url": f"{server.url}/exclusions/downloadables/UPDATED.csv", **settings}})
+    with Fetcher(HTTP) as fetcher:
+        return run_source(config, "oig-leie", db_path=db_path, fetcher=fetcher)
+
+
+def test_leie_keeps_our_excluded_providers_and_reinstates(providers, leie):
+    server, site, data, db_path = leie
+    first = _leie(server, db_path)
+    assert first.status == "ok"
+    db = connect(db_path, readonly=True)
+    ours = {str(t.npi) for t in data.truth if t.kind == "npi"}
+    assert ours <= {r["npi"] for r in db.query("select npi from exclusions")}
+    assert db["exclusions"].count < len(data.rows) / 5  # the rest of the list is not kept
+
+    later = next_month(data, providers)
+    site.publish(later)
+    rein_url = f"{server.url}/exclusions/downloadables/{later.month}REIN.csv"
+    second = _leie(server, db_path, reinstatement_urls=[rein_url])
+    assert second.status == "ok"
+    reinstated_rows = {(r["LASTNAME"], r["FIRSTNAME"]) for r in later.reinstated}
+    rows = list(db.query("select * from exclusions where status = 'reinstated'"))
+    assert rows and {(r["last_name"], r["first_name"]) for r in rows} <= reinstated_rows
+    assert all(r["reinstated_on"] for r in rows)  # the supplement gave the dates
+    third = _leie(server, db_path, reinstatement_urls=[rein_url])
+    assert (third.counts["not_modified"], third.counts["updated"]) == (2, 0)
+
+
+def test_leie_reinstated_without_a_supplement_is_marked_by_absence(providers, leie):
+    server, site, data, db_path = leie
+    _leie(server, db_path)
+    site.publish(next_month(data, providers))
+    result = _leie(server, db_path)
+    assert result.counts["gone"] >= 1
+    db = connect(db_path, readonly=True)
+    rows = list(db.query("select * from exclusions where gone_at is not null"))
+    assert rows and {r["status"] for r in rows} == {"reinstated"}
+    assert all(r["reinstated_on"] is None for r in rows)
