@@ -2,11 +2,13 @@
 
     python -m tests.sites.serve [--port 8765] [--n 20000]
 
-prints one line per stand-in, such as `NPPES stand-in: http://127.0.0.1:8765/api/`, and serves
-until SIGTERM or SIGINT (Ctrl-C). The demo and the tests call `start_all()` instead.
+prints one line per stand-in site, such as `NPPES stand-in: http://127.0.0.1:8765/api/`, and
+serves until SIGTERM or SIGINT (Ctrl-C). The demo and the tests call `start_all()` instead.
 
-To add a stand-in, add an entry to `STAND_INS`: its name, the prefix it is mounted under, a
-label for the banner and a builder that takes `n` (the size of the generated data).
+Every stand-in is built from one set of generated data (`Generated`): the NPPES providers, the
+state license datasets made from them, the LEIE list naming a few of them. To add a stand-in,
+add an entry to `STAND_INS`: its name, a label for the banner and a builder that takes the
+`Generated` data and returns the site(s) to mount, by prefix.
 """
 
 from __future__ import annotations
@@ -15,36 +17,85 @@ import argparse
 import signal
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, NamedTuple
 
+from .leie import LeieData, LeieSite, generate_leie_rows
 from .nppes import NppesApi
 from .nppes_data import generate_providers
 from .server import SiteServer
+from .socrata import SodaPortal
+from .socrata_data import BoardData, generate_board_rows
+
+
+class Generated:
+    """The data the stand-ins serve, made once, on first use, from `n` NPPES providers."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    @cached_property
+    def providers(self) -> list[dict]:
+        return generate_providers(self.n)
+
+    @cached_property
+    def board_data(self) -> dict[str, BoardData]:
+        return generate_board_rows(self.providers)
+
+    @cached_property
+    def leie(self) -> LeieData:
+        return generate_leie_rows(self.providers, n_unrelated=max(200, self.n // 4))
 
 
 class StandIn(NamedTuple):
-    prefix: str
     label: str
-    build: Callable[[int], Any]
+    build: Callable[[Generated], dict[str, Any]]  # prefix -> site
 
 
 STAND_INS: dict[str, StandIn] = {
-    "nppes": StandIn("/api/", "NPPES", lambda n: NppesApi(generate_providers(n))),
+    "nppes": StandIn("NPPES", lambda data: {"/api/": NppesApi(data.providers)}),
+    # One portal per state board, under a prefix named after its host (`/data.wa.gov`).
+    "socrata": StandIn("Socrata", lambda data: {
+        f"/{host}": SodaPortal([board.dataset()]) for host, board in data.board_data.items()}),
+    "leie": StandIn("OIG LEIE", lambda data: {"/exclusions/": LeieSite.from_data(data.leie)}),
 }
 
 
 def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any]]:
     """Build every stand-in, mount it and start serving on 127.0.0.1:`port` (0: any free port).
 
-    Returns the started server and the mounted sites by name (`sites["nppes"]` is the NppesApi,
-    whose `providers` a caller may change). Stop the server with `server.stop()`.
+    Returns the started server and the mounted sites by name: `sites["nppes"]` is the NppesApi
+    (whose `providers` a caller may change), `sites["socrata"]` the SodaPortals by host
+    ("data.wa.gov"), `sites["leie"]` the LeieSite; `sites["board_data"]` and `sites["leie_data"]`
+    hold the generated rows with their ground truth. Stop the server with `server.stop()`.
     """
     server = SiteServer(port=port)
-    sites = {}
+    data = Generated(n)
+    sites: dict[str, Any] = {}
     for name, stand_in in STAND_INS.items():
-        sites[name] = server.add_site(stand_in.prefix, stand_in.build(n))
+        built = stand_in.build(data)
+        for prefix, site in built.items():
+            server.add_site(prefix, site)
+        if len(built) == 1:
+            sites[name] = next(iter(built.values()))
+        else:
+            sites[name] = {prefix.strip("/"): site for prefix, site in built.items()}
+    sites["board_data"] = data.board_data
+    sites["leie_data"] = data.leie
     server.start()
     return server, sites
+
+
+def banner(server: SiteServer, sites: dict[str, Any]) -> list[str]:
+    """One line per stand-in site, with the URL a scraper starts from."""
+    lines = [f"{STAND_INS['nppes'].label} stand-in: {server.url}/api/"]
+    for host, portal in sites["socrata"].items():
+        for dataset_id in portal.datasets:
+            lines.append(f"{STAND_INS['socrata'].label} stand-in ({host}): "
+                         f"{server.url}/{host}/resource/{dataset_id}.json")
+    lines.append(f"{STAND_INS['leie'].label} stand-in: "
+                 f"{server.url}/exclusions/downloadables/UPDATED.csv")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,10 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    server, _ = start_all(port=args.port, n=args.n)
+    server, sites = start_all(port=args.port, n=args.n)
     try:
-        for stand_in in STAND_INS.values():
-            print(f"{stand_in.label} stand-in: {server.url}{stand_in.prefix}", flush=True)
+        for line in banner(server, sites):
+            print(line, flush=True)
         stop.wait()
     finally:
         server.stop()
