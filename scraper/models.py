@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -112,8 +113,12 @@ class License:
 
 def license_id(jurisdiction: str, license_type: str, normalized_number: str) -> str:
     """The natural key: jurisdiction + license type + normalized number ("CO:acupuncturist:1234")."""
-    slug = "-".join("".join(c if c.isalnum() else " " for c in license_type.lower()).split())
-    return f"{jurisdiction}:{slug}:{normalized_number}"
+    return f"{jurisdiction}:{_slug(license_type)}:{normalized_number}"
+
+
+@lru_cache(maxsize=256)
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
 @dataclass

@@ -6,7 +6,8 @@ import re
 from datetime import UTC, date, datetime
 
 _PLACEHOLDERS = frozenset({"not available", "n/a", "none", "null"})
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A date, or a Socrata floating timestamp whose time is midnight ("2019-05-14T00:00:00.000").
+_ISO_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T00:00(?::00(?:\.0+)?)?)?")
 
 
 def clean(value: object) -> str | None:
@@ -60,9 +61,10 @@ def iso_date(value: str | None) -> str | None:
     text = clean(value)
     if text is None:
         return None
-    if _ISO_DATE.fullmatch(text):  # the common case, without strptime's cost
+    iso = _ISO_DATE.fullmatch(text)
+    if iso:  # the common cases, without strptime's cost
         try:
-            return date.fromisoformat(text).isoformat()
+            return date.fromisoformat(iso.group(1)).isoformat()
         except ValueError:
             raise ValueError(f"unrecognized date {value!r}") from None
     for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",

@@ -73,3 +73,11 @@ def test_epoch_seconds_and_milliseconds():
 ])
 def test_credentials(value, expected):
     assert n.credentials(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2019-05-14T00:00:00.000", "2019-05-14"), ("2019-05-14T00:00:00", "2019-05-14"),
+    ("2019-05-14T00:00", "2019-05-14"), ("2019-05-14T13:45:00.000", "2019-05-14"),
+])
+def test_floating_timestamps_are_dates(value, expected):
+    assert n.iso_date(value) == expected
