@@ -34,7 +34,8 @@ lint: $(STAMP)
 	$(PY) -m ruff check scraper db publish tests bench
 
 bench: $(STAMP)
-	$(PY) -m bench.bench_nppes
+	$(PY) -m bench.bench_nppes --write
+	$(PY) -m bench.bench_socrata --write
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-* .pytest_cache

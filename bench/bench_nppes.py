@@ -17,23 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-RESULTS = Path(__file__).parent / "RESULTS.md"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import ROOT, free_port, machine, report
 
 
 def child(db: str, base_url: str, interval: float, states: list[str] | None) -> None:
@@ -81,7 +71,7 @@ def main() -> int:
               args.states.split(",") if args.states else None)
         return 0
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "tests.sites.serve", "--port", str(port),
                                "--n", str(args.n)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -99,14 +89,14 @@ def main() -> int:
 
     # n requests to one host need n - 1 intervals between them (robots.txt is one of them)
     floor = (paced["requests"] - 1) * 1.0
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    host = machine()
     lines = [
         f"### NPPES API scrape of the stand-in ({args.n:,} acupuncturists), "
         f"{time.strftime('%Y-%m-%d')}",
         "",
         f"Command: `python -m bench.bench_nppes --n {args.n} --paced-states {args.paced_states}`"
         f"  ",
-        f"Machine: {machine}. Stand-in in its own process on 127.0.0.1; each scrape in a child "
+        f"Machine: {host}. Stand-in in its own process on 127.0.0.1; each scrape in a child "
         "process.",
         "",
         "| run | status | requests | records | wall s | records/s | requests/s | peak RSS MB |",
@@ -128,11 +118,7 @@ def main() -> int:
         f"{fast['wall_s'] / again['wall_s']:.1f}x faster than the first scrape.",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + text)
+    report(lines, args.write)
     return 0
 
 

@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from bench.bench_nppes import RESULTS, ROOT, _free_port
+from bench.common import ROOT, free_port, machine, report
 
 SERVER_CODE = """
 import sys, signal, threading
@@ -87,7 +85,7 @@ def _child(mode: str, portal: str, db: str, page_size: int) -> dict:
 
 
 def _serve(rows: int) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVER_CODE, str(rows), str(port)],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
     server.stdout.readline()
@@ -119,14 +117,14 @@ def main() -> int:
                 server.terminate()
                 server.wait(timeout=10)
     full, small, fetch = results["full"], results["small"], results["fetch"]
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    host = machine()
     lines = [
         f"### State board dataset: {args.rows:,} rows from the SODA stand-in, "
         f"{time.strftime('%Y-%m-%d')}",
         "",
         f"Command: `python -m bench.bench_socrata --rows {args.rows} --page-size "
         f"{args.page_size}`  ",
-        f"Machine: {machine}. Stand-in in its own process on 127.0.0.1; each run in a child "
+        f"Machine: {host}. Stand-in in its own process on 127.0.0.1; each run in a child "
         "process; pacing off.",
         "",
         "| run | status | rows | wall s | rows/s | peak RSS MB |",
@@ -145,11 +143,7 @@ def main() -> int:
         "a time, not held.",
         "",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + text)
+    report(lines, args.write)
     return 0
 
 
