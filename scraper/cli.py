@@ -116,7 +116,7 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
     for result in results:
         click.echo(result.summary())
         for note in result.notes:
-            click.echo(f"  incomplete: {note}")
+            click.echo(f"  {note}")
     if any(r.status != "ok" for r in results):
         ctx.exit(1)
 

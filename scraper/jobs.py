@@ -77,13 +77,14 @@ class RunResult:
 
     def summary(self) -> str:
         c = self.counts
+        outcome = [f"{c['inserted']} new", f"{c['updated']} changed", f"{c['unchanged']} unchanged",
+                   f"{c['gone']} gone"] + ([f"{c['rejected']} rejected"] if c["rejected"] else [])
         text = (f"{self.source}: {self.status} (run {self.run_id}"
                 f"{', resumed' if self.resumed else ''}) - {c['records']} records "
-                f"({c['inserted']} new, {c['updated']} changed, {c['unchanged']} unchanged, "
-                f"{c['gone']} gone), {c['pages']} pages, {c['not_modified']} not modified, "
+                f"({', '.join(outcome)}), {c['pages']} pages, {c['not_modified']} not modified, "
                 f"{self.duration_s:.1f}s")
-        if self.notes:
-            text += f"; {len(self.notes)} part(s) incomplete"
+        if c["incomplete_parts"]:
+            text += f"; {c['incomplete_parts']} part(s) incomplete"
         if self.error:
             text += f"; error: {self.error}"
         return text
@@ -201,7 +202,7 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
                     counts["records"] += touched
                     counts["unchanged"] += touched
             elif step.store:
-                counts["records"] += len(step.records)
+                counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
             store.log_fetch(db, step.page, step.url, step.count, run_id, now)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
