@@ -157,3 +157,24 @@ def test_second_scrape_changes_nothing_and_downloads_no_rows(demo_run):
     assert not [r for r in demo_run["second_requests"] if "/resource/" in r.path]
     api_requests = [r for r in demo_run["second_requests"] if r.path.startswith("/api")]
     assert api_requests and all("If-None-Match" in r.headers for r in api_requests)
+
+
+def test_published_licenses_have_their_facets(demo_run):
+    import asyncio
+
+    from publish.app import make_datasette
+
+    db_file = demo_run["db"].execute("pragma database_list").fetchone()[2]
+
+    async def get(path):
+        ds = make_datasette(db_file)
+        await ds.invoke_startup()
+        return (await ds.client.get(path)).json()
+
+    data = asyncio.run(get("/demo/licenses.json?_size=1"))
+    facets = data["facet_results"]
+    assert {"jurisdiction", "status_normalized", "license_type", "disciplined"} <= set(facets)
+    assert {v["value"] for v in facets["jurisdiction"]["results"]} == {"WA", "CO", "CT", "TX",
+                                                                       "IL"}
+    actions = asyncio.run(get("/demo/disciplinary_actions.json?_size=1"))
+    assert actions["filtered_table_rows_count"] > 0

@@ -199,3 +199,14 @@ def test_leie_reinstated_without_a_supplement_is_marked_by_absence(providers, le
     rows = list(db.query("select * from exclusions where gone_at is not null"))
     assert rows and {r["status"] for r in rows} == {"reinstated"}
     assert all(r["reinstated_on"] is None for r in rows)
+
+
+def test_app_token_from_the_environment_is_sent_and_not_throttled(portal, tmp_path, monkeypatch):
+    server, site, _ = portal
+    site.throttle_every = 2
+    monkeypatch.setenv("PRACTITIONERS_SOCRATA_APP_TOKEN", "test-token-123")
+    result = _run(server, tmp_path / "p.db", page_size=100)
+    assert result.status == "ok"
+    assert (site.throttled, site.untokened) == (0, 0)
+    sent = {r.headers.get("X-App-Token") for r in server.requests if "/data.wa.gov/" in r.path}
+    assert sent == {"test-token-123"}
