@@ -36,6 +36,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.bench_nppes --write
 	$(PY) -m bench.bench_socrata --write
+	$(PY) -m bench.bench_linking --write
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-* .pytest_cache

@@ -250,6 +250,59 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
     }, pk=("source", "key"))
 
 
+@migrations()
+def m004_practitioners(db: Database) -> None:
+    db["practitioners"].create({
+        "practitioner_id": str,  # "npi:<NPI>" when the person has one, else "lic:<license_id>"
+        "display_name": str,
+        "first_name": str,
+        "last_name": str,
+        "credentials": str,
+        "practice_name": str,
+        "address": str,
+        "city": str,
+        "state": str,
+        "zip": str,
+        "latitude": float,
+        "longitude": float,
+        "phone": str,
+        "npi": str,
+        "license_status": str,  # the best status among the board licenses linked
+        "license_expires_on": str,
+        "licensed_states": str,  # states whose boards list a license (confirmed)
+        "reported_license_states": str,  # states the provider reported to NPPES (self-reported)
+        "disciplined": int,
+        "excluded": int,
+        "certified": int,
+        "specialties": str,
+        "sources": str,
+        "as_of": str,  # the latest last_seen_at among the linked records
+        "record_hash": str,
+        "first_seen_at": str,
+        "last_seen_at": str,
+        "last_seen_run_id": int,
+        "gone_at": str,
+        "source": str,
+        "source_url": str,
+    }, pk="practitioner_id", not_null={"display_name"})
+    for columns in (["state", "city"], ["zip"], ["license_status"], ["license_expires_on"],
+                    ["npi"], ["last_name"]):
+        db["practitioners"].create_index(columns)
+    db["practitioners"].enable_fts(["display_name", "practice_name", "city"],
+                                   create_triggers=True, tokenize="porter")
+
+    db["practitioner_links"].create({
+        "record_table": str,  # providers / licenses / exclusions
+        "record_id": str,
+        "practitioner_id": str,
+        "rule": str,  # npi / license-number / name-city / self
+        "confidence": float,
+        "explanation": str,
+        "linked_at": str,
+    }, pk=("record_table", "record_id"))
+    db["practitioner_links"].create_index(["practitioner_id"])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

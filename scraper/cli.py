@@ -10,10 +10,12 @@ import time
 
 import click
 
+from db.link import summary as link_summary
+
 from . import __version__
 from .config import ConfigError, load_config
 from .http import Fetcher
-from .jobs import Progress, run_sources
+from .jobs import Progress, relink, run_sources
 from .sources import SOURCES
 
 ALL_STATES = {s for m in SOURCES.values() for s in getattr(m, "STATES", ())} | {
@@ -117,8 +119,29 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
         click.echo(result.summary())
         for note in result.notes:
             click.echo(f"  {note}")
+    if any(r.status in ("ok", "partial") for r in results):
+        click.echo(link_summary(relink(config, db_path)))
     if any(r.status != "ok" for r in results):
         ctx.exit(1)
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@click.pass_context
+def link(ctx: click.Context, db_path: str | None) -> None:
+    """Rebuild the practitioners from every record scraped so far.
+
+    A scrape does this by itself; run it after changing the linking rules.
+
+    \b
+    Example:
+        practitioners link --db practitioners.db
+    """
+    config = _config(ctx)
+    path = db_path or config.db
+    if not os.path.exists(path):
+        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    click.echo(link_summary(relink(config, path)))
 
 
 def _sources_for(states: tuple[str, ...]) -> list[str]:

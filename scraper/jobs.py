@@ -231,6 +231,18 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
     return counts
 
 
+def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
+    """Rebuild the practitioners from everything scraped so far (one transaction)."""
+    from db.link import link_all
+
+    db = open_db(db_path or config.db)
+    try:
+        with store.transaction(db):
+            return link_all(db, None, utc_iso())
+    finally:
+        db.close()
+
+
 def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
                 db_path: str | Path | None = None, states: list[str] | None = None,
                 on_progress: Callable[[Progress], None] | None = None) -> list[RunResult]:

@@ -178,3 +178,29 @@ def test_published_licenses_have_their_facets(demo_run):
                                                                        "IL"}
     actions = asyncio.run(get("/demo/disciplinary_actions.json?_size=1"))
     assert actions["filtered_table_rows_count"] > 0
+
+
+def test_linking_precision_and_recall(demo_run):
+    """Issue 4's goal: precision >= 0.99 and recall >= 0.95, formatting differences included."""
+    from tests.sites.truth import linking_quality
+
+    sites = demo_run["sites"]
+    quality = linking_quality(demo_run["db"], sites["board_data"], sites["leie_data"])
+    overall, reformatted = quality["all"], quality["reformatted"]
+    assert overall["pairs"] > 3000 and reformatted["pairs"] > 1000
+    assert overall["precision"] >= 0.99 and overall["recall"] >= 0.95, quality
+    assert reformatted["precision"] >= 0.99 and reformatted["recall"] >= 0.95, quality
+    assert quality["exclusion-npi"]["recall"] == 1.0
+
+
+def test_practitioners_are_built_with_provenance(demo_run):
+    db = demo_run["db"]
+    rules = {r["rule"] for r in db.query("select distinct rule from practitioner_links")}
+    assert {"self", "license-number", "npi"} <= rules
+    row = next(db.query("select p.* from practitioners p join practitioner_links l using "
+                        "(practitioner_id) where l.rule = 'license-number' limit 1"))
+    assert row["practitioner_id"] == f"npi:{row['npi']}"
+    assert row["license_status"] and row["licensed_states"] and row["latitude"]
+    assert "nppes-api" in row["sources"]
+    # the second scrape rebuilt nothing: ids are stable and no practitioner changed
+    assert db["changes"].count_where("table_name = 'practitioners'") == 0

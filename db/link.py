@@ -1,0 +1,288 @@
+"""Joins the records of every source into practitioners: one row per person.
+
+Rules, strongest first (each link is stored with its rule, confidence and a one-line why):
+- ``npi`` (1.0): an exclusion that names the provider's NPI.
+- ``license-number`` (0.99): the provider reported to NPPES a license in the board's state
+  whose normalized number equals the board's, and the last names agree. Never a number alone.
+- ``name-city`` (0.7): no number to go by; first and last name agree and so does the city or
+  ZIP, and exactly one provider fits. A weaker claim, said so in its explanation.
+- ``self`` (1.0): the record a practitioner is built around (an NPI, or a license no provider
+  matches, or an exclusion of nobody we know).
+
+Practitioner ids are stable: ``npi:<NPI>`` for anyone with an NPI, else ``lic:<license_id>``
+or ``exc:<exclusion_id>``. A rebuild rewrites only the practitioners whose data changed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlite_utils import Database
+
+from scraper.normalize import credentials, title_name
+
+from . import store
+
+ACUPUNCTURE_TAXONOMY = "171100000X"
+STATUS_RANK = {s: i for i, s in enumerate(
+    ("active", "probation", "inactive", "expired", "suspended", "surrendered", "revoked",
+     "deceased", "unknown"))}
+PRACTITIONER_TRACKED = ("display_name", "credentials", "address", "city", "state", "zip",
+                        "phone", "npi", "license_status", "license_expires_on",
+                        "licensed_states", "disciplined", "excluded")
+
+
+def name_key(value: str | None) -> str:
+    """A name reduced for comparison: no accents, case, spaces or punctuation."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFKD", value)
+    return re.sub(r"[^A-Z]", "", text.encode("ascii", "ignore").decode().upper())
+
+
+def last_names_agree(a: str | None, b: str | None) -> bool:
+    """Same last name, allowing for a hyphenated or double name on one side only."""
+    ka, kb = name_key(a), name_key(b)
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    parts_a = {name_key(p) for p in re.split(r"[-\s]+", a or "") if len(name_key(p)) > 1}
+    parts_b = {name_key(p) for p in re.split(r"[-\s]+", b or "") if len(name_key(p)) > 1}
+    return bool(parts_a & parts_b)
+
+
+@dataclass
+class Link:
+    record_table: str
+    record_id: str
+    rule: str
+    confidence: float
+    explanation: str
+
+
+@dataclass
+class Person:
+    practitioner_id: str
+    provider: dict[str, Any] | None = None
+    licenses: list[dict[str, Any]] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _zip_points() -> dict[str, tuple[float, float]]:
+    """ZIP -> (latitude, longitude) from the zipcodes package's own data (nothing downloaded)."""
+    import zipcodes
+
+    return {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
+            if z.get("lat") and z.get("long")}
+
+
+def _providers(db: Database) -> dict[str, dict[str, Any]]:
+    providers = {r["npi"]: dict(r) for r in db.query(
+        "select * from providers where enumeration_type = 'NPI-1' and gone_at is null")}
+    for row in db.query("select npi, address_1, address_2 from provider_addresses "
+                        "where purpose = 'location'"):
+        if row["npi"] in providers:
+            providers[row["npi"]]["address"] = ", ".join(
+                p for p in (row["address_1"], row["address_2"]) if p)
+    return providers
+
+
+def _reported_licenses(db: Database, providers: dict[str, dict]) -> dict[tuple[str, str], set[str]]:
+    """(state, normalized number) -> NPIs that reported it to NPPES."""
+    index: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in db.query("select npi, state, license_number_normalized from provider_taxonomies "
+                        "where license_number_normalized is not null and state is not null"):
+        if row["npi"] in providers:
+            index[(row["state"], row["license_number_normalized"])].add(row["npi"])
+    return index
+
+
+def _by_name(providers: dict[str, dict]) -> dict[tuple[str, str], list[str]]:
+    index: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for npi, p in providers.items():
+        index[(name_key(p["first_name"]), name_key(p["last_name"]))].append(npi)
+    return index
+
+
+def _place_fits(provider: dict, city: str | None, zip5: str | None) -> bool:
+    return bool((zip5 and provider.get("zip") == zip5) or
+                (city and name_key(provider.get("city")) == name_key(city)))
+
+
+def match_license(lic: dict, providers: dict[str, dict], reported: dict, by_name: dict,
+                  ) -> tuple[str, Link] | None:
+    """The provider a board license belongs to, with the rule that says so, or None."""
+    number, state = lic["license_number_normalized"], lic["jurisdiction"]
+    candidates = [npi for npi in reported.get((state, number), ())
+                  if last_names_agree(providers[npi]["last_name"], lic["last_name"])]
+    if len(candidates) == 1:
+        npi = candidates[0]
+        return npi, Link("licenses", lic["license_id"], "license-number", 0.99,
+                         f"NPPES lists {state} license {number} for NPI {npi}, and the {state} "
+                         f"board lists {lic['license_number']} for {lic['last_name']}")
+    if candidates:
+        return None  # two providers claim the number: leave it to a person to decide
+    if not (lic.get("city") or lic.get("zip")):
+        return None
+    fits = [npi for npi in by_name.get((name_key(lic["first_name"]), name_key(lic["last_name"])),
+                                       ())
+            if _place_fits(providers[npi], lic.get("city"), lic.get("zip"))]
+    if len(fits) == 1:
+        npi = fits[0]
+        place = lic.get("zip") or lic.get("city")
+        return npi, Link("licenses", lic["license_id"], "name-city", 0.7,
+                         f"no license number in common; same first and last name and the same "
+                         f"{'ZIP' if lic.get('zip') else 'city'} ({place}) as NPI {npi}")
+    return None
+
+
+def match_exclusion(exc: dict, providers: dict[str, dict], by_name: dict,
+                    ) -> tuple[str, Link] | None:
+    if exc["npi"]:
+        if exc["npi"] in providers:
+            return exc["npi"], Link("exclusions", exc["exclusion_id"], "npi", 1.0,
+                                    f"OIG lists NPI {exc['npi']}")
+        return None
+    fits = [npi for npi in by_name.get((name_key(exc["first_name"]), name_key(exc["last_name"])),
+                                       ())
+            if _place_fits(providers[npi], exc.get("city"), exc.get("zip"))]
+    if len(fits) == 1:
+        return fits[0], Link("exclusions", exc["exclusion_id"], "name-city", 0.7,
+                             f"OIG gives no NPI; same first and last name and the same city or "
+                             f"ZIP as NPI {fits[0]}")
+    return None
+
+
+def build_people(db: Database) -> dict[str, Person]:
+    """Every practitioner with the records linked to them (reads only)."""
+    providers = _providers(db)
+    reported = _reported_licenses(db, providers)
+    by_name = _by_name(providers)
+    people: dict[str, Person] = {}
+    for npi, provider in providers.items():
+        person = people[f"npi:{npi}"] = Person(f"npi:{npi}", provider)
+        person.links.append(Link("providers", npi, "self", 1.0, "the NPPES record of this NPI"))
+    for lic in db.query("select * from licenses where gone_at is null order by license_id"):
+        lic = dict(lic)
+        found = match_license(lic, providers, reported, by_name)
+        if found:
+            npi, link = found
+            person = people[f"npi:{npi}"]
+        else:
+            person = people.setdefault(f"lic:{lic['license_id']}",
+                                       Person(f"lic:{lic['license_id']}"))
+            link = Link("licenses", lic["license_id"], "self", 1.0,
+                        "a board license that matches no NPPES provider")
+        person.licenses.append(lic)
+        person.links.append(link)
+    for exc in db.query("select * from exclusions where gone_at is null"):
+        exc = dict(exc)
+        found = match_exclusion(exc, providers, by_name)
+        if found:
+            npi, link = found
+            person = people[f"npi:{npi}"]
+        else:
+            pid = f"exc:{exc['exclusion_id']}"
+            person = people.setdefault(pid, Person(pid))
+            link = Link("exclusions", exc["exclusion_id"], "self", 1.0,
+                        "an OIG exclusion that matches no NPPES provider")
+        person.exclusions.append(exc)
+        person.links.append(link)
+    return people
+
+
+def practitioner_row(person: Person, disciplined_licenses: set[str]) -> dict[str, Any]:
+    p, lics, excs = person.provider, person.licenses, person.exclusions
+    best = min(lics, key=lambda lic: (STATUS_RANK.get(lic["status_normalized"], 99),
+                                      -int((lic["expires_on"] or "0").replace("-", "") or 0)),
+               default=None)
+    first = (p or {}).get("first_name") or (lics[0]["first_name"] if lics else None) or (
+        excs[0]["first_name"] if excs else None)
+    last = (p or {}).get("last_name") or (lics[0]["last_name"] if lics else None) or (
+        excs[0]["last_name"] if excs else None)
+    if p:
+        display, place = p["display_name"], p
+    elif lics:
+        display, place = lics[0]["display_name"], lics[0]
+    else:
+        display, place = excs[0]["display_name"], excs[0]
+    zip5 = place.get("zip")
+    point = _zip_points().get(zip5) if zip5 else None
+    reported = sorted({s.strip() for s in ((p or {}).get("license_states") or "").split(",")
+                       if s.strip()})
+    as_of = max((r["last_seen_at"] for r in [*(p and [p] or []), *lics, *excs]
+                 if r.get("last_seen_at")), default=None)
+    sources = sorted({r["source"] for r in [*(p and [p] or []), *lics, *excs]})
+    row = {
+        "practitioner_id": person.practitioner_id,
+        "display_name": display or person.practitioner_id,
+        "first_name": title_name(first),
+        "last_name": title_name(last),
+        "credentials": ", ".join(credentials((p or {}).get("credential"))) or None,
+        "practice_name": None,
+        "address": (p or {}).get("address"),
+        "city": place.get("city"),
+        "state": place.get("state") or (lics[0]["jurisdiction"] if lics else None),
+        "zip": zip5,
+        "latitude": point[0] if point else None,
+        "longitude": point[1] if point else None,
+        "phone": (p or {}).get("phone"),
+        "npi": (p or {}).get("npi") or next((e["npi"] for e in excs if e["npi"]), None),
+        "license_status": best["status_normalized"] if best else None,
+        "license_expires_on": best["expires_on"] if best else None,
+        "licensed_states": ", ".join(sorted({lic["jurisdiction"] for lic in lics})) or None,
+        "reported_license_states": ", ".join(reported) or None,
+        "disciplined": int(any(lic["disciplined"] or lic["license_id"] in disciplined_licenses
+                               for lic in lics)),
+        "excluded": int(any(e["status"] == "excluded" for e in excs)),
+        "certified": None,
+        "specialties": None,
+        "sources": ", ".join(sources),
+        "as_of": as_of,
+    }
+    row["record_hash"] = store.record_hash(row)
+    return row
+
+
+def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
+    """Rebuild practitioners and their links; only changed practitioners are rewritten.
+    Call inside a transaction."""
+    people = build_people(db)
+    disciplined = {r["license_id"] for r in db.query(
+        "select distinct license_id from disciplinary_actions where gone_at is null")}
+    rows = [(practitioner_row(person, disciplined), {"source": "link", "source_url": None})
+            for person in people.values()]
+    result = store.upsert_rows(db, "practitioners", "practitioner_id", rows,
+                               tracked=PRACTITIONER_TRACKED, run_id=run_id or 0, seen_at=at)
+    counts = Counter(result.counts)
+    stale = [r["practitioner_id"] for r in db.query(
+        "select practitioner_id from practitioners where gone_at is null")
+        if r["practitioner_id"] not in people]
+    for pid in stale:
+        db.execute("update practitioners set gone_at = ? where practitioner_id = ?", [at, pid])
+    counts["gone"] += len(stale)
+    db.execute("delete from practitioner_links")
+    store.insert_many(db, "practitioner_links", [
+        {"record_table": link.record_table, "record_id": link.record_id,
+         "practitioner_id": person.practitioner_id, "rule": link.rule,
+         "confidence": link.confidence, "explanation": link.explanation, "linked_at": at}
+        for person in people.values() for link in person.links])
+    counts["links"] = sum(len(person.links) for person in people.values())
+    counts.update(f"rule:{link.rule}" for person in people.values() for link in person.links)
+    return counts
+
+
+def summary(counts: Counter[str]) -> str:
+    rules = ", ".join(f"{k[5:]} {v}" for k, v in sorted(counts.items()) if k.startswith("rule:"))
+    return (f"linking: {counts['inserted'] + counts['updated'] + counts['unchanged']} "
+            f"practitioners ({counts['inserted']} new, {counts['updated']} changed, "
+            f"{counts['gone']} merged or gone), {counts['links']} links ({rules})")
+
