@@ -1,0 +1,148 @@
+"""Linking rules on small, literal records."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from db import store
+from db.link import last_names_agree, link_all, name_key
+from scraper.models import License, Provenance
+from scraper.sources.nppes_api import parse_provider
+
+from .conftest import fixture_text
+
+
+@pytest.mark.parametrize("a,b,agree", [
+    ("O'Brien", "OBRIEN", True), ("Smith-Jones", "JONES", True), ("Müller", "MULLER", True),
+    ("Lee", "Li", False), ("", "Lee", False), ("Van Der Berg", "VANDERBERG", True),
+])
+def test_last_names_agree(a, b, agree):
+    assert last_names_agree(a, b) is agree
+
+
+def test_name_key():
+    assert name_key("  José  María-López ") == "JOSEMARIALOPEZ"
+
+
+def _provider(npi: str, last: str, first: str, state: str, number: str | None, city="SEATTLE",
+              zip5="98101"):
+    raw = json.loads(fixture_text("nppes", "nppes_api_v2.1_npi1_1437187390_multistate_"
+                                  "ropensci-npi.json"))["results"][0]
+    raw["number"] = int(npi)
+    raw["basic"].update(first_name=first, last_name=last, middle_name="", credential="L.Ac.")
+    for address in raw["addresses"]:
+        address.update(state=state, city=city, postal_code=zip5)
+    raw["taxonomies"] = [{"code": "171100000X", "desc": "Acupuncturist", "primary": True,
+                          "state": state, "license": number or ""}]
+    raw["practiceLocations"] = []
+    return parse_provider(raw, "https://npi.example/api", Provenance("nppes-api", "u", "t"))
+
+
+def _license(state: str, number: str, last: str, first: str, status="ACTIVE", city=None,
+             zip5=None):
+    from scraper.normalize import license_number, license_status
+
+    return License(state, "Acupuncturist", number, license_number(number), first, None, last,
+                   None, status, license_status(status), "2010-01-01", "2027-01-01", city,
+                   state, zip5, None, "x", Provenance(f"{state.lower()}-board", "u", "t"))
+
+
+def _db(memdb, providers, licenses):
+    with store.transaction(memdb):
+        store.upsert_providers(memdb, providers, 1, "2026-11-01T00:00:00Z")
+        store.upsert_license_records(memdb, licenses, 1, "2026-11-01T00:00:00Z")
+    return memdb
+
+
+def _links(memdb):
+    with store.transaction(memdb):
+        counts = link_all(memdb, None, "2026-11-01T00:00:00Z")
+    links = {(r["record_table"], r["record_id"]): (r["practitioner_id"], r["rule"], r["confidence"])
+             for r in memdb["practitioner_links"].rows}
+    return counts, links
+
+
+def test_license_number_links_despite_formatting(memdb):
+    _db(memdb, [_provider("1234567893", "O'BRIEN", "ANNA", "WA", "ac-0012345")],
+        [_license("WA", "AC.12345", "OBRIEN", "Anna")])
+    counts, links = _links(memdb)
+    assert links[("licenses", "WA:acupuncturist:12345")] == ("npi:1234567893", "license-number",
+                                                             0.99)
+    row = memdb["practitioners"].get("npi:1234567893")
+    assert (row["license_status"], row["licensed_states"], row["reported_license_states"],
+            row["credentials"], row["sources"]) == ("active", "WA", "WA", "L.Ac.",
+                                                    "nppes-api, wa-board")
+    assert (round(row["latitude"], 2), round(row["longitude"], 2)) == (47.61, -122.33)
+    explanation = next(memdb.query("select explanation from practitioner_links where rule = "
+                                   "'license-number'"))["explanation"]
+    assert explanation == ("NPPES lists WA license 12345 for NPI 1234567893, and the WA board "
+                           "lists AC.12345 for OBRIEN")
+
+
+def test_number_alone_is_not_enough(memdb):
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", "12345")],
+        [_license("WA", "12345", "PARK", "Anna")])
+    _, links = _links(memdb)
+    assert links[("licenses", "WA:acupuncturist:12345")] == ("lic:WA:acupuncturist:12345", "self",
+                                                             1.0)
+
+
+def test_same_number_in_another_state_is_not_a_match(memdb):
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "OR", "12345")],
+        [_license("WA", "12345", "LEE", "Anna")])
+    _, links = _links(memdb)
+    assert links[("licenses", "WA:acupuncturist:12345")][1] == "self"
+
+
+def test_name_and_city_is_a_weaker_link(memdb):
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", None, city="SPOKANE")],
+        [_license("WA", "555", "LEE", "ANNA", city="Spokane")])
+    _, links = _links(memdb)
+    assert links[("licenses", "WA:acupuncturist:555")] == ("npi:1234567893", "name-city", 0.7)
+
+
+def test_name_and_city_with_two_candidates_links_nobody(memdb):
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", None, city="SPOKANE"),
+                _provider("1245319599", "LEE", "ANNA", "WA", None, city="SPOKANE")],
+        [_license("WA", "555", "LEE", "ANNA", city="Spokane")])
+    _, links = _links(memdb)
+    assert links[("licenses", "WA:acupuncturist:555")][1] == "self"
+
+
+def test_best_status_wins_and_discipline_is_carried(memdb):
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", "111")],
+        [_license("WA", "111", "LEE", "ANNA", status="EXPIRED")])
+    memdb.execute("insert into provider_taxonomies (npi, seq, code, description, is_primary, "
+                  "state, license_number, license_number_normalized) values "
+                  "('1234567893', 5, '171100000X', 'Acupuncturist', 0, 'OR', '222', '222')")
+    with store.transaction(memdb):
+        store.upsert_license_records(memdb, [_license("OR", "222", "LEE", "ANNA",
+                                                      status="ACTIVE ON PROBATION")], 1, "t")
+    _links(memdb)
+    row = memdb["practitioners"].get("npi:1234567893")
+    assert (row["license_status"], row["licensed_states"]) == ("probation", "OR, WA")
+
+
+def test_ids_are_stable_and_a_rebuild_changes_nothing(memdb):
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", "111")],
+        [_license("WA", "111", "LEE", "ANNA"), _license("WA", "999", "KIM", "BO")])
+    first, _ = _links(memdb)
+    assert first["inserted"] == 2
+    again, links = _links(memdb)
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert links[("licenses", "WA:acupuncturist:999")][0] == "lic:WA:acupuncturist:999"
+
+
+def test_license_only_practitioner_merges_when_the_provider_appears(memdb):
+    _db(memdb, [], [_license("WA", "999", "KIM", "BO")])
+    _links(memdb)
+    assert memdb["practitioners"].get("lic:WA:acupuncturist:999")["gone_at"] is None
+    with store.transaction(memdb):
+        store.upsert_providers(memdb, [_provider("1234567893", "KIM", "BO", "WA", "AC999")], 2,
+                               "t2")
+    counts, links = _links(memdb)
+    assert links[("licenses", "WA:acupuncturist:999")][0] == "npi:1234567893"
+    assert counts["gone"] == 1
+    assert memdb["practitioners"].get("lic:WA:acupuncturist:999")["gone_at"] is not None
