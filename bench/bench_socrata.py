@@ -59,13 +59,14 @@ def child(mode: str, portal: str, db: str, page_size: int) -> None:
             result = run_source(config, "wa-doh", db_path=db, fetcher=fetcher)
             rows, status = result.counts["records"], result.status
         else:  # fetch and decode only: the ceiling the transport sets
-            from scraper.sources.socrata import DATASETS, _url
+            from scraper.http import build_url
+            from scraper.sources.socrata import DATASETS
 
             dataset = DATASETS["wa-doh"]
             base = f"{portal}/resource/{dataset.dataset_id}.json"
             rows, offset, status = 0, 0, "ok"
             while True:
-                url = _url(base, {"$where": dataset.where, "$order": ":id",
+                url = build_url(base, {"$where": dataset.where, "$order": ":id",
                                   "$limit": page_size, "$offset": offset})
                 count = len(json.loads(fetcher.get(url).text))
                 rows += count

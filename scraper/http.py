@@ -232,6 +232,11 @@ def detect_challenge(status: int, headers: httpx.Headers, content: bytes) -> str
     return None
 
 
+def build_url(base: str, params: dict[str, str | int]) -> str:
+    """The URL exactly as the client sends it, so fetch-log keys match from run to run."""
+    return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
+
+
 def user_agent(contact: str) -> str:
     return f"{PROJECT_NAME}/{__version__} (+{contact}; public-records research bot)"
 
@@ -256,6 +261,7 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
+        self._local = threading.local()
 
     def close(self) -> None:
         self._client.close()
@@ -269,6 +275,12 @@ class Fetcher:
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
             self.stats[key] += n
+        if key == "requests":
+            self._local.requests = getattr(self._local, "requests", 0) + n
+
+    def thread_requests(self) -> int:
+        """Requests sent by the calling thread (each source runs in a thread of its own)."""
+        return getattr(self._local, "requests", 0)
 
     def _host(self, url: str) -> _Host:
         parts = urlsplit(url)
@@ -282,7 +294,17 @@ class Fetcher:
         robots_url = urljoin(url, "/robots.txt")
         try:
             response = self._send(robots_url, host, {}, purpose="robots")
-        except (RetriesExhausted, HTTPStatusError) as exc:
+            # RFC 9309 2.3.1.2: follow at least five redirects (a site moving to "www.").
+            for _ in range(5):
+                if response.status_code not in REDIRECT_STATUSES or \
+                        "location" not in response.headers:
+                    break
+                robots_url = urljoin(robots_url, response.headers["location"])
+                self.check_host(robots_url)
+                response = self._send(robots_url, self._host(robots_url), {}, purpose="robots")
+            else:
+                raise HTTPStatusError(robots_url, "robots.txt redirects more than five times")
+        except (RetriesExhausted, HTTPStatusError, HostNotAllowed) as exc:
             # RFC 9309 2.3.1.4: robots.txt unreachable (5xx, network) means assume full disallow.
             log.warning("robots.txt unreachable at %s, treating the host as disallowed: %s",
                         robots_url, exc)
@@ -380,13 +402,14 @@ class Fetcher:
         """Send one request and read the body, refusing bodies over the size cap. With a
         ``sink``, a 2xx body is streamed into it (rewound first: a retry starts afresh) and
         the returned response carries the body's sha256 in ``extensions["digest"]``."""
-        limit = self.config.max_download_bytes if sink is not None else self.config.max_bytes
         with self._client.stream("GET", url, headers=headers) as response:
+            to_file = sink is not None and 200 <= response.status_code < 300
+            # only a body written to a file may be as large as a download; others sit in memory
+            limit = self.config.max_download_bytes if to_file else self.config.max_bytes
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
                                        f"{limit}-byte cap", status=response.status_code)
-            to_file = sink is not None and 200 <= response.status_code < 300
             if to_file:
                 sink.seek(0)
                 sink.truncate()
@@ -404,7 +427,11 @@ class Fetcher:
                     chunks.append(chunk)
             self._count("bytes", size)
         extensions = {"digest": digest.hexdigest()} if to_file else {}
-        return httpx.Response(response.status_code, headers=response.headers,
+        # The body was decoded (gunzipped) while streaming: the copy must not claim an encoding
+        # or a length it no longer has, or httpx would decode it a second time.
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(response.status_code, headers=headers,
                               content=b"".join(chunks), request=response.request,
                               extensions=extensions)
 
@@ -417,7 +444,7 @@ class Fetcher:
         ``not_modified=True`` and no content.
         """
         if params:
-            url = str(httpx.URL(url, params={k: str(v) for k, v in params.items()}))
+            url = build_url(url, params)
         return self._get(url, validators, headers, None)
 
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,

@@ -335,3 +335,64 @@ def test_the_test_suite_cannot_reach_the_internet():
 
     with pytest.raises(OSError, match="loopback only"):
         socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never routed
+
+
+def test_gzipped_answers_are_decoded_once(clock):
+    # The real NPPES API and Socrata portals answer gzip (2026-11 review): a regression test.
+    import gzip
+
+    body = b'{"result_count": 0, "results": []}'
+
+    def gzipped(request):
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, content=gzip.compress(b"User-agent: *\nDisallow: /no\n"),
+                                  headers={"Content-Encoding": "gzip"})
+        return httpx.Response(200, content=gzip.compress(body),
+                              headers={"Content-Encoding": "gzip", "Content-Type":
+                                       "application/json"})
+
+    fetcher = Fetcher(HttpConfig(min_interval=0), transport=httpx.MockTransport(gzipped),
+                      clock=clock)
+    assert fetcher.get("https://a.example/api/").content == body
+    with pytest.raises(RobotsDisallowed):  # the gzipped robots.txt was read too
+        fetcher.get("https://a.example/no/x")
+
+
+def test_robots_txt_redirect_is_followed(clock):
+    def handler(request):
+        if str(request.url) == "https://a.example/robots.txt":
+            return httpx.Response(301, headers={"Location": "https://www.a.example/robots.txt"})
+        if request.url.path == "/robots.txt":
+            return httpx.Response(200, text="User-agent: *\nDisallow: /\n")
+        return httpx.Response(200, text="should not be fetched")
+
+    fetcher = Fetcher(HttpConfig(min_interval=0), transport=httpx.MockTransport(handler),
+                      clock=clock)
+    with pytest.raises(RobotsDisallowed):
+        fetcher.get("https://a.example/page")
+
+
+def test_error_body_of_a_download_is_capped_like_a_page(clock, tmp_path):
+    config = HttpConfig(min_interval=0, max_bytes=100, max_download_bytes=10_000)
+    fetcher, _ = make(clock, lambda r: httpx.Response(500, content=b"e" * 5000), config=config)
+    with open(tmp_path / "f", "w+b") as handle, pytest.raises(ResponseTooLarge):
+        fetcher.download("https://a.example/f", handle)
+
+
+def test_requests_are_counted_per_thread(clock):
+    import threading
+
+    fetcher, _ = make(clock, ok, config=HttpConfig(min_interval=0))
+    counts = {}
+
+    def work(name, n):
+        for i in range(n):
+            fetcher.get(f"https://{name}.example/{i}")
+        counts[name] = fetcher.thread_requests()
+
+    threads = [threading.Thread(target=work, args=(name, n)) for name, n in (("a", 3), ("b", 5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counts == {"a": 4, "b": 6}  # each with its host's robots.txt

@@ -25,9 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from ..http import Fetcher
+from ..http import Fetcher, build_url
 from ..models import Address, Provenance, Provider, Taxonomy
 from ..normalize import (
     clean,
@@ -218,18 +216,13 @@ class Query:
 
 def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
            skip: int) -> PageStep:
-    url = fetcher_url(base_url, query.params(taxonomy, skip))
+    url = build_url(base_url, query.params(taxonomy, skip))
     known = ctx.known(url)
     page = fetcher.get(url, validators=known.validators if known else None)
     if page.not_modified and known is not None:
         return PageStep(query.key, url, page, None, known.records)
     parsed = parse_search(page.text, page.url, ctx.timestamp(page.fetched_at))
     return PageStep(query.key, url, page, parsed.providers, len(parsed.providers))
-
-
-def fetcher_url(base_url: str, params: dict[str, str | int]) -> str:
-    """The URL exactly as the client sends it, so fetch-log keys match across runs."""
-    return str(httpx.URL(base_url, params={k: str(v) for k, v in params.items()}))
 
 
 def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,

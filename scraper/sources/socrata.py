@@ -22,9 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import httpx
-
-from ..http import Fetcher
+from ..http import Fetcher, build_url
 from ..models import DisciplinaryAction, License, Provenance, Reject
 from ..normalize import clean, iso_date, license_number, license_status, zip5
 from ..parsing import ParseError
@@ -220,10 +218,6 @@ def parse_page(dataset: Dataset, text: str, url: str, fetched_at: str) -> tuple[
 
 # -- walking ------------------------------------------------------------------------------------
 
-def _url(base: str, params: dict[str, Any]) -> str:
-    return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
-
-
 class SocrataSource:
     """A configured dataset, with the interface of a source module."""
 
@@ -263,7 +257,7 @@ class SocrataSource:
         offset = saved.next_skip if saved is not None and saved.note == updated else 0
         base = dataset.resource_url()
         while True:
-            url = _url(base, {"$where": dataset.where, "$order": ":id",
+            url = build_url(base, {"$where": dataset.where, "$order": ":id",
                               "$limit": dataset.page_size, "$offset": offset})
             page = fetcher.get(url, headers=headers)
             count, records = parse_page(dataset, page.text, page.url,
