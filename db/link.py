@@ -28,7 +28,6 @@ from scraper.normalize import credentials, title_name
 
 from . import store
 
-ACUPUNCTURE_TAXONOMY = "171100000X"
 STATUS_RANK = {s: i for i, s in enumerate(
     ("active", "probation", "inactive", "expired", "suspended", "surrendered", "revoked",
      "deceased", "unknown"))}
@@ -261,13 +260,15 @@ def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
     rows = [(practitioner_row(person, disciplined), {"source": "link", "source_url": None})
             for person in people.values()]
     result = store.upsert_rows(db, "practitioners", "practitioner_id", rows,
-                               tracked=PRACTITIONER_TRACKED, run_id=run_id or 0, seen_at=at)
+                               tracked=PRACTITIONER_TRACKED, run_id=run_id, seen_at=at)
     counts = Counter(result.counts)
     stale = [r["practitioner_id"] for r in db.query(
         "select practitioner_id from practitioners where gone_at is null")
         if r["practitioner_id"] not in people]
     for pid in stale:
         db.execute("update practitioners set gone_at = ? where practitioner_id = ?", [at, pid])
+    store.insert_many(db, "changes", [store.change_row("practitioners", pid, "gone_at", None, at,
+                                                       run_id, at) for pid in stale])
     counts["gone"] += len(stale)
     db.execute("delete from practitioner_links")
     store.insert_many(db, "practitioner_links", [

@@ -228,7 +228,7 @@ def record_hash(*parts: Any) -> str:
 
 
 def upsert_rows(db: Database, table: str, pk: str, rows: Iterable[tuple[dict, dict]], *,
-                tracked: Iterable[str], run_id: int, seen_at: str) -> Upserted:
+                tracked: Iterable[str], run_id: int | None, seen_at: str) -> Upserted:
     """Upsert ``(data, provenance)`` pairs on ``pk``; call inside a transaction.
 
     ``data`` holds the record's columns and its ``record_hash``; ``provenance`` its source and
@@ -264,10 +264,10 @@ def upsert_rows(db: Database, table: str, pk: str, rows: Iterable[tuple[dict, di
             continue
         for column in tracked:
             if old.get(column) != data.get(column):
-                changes.append(_change(table, key, column, old.get(column), data.get(column),
+                changes.append(change_row(table, key, column, old.get(column), data.get(column),
                                        run_id, seen_at))
         if old["gone_at"] is not None:
-            changes.append(_change(table, key, "gone_at", old["gone_at"], None, run_id, seen_at))
+            changes.append(change_row(table, key, "gone_at", old["gone_at"], None, run_id, seen_at))
         _set(db, table, pk, key, {**data, **seen})
         result.updated.append(key)
     insert_many(db, table, inserts)
@@ -281,8 +281,8 @@ def upsert_rows(db: Database, table: str, pk: str, rows: Iterable[tuple[dict, di
     return result
 
 
-def _change(table: str, key: str, column: str, before: Any, after: Any, run_id: int,
-            at: str) -> dict[str, Any]:
+def change_row(table: str, key: str, column: str, before: Any, after: Any, run_id: int | None,
+               at: str) -> dict[str, Any]:
     return {"table_name": table, "record_id": key, "column_name": column,
             "old_value": None if before is None else str(before),
             "new_value": None if after is None else str(after),
@@ -316,7 +316,7 @@ def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
         for table, rows in zip(CHILD_TABLES, (addresses, taxonomies), strict=True):
             before = _children(db, table, npi)
             if _canonical(before) != _canonical(rows):
-                changes.append(_change("providers", npi, table, json.dumps(before, default=str),
+                changes.append(change_row("providers", npi, table, json.dumps(before, default=str),
                                        json.dumps(rows, default=str), run_id, seen_at))
                 db.execute(f"delete from [{table}] where npi = ?", [npi])
                 children[table] += rows
@@ -455,7 +455,7 @@ def mark_gone(db: Database, table: str, pk: str, scope_column: str, scope: str, 
     changes = []
     for row in rows:
         _set(db, table, pk, row[pk], values)
-        changes += [_change(table, row[pk], column, row.get(column), value, run_id, at)
+        changes += [change_row(table, row[pk], column, row.get(column), value, run_id, at)
                     for column, value in values.items() if row.get(column) != value]
     insert_many(db, "changes", changes)
     return len(rows)

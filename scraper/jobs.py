@@ -9,6 +9,7 @@ with its own database connection (SQLite in WAL mode lets readers carry on meanw
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from db import store
 from db.migrations import open_db
 
 from .config import Config
-from .http import BotChallenge, Fetcher, FetchError, RobotsDisallowed
+from .http import BotChallenge, Fetcher, FetchError
 from .normalize import utc_iso
 from .parsing import ParseError
 from .sources import get_source
@@ -143,7 +144,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     counts: Counter[str] = Counter()
     notes: list[str] = []
     status, error = "ok", None
-    requests_before = fetcher.stats["requests"]
+    requests_before = fetcher.thread_requests()
     if resumed:
         log.info("%s: picking up interrupted run %d", source_id, run_id)
     try:
@@ -164,23 +165,23 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             status = "partial"
     except BotChallenge as exc:
         status, error = "gated", str(exc)
-    except RobotsDisallowed as exc:
-        status, error = "failed", str(exc)
     except (FetchError, SourceError, ParseError, ValueError) as exc:
         status, error = "failed", str(exc)
     except KeyboardInterrupt:
         status, error = "failed", "interrupted"
         raise
+    except Exception as exc:  # a bug or a broken database: recorded as failed, never as ok
+        log.exception("%s: run %d failed unexpectedly", source_id, run_id)
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
-        counts["requests"] = fetcher.stats["requests"] - requests_before
-        with store.transaction(db):
-            store.add_run_counts(db, run_id, Counter({"requests": counts["requests"]}))
-        if error == "interrupted":
-            # Leave the run 'running' so the next call resumes it where it stopped.
-            db.close()
-        else:
-            notes[:0] = ctx.earlier_notes
-            row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
+        try:
+            counts["requests"] = fetcher.thread_requests() - requests_before
+            with store.transaction(db):
+                store.add_run_counts(db, run_id, Counter({"requests": counts["requests"]}))
+            if error != "interrupted":  # an interrupted run stays 'running', to be resumed
+                notes[:0] = ctx.earlier_notes
+                row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
+        finally:
             db.close()
     result = RunResult(source_id, run_id, status, resumed, counts, error, notes,
                        row["duration_s"] or 0.0)
@@ -238,7 +239,7 @@ def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
     db = open_db(db_path or config.db)
     try:
         with store.transaction(db):
-            return link_all(db, None, utc_iso())
+            return link_all(db, None, utc_iso())  # no scrape run: changes get a null run id
     finally:
         db.close()
 
@@ -264,7 +265,11 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
                                         on_progress=on_progress, stop=stop) for sid in wave}
             try:
                 for sid, future in futures.items():
-                    results[sid] = future.result()
+                    try:
+                        results[sid] = future.result()
+                    except (RuntimeError, OSError, sqlite3.Error) as exc:
+                        # e.g. another run of this source still going: the others carry on
+                        results[sid] = RunResult(sid, 0, "failed", False, error=str(exc))
             except KeyboardInterrupt:
                 stop.set()
                 raise

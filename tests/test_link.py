@@ -146,3 +146,22 @@ def test_license_only_practitioner_merges_when_the_provider_appears(memdb):
     assert links[("licenses", "WA:acupuncturist:999")][0] == "npi:1234567893"
     assert counts["gone"] == 1
     assert memdb["practitioners"].get("lic:WA:acupuncturist:999")["gone_at"] is not None
+
+
+def test_relink_after_a_change_records_it_with_no_run(tmp_path):
+    """`practitioners link` has no scrape run: its changes must not break the run-id key."""
+    from dataclasses import replace
+
+    from db.migrations import open_db
+
+    db = open_db(tmp_path / "p.db")  # a real file: foreign keys enforced
+    provider = _provider("1234567893", "LEE", "ANNA", "WA", "111")
+    _db(db, [provider], [_license("WA", "111", "LEE", "ANNA")])
+    _links(db)
+    with store.transaction(db):
+        store.upsert_providers(db, [replace(provider, credential="DAOM")], None, "t2")
+    counts, _ = _links(db)
+    assert counts["updated"] == 1
+    change = next(db.query("select * from changes where table_name = 'practitioners'"))
+    assert (change["column_name"], change["new_value"], change["run_id"]) == (
+        "credentials", "DAOM", None)

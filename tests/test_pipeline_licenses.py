@@ -210,3 +210,20 @@ def test_app_token_from_the_environment_is_sent_and_not_throttled(portal, tmp_pa
     assert (site.throttled, site.untokened) == (0, 0)
     sent = {r.headers.get("X-App-Token") for r in server.requests if "/data.wa.gov/" in r.path}
     assert sent == {"test-token-123"}
+
+
+def test_an_unexpected_error_is_a_failed_run_not_an_ok_one(portal, tmp_path, monkeypatch):
+    server, _, _ = portal
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug in the writer")
+
+    from dataclasses import replace
+
+    from scraper import jobs
+
+    monkeypatch.setitem(jobs.SINKS, "licenses", replace(jobs.SINKS["licenses"], upsert=broken))
+    result = _run(server, tmp_path / "p.db")
+    assert (result.status, result.error) == ("failed", "TypeError: a bug in the writer")
+    db = connect(tmp_path / "p.db", readonly=True)
+    assert [r["status"] for r in db["scrape_runs"].rows] == ["failed"]
