@@ -202,6 +202,13 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
                     touched = store.touch_page(db, sink.table, step.url, run_id, now)
                     counts["records"] += touched
                     counts["unchanged"] += touched
+                    if touched < step.count:
+                        # The page is unchanged but some of its records were last stored
+                        # under another page: they may not be seen this run, so this part
+                        # must not let anything be marked gone.
+                        counts["incomplete_parts"] += 1
+                        notes.append(f"{step.url}: answered 304 but only {touched} of the "
+                                     f"{step.count} records it held were found under it")
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))

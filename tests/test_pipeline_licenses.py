@@ -227,3 +227,19 @@ def test_an_unexpected_error_is_a_failed_run_not_an_ok_one(portal, tmp_path, mon
     assert (result.status, result.error) == ("failed", "TypeError: a bug in the writer")
     db = connect(tmp_path / "p.db", readonly=True)
     assert [r["status"] for r in db["scrape_runs"].rows] == ["failed"]
+
+
+def test_leie_behind_a_redirect_stays_listed_on_a_304(providers, leie):
+    """Review finding (2026-11): records must carry the URL asked for, or a 304 after a
+    redirect finds none of them and every exclusion looks delisted."""
+    server, _, _, db_path = leie
+    from tests.sites.server import Response
+
+    target = "/exclusions/downloadables/UPDATED.csv"
+    server.add_site("/moved/", lambda request: Response(302, {"Location": target}, b""))
+    url = f"{server.url}/moved/UPDATED.csv"
+    first = _leie(server, db_path, url=url)
+    second = _leie(server, db_path, url=url)
+    assert (first.status, second.status) == ("ok", "ok")
+    assert (second.counts["not_modified"], second.counts["gone"]) == (1, 0)
+    assert second.counts["unchanged"] == first.counts["inserted"] > 0

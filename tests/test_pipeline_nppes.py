@@ -209,3 +209,24 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(stand_in, tmp_pat
     assert not [r for r in site.api_requests() if "postal_code" not in r.path]
     db = connect(db_path, readonly=True)
     assert [r["status"] for r in db.query("select status from scrape_runs")] == ["ok"]
+
+
+def test_split_query_that_shrinks_under_a_304_loses_nobody(stand_in, tmp_path, fast_http,
+                                                          all_providers):
+    """Review finding (2026-11): a split state shrinks below the cap while its first page stays
+    the same; the 304 on that page must not leave its records unseen and so marked gone."""
+    crowd = copy.deepcopy([p for p in all_providers if p["enumeration_type"] == "NPI-1"][:1250])
+    for i, provider in enumerate(crowd):
+        for address in provider["addresses"]:
+            if address["address_purpose"] == "LOCATION":
+                address.update(state="VT", postal_code=f"05{i % 7}01", city="BURLINGTON")
+    site = stand_in(providers=crowd)
+    db_path = tmp_path / "p.db"
+    assert _scrape(site, db_path, fast_http, ["VT"]).status == "ok"
+    ordered = sorted(site.api.providers, key=lambda p: int(p["number"]))
+    for provider in ordered[1100:]:  # the first page (lowest NPIs) does not change
+        site.api.remove(provider["number"])
+    result = _scrape(site, db_path, fast_http, ["VT"])
+    assert result.status == "ok"
+    assert result.counts["gone"] == 150
+    assert set(_npis(db_path)) == {str(p["number"]) for p in ordered[:1100]}

@@ -215,13 +215,15 @@ class Query:
 
 
 def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
-           skip: int) -> PageStep:
+           skip: int, *, conditional: bool = True) -> PageStep:
     url = build_url(base_url, query.params(taxonomy, skip))
-    known = ctx.known(url)
+    known = ctx.known(url) if conditional else None
     page = fetcher.get(url, validators=known.validators if known else None)
     if page.not_modified and known is not None:
         return PageStep(query.key, url, page, None, known.records)
-    parsed = parse_search(page.text, page.url, ctx.timestamp(page.fetched_at))
+    # Records carry the URL asked for (not one redirected to): a later 304 on that URL must
+    # find them by it.
+    parsed = parse_search(page.text, url, ctx.timestamp(page.fetched_at))
     return PageStep(query.key, url, page, parsed.providers, len(parsed.providers))
 
 
@@ -267,6 +269,10 @@ def _list(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, tax
         yield probe.without_records().finish("split")
         return True
     if first is not None:
+        if first.records is None:
+            # Unchanged, but last time this query was split and its records were stored under
+            # the narrower queries' pages: fetch it whole to store them under this one.
+            first = _fetch(fetcher, ctx, base_url, query, taxonomy, 0, conditional=False)
         yield first.finish("pending", next_skip=PAGE_LIMIT)
     while skip < MAX_SKIP:
         step = _fetch(fetcher, ctx, base_url, query, taxonomy, skip)

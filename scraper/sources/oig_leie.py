@@ -120,7 +120,7 @@ def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str],
             return PageStep("file:" + url, url, page, None, known.records if known else 0), []
         handle.seek(0)
         text = io.TextIOWrapper(handle, encoding="cp1252", errors="replace", newline="")
-        records = list(parse_csv(text, page.url, ctx.timestamp(page.fetched_at), npis))
+        records = list(parse_csv(text, url, ctx.timestamp(page.fetched_at), npis))
         text.detach()
     return PageStep("file:" + url, url, page, records, len(records)), records
 

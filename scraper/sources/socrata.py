@@ -260,8 +260,7 @@ class SocrataSource:
             url = build_url(base, {"$where": dataset.where, "$order": ":id",
                               "$limit": dataset.page_size, "$offset": offset})
             page = fetcher.get(url, headers=headers)
-            count, records = parse_page(dataset, page.text, page.url,
-                                        ctx.timestamp(page.fetched_at))
+            count, records = parse_page(dataset, page.text, url, ctx.timestamp(page.fetched_at))
             offset += count
             done = count < dataset.page_size
             yield PageStep("rows", url, page, records, count).finish(

@@ -1,0 +1,381 @@
+"""The published directory, in-process through datasette.client, over the stand-ins scraped
+through the real command line: the canned queries (ranked search, near a ZIP, expiring
+licenses, discipline and exclusions), the practitioner page with every linked record, facets,
+a description for every table and column, escaping, read-only serving.
+
+Issue: "One practitioner, every source: the Datasette search experience".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import math
+import re
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import yaml
+import zipcodes
+from bs4 import BeautifulSoup
+
+from publish import METADATA_PATH, PUBLISH_DIR
+from publish.app import METADATA_DB_NAME, make_datasette
+from tests.sites import demo
+from tests.sites.nppes_data import XSS_TEXT
+from tests.sites.serve import start_all
+
+SITE_N = 3000  # stand-in acupuncturists: every source and every linking rule, in a few seconds
+DB = "site"  # the served file is site.db, so Datasette names the database "site"
+PRACTITIONER_FACETS = {"state", "license_status", "credentials", "certified", "disciplined",
+                       "excluded", "specialties"}
+_BUILT: dict[str, Path] = {}
+
+
+def scraped_site_db(tmp_path_factory) -> Path:
+    """Once per test session (tests/test_browser.py uses it too): every stand-in scraped and
+    linked by the real `practitioners scrape`, as `make demo` does, on a smaller data set."""
+    if "db" not in _BUILT:
+        server, _sites = start_all(port=0, n=SITE_N)
+        tmp = tmp_path_factory.mktemp("site")
+        db_path = tmp / f"{DB}.db"
+        try:
+            result = demo.scrape(db_path, demo.write_config(tmp, server.url))
+        finally:
+            server.stop()
+        assert result.returncode == 0
+        _BUILT["db"] = db_path
+    return _BUILT["db"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    return scraped_site_db(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def db(site):
+    conn = sqlite3.connect(f"file:{site}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
+def get(site: Path, *paths: str):
+    """GET each path from a Datasette serving `site` as `practitioners serve` does."""
+
+    async def go():
+        ds = make_datasette(site)
+        await ds.invoke_startup()
+        return [await ds.client.get(path) for path in paths]
+
+    responses = asyncio.run(go())
+    return responses[0] if len(paths) == 1 else responses
+
+
+def rows(site: Path, path: str) -> list[dict]:
+    response = get(site, path + ("&" if "?" in path else "?") + "_shape=array")
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def haversine_miles(lat1, lon1, lat2, lon2) -> float:
+    """An independent great-circle distance (R = 3958.8 miles)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 3958.8 * math.atan2(math.sqrt(a), math.sqrt(1 - a))
+
+
+def load_sql_functions():
+    path = PUBLISH_DIR / "plugins" / "sql_functions.py"
+    spec = importlib.util.spec_from_file_location("sql_functions_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- ranked search --------------------------------------------------------------------------
+
+def test_search_finds_a_known_name_first(site, db):
+    name, pid = db.execute(
+        "select display_name, practitioner_id from practitioners where gone_at is null "
+        "and display_name not like '%<%' and display_name like '% % %' "
+        "group by display_name having count(*) = 1 order by display_name limit 1").fetchone()
+    found = rows(site, f"/{DB}/search.json?q={quote(name)}")
+    assert found[0]["practitioner_id"] == pid
+    assert {"display_name", "state", "license_status"} <= set(found[0])
+
+
+def test_search_matches_words_as_prefixes_and_survives_any_input(site, db):
+    last = db.execute("select last_name from practitioners where last_name glob '[A-Z]*' "
+                      "and last_name not like '%<%' group by last_name order by count(*) desc "
+                      "limit 1").fetchone()[0]
+    found = rows(site, f"/{DB}/search.json?q={last[:4].lower()}")
+    assert found and len(found) <= 100
+    assert all(last[:4].lower() in " ".join(str(r[c] or "") for c in
+                                            ("display_name", "practice_name", "city")).lower()
+               for r in found)
+    for text in ("", "   ", '"', "*", "-", "(("):
+        assert rows(site, f"/{DB}/search.json?q={quote(text)}") == []
+    assert rows(site, f"/{DB}/search.json?q={quote('AND (o\'hara NEAR')}") is not None
+
+
+def test_search_ranks_the_name_above_the_city(site, db):
+    """bm25 weights the name ten times the city: a person named like a city comes first."""
+    city = db.execute("select p.city from practitioners p where p.city is not null and exists "
+                      "(select 1 from practitioners q where lower(q.last_name) = lower(p.city)) "
+                      "limit 1").fetchone()
+    if city is None:
+        pytest.skip("no last name equals a city in this data")
+    found = rows(site, f"/{DB}/search.json?q={quote(city[0])}")
+    named = [i for i, r in enumerate(found) if city[0].lower() in r["display_name"].lower()]
+    placed = [i for i, r in enumerate(found) if city[0].lower() not in r["display_name"].lower()]
+    assert named and (not placed or max(named) < min(placed))
+
+
+# --- near a ZIP -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("miles", [0.5, 12, 40])
+def test_near_zip_matches_a_haversine_over_the_table(site, db, miles):
+    zip_code = db.execute("select zip from practitioners where latitude is not null "
+                          "group by zip order by count(*) desc limit 1").fetchone()[0]
+    origin = zipcodes.matching(zip_code)[0]
+    lat0, lon0 = float(origin["lat"]), float(origin["long"])
+    expected = {}
+    for r in db.execute("select practitioner_id, latitude, longitude from practitioners "
+                        "where latitude is not null and gone_at is null"):
+        d = haversine_miles(lat0, lon0, r["latitude"], r["longitude"])
+        if d <= miles:
+            expected[r["practitioner_id"]] = d
+    found = rows(site, f"/{DB}/near_zip.json?zip={zip_code}&miles={miles}&_size=max")
+    assert expected and len(found) == len(expected) < 1000
+    assert {r["practitioner_id"] for r in found} == set(expected)
+    assert [r["miles"] for r in found] == sorted(r["miles"] for r in found)  # nearest first
+    for r in found:
+        assert r["miles"] == pytest.approx(expected[r["practitioner_id"]], abs=0.051)
+        assert r["latitude"] is not None and r["longitude"] is not None  # for the map
+
+
+def test_near_zip_takes_zip_plus_four_and_ignores_unknown_zips(site, db):
+    zip_code = db.execute("select zip from practitioners where latitude is not null "
+                          "limit 1").fetchone()[0]
+    plain = rows(site, f"/{DB}/near_zip.json?zip={zip_code}&miles=5")
+    assert plain and rows(site, f"/{DB}/near_zip.json?zip={zip_code}-1234&miles=5") == plain
+    assert rows(site, f"/{DB}/near_zip.json?zip=00000&miles=50") == []
+    assert rows(site, f"/{DB}/near_zip.json?zip=&miles=") == []
+
+
+def test_near_zip_prefilters_through_the_location_index(site):
+    sql = yaml.safe_load(METADATA_PATH.read_text())["databases"][METADATA_DB_NAME][
+        "queries"]["near_zip"]["sql"]
+    conn = sqlite3.connect(f"file:{site}?mode=ro", uri=True)
+    load_sql_functions().prepare_connection(conn)
+    plan = " ".join(str(r[-1]) for r in conn.execute(f"explain query plan {sql}",
+                                                     {"zip": "98101", "miles": 10}))
+    assert re.search(r"SEARCH p USING (COVERING )?INDEX \S+ \(latitude>\? AND latitude<\?\)",
+                     plan), plan
+
+
+# --- expiring licenses ----------------------------------------------------------------------
+
+def test_expiring_lists_the_licenses_sql_finds_soonest_first(site, db):
+    today = datetime.now(UTC).date()
+    soon = [r[0] for r in db.execute(
+        "select expires_on from licenses where gone_at is null and expires_on >= ? "
+        "order by expires_on limit 25", [today.isoformat()])]
+    # enough days to hold some licenses whatever day the test runs (the data has fixed dates)
+    days = (date.fromisoformat(soon[-1]) - today).days if soon else 60
+    found = rows(site, f"/{DB}/expiring.json?days={days}")
+    expected = db.execute(
+        "select jurisdiction, license_number, expires_on from licenses where gone_at is null "
+        "and expires_on between ? and ?",
+        [today.isoformat(), (today + timedelta(days=days)).isoformat()]).fetchall()
+    assert len(found) == len(expected) >= len(soon)
+    assert sorted((r["state"], r["license_number"], r["expires_on"]) for r in found) == sorted(
+        tuple(r) for r in expected)
+    assert [r["expires_on"] for r in found] == sorted(r["expires_on"] for r in found)
+    for r in found:
+        assert r["days_left"] == (date.fromisoformat(r["expires_on"]) - today).days
+        assert r["practitioner_id"] and r["source"] and r["source_url"] and r["as_of"]
+
+
+# --- discipline and exclusions --------------------------------------------------------------
+
+def test_disciplined_or_excluded_says_what_and_where_from(site, db):
+    found = rows(site, f"/{DB}/disciplined_or_excluded.json?_size=max")
+    flagged = {r[0] for r in db.execute("select practitioner_id from practitioners where "
+                                        "(disciplined = 1 or excluded = 1) and gone_at is null")}
+    assert flagged and {r["practitioner_id"] for r in found} == flagged
+    assert all(r["source"] and r["source_url"] and r["as_of"] and r["detail"] for r in found)
+    exclusions = [r for r in found if r["what"] == "federal exclusion"]
+    assert exclusions and {r["source"] for r in exclusions} == {"oig-leie"}
+    excluded = {r[0] for r in db.execute("select practitioner_id from practitioners "
+                                         "where excluded = 1")}
+    assert {r["practitioner_id"] for r in exclusions} == excluded
+    cases = {r[0] for r in db.execute(
+        "select a.case_number from disciplinary_actions a join practitioner_links l on "
+        "l.record_table = 'licenses' and l.record_id = a.license_id join practitioners p "
+        "using (practitioner_id) where p.disciplined = 1")}
+    assert cases and cases <= {r["case_number"] for r in found}
+
+
+def test_canned_query_results_link_to_the_practitioner_page(site):
+    page = BeautifulSoup(get(site, f"/{DB}/disciplined_or_excluded").text, "lxml")
+    link = page.select_one("td.col-practitioner_id a")
+    assert link["href"].startswith(f"/{DB}/practitioners/") and link.text.startswith("npi:")
+
+
+# --- the practitioner page ------------------------------------------------------------------
+
+def test_practitioner_page_lists_every_linked_record_with_source_and_as_of(site, db):
+    pid = db.execute("select practitioner_id from practitioner_links where rule = "
+                     "'license-number' order by record_id limit 1").fetchone()[0]
+    links = db.execute("select * from practitioner_links where practitioner_id = ?",
+                       [pid]).fetchall()
+    response = get(site, f"/{DB}/practitioners/{pid.replace(':', '~3A')}")
+    assert response.status_code == 200
+    page = BeautifulSoup(response.text, "lxml")
+    name = db.execute("select display_name from practitioners where practitioner_id = ?",
+                      [pid]).fetchone()[0]
+    assert page.h1.get_text(strip=True) == name
+    items = page.select("li.source-record")
+    assert sorted((li["data-record-table"], li["data-record-id"]) for li in items) == sorted(
+        (link["record_table"], link["record_id"]) for link in links)
+    for link in links:
+        li = next(li for li in items if li["data-record-id"] == link["record_id"])
+        record_key = {"providers": "npi", "licenses": "license_id", "exclusions": "exclusion_id"}
+        record = db.execute(f"select * from {link['record_table']} where "
+                            f"{record_key[link['record_table']]} = ?",
+                            [link["record_id"]]).fetchone()
+        assert li.select_one("code.rule").text == link["rule"]
+        assert li.select_one(".confidence").text == str(link["confidence"])
+        assert li.select_one(".explanation").text == link["explanation"]
+        assert li.select_one("code.source").text == record["source"]
+        assert li.select_one("a.source-url")["href"] == record["source_url"]
+        assert li.select_one("time.as-of").text == record["last_seen_at"]
+    license_item = next(li for li in items if li["data-record-table"] == "licenses")
+    text = license_item.get_text(" ", strip=True)
+    lic = db.execute("select * from licenses where license_id = ?",
+                     [license_item["data-record-id"]]).fetchone()
+    assert lic["license_number"] in text and lic["status_normalized"] in text
+    assert license_item.select_one("h3 a")["href"] == (
+        f"/{DB}/licenses/" + lic["license_id"].replace(":", "~3A"))
+
+
+def test_practitioner_page_shows_discipline_cases(site, db):
+    row = db.execute("select l.practitioner_id, a.case_number from disciplinary_actions a "
+                     "join practitioner_links l on l.record_table = 'licenses' and "
+                     "l.record_id = a.license_id limit 1").fetchone()
+    page = get(site, f"/{DB}/practitioners/{row[0].replace(':', '~3A')}").text
+    assert f"(case {row[1]})" in page
+
+
+def test_other_row_pages_are_datasettes_own(site, db):
+    npi = db.execute("select npi from providers limit 1").fetchone()[0]
+    page = BeautifulSoup(get(site, f"/{DB}/providers/{npi}").text, "lxml")
+    assert page.select_one("table.rows-and-columns") and not page.select("li.source-record")
+
+
+# --- facets, sort, descriptions -------------------------------------------------------------
+
+def test_practitioners_facets_sort_and_search(site):
+    data = get(site, f"/{DB}/practitioners.json?_size=3").json()
+    assert PRACTITIONER_FACETS <= set(data["facet_results"])
+    assert not data.get("facets_timed_out")
+    assert data["human_description_en"] == "sorted by display_name"
+    assert data["suggested_facets"] == []
+    names = [r[1] for r in data["rows"]]
+    assert names == sorted(names)
+    states = {v["value"] for v in data["facet_results"]["state"]["results"]}
+    assert {"WA", "CO", "CT", "TX", "IL"} <= states
+    statuses = {v["value"] for v in data["facet_results"]["license_status"]["results"]}
+    assert "active" in statuses
+    page = get(site, f"/{DB}/practitioners").text
+    assert "Practitioners" in page and "datasette-cluster-map.js" in page  # the map
+
+
+def test_every_table_and_column_is_described(site):
+    """A new table or column fails here until publish/metadata.yml describes it."""
+    database = get(site, f"/{DB}.json").json()
+    tables = yaml.safe_load(METADATA_PATH.read_text())["databases"][METADATA_DB_NAME]["tables"]
+    missing = []
+    for table in database["tables"]:
+        meta = tables.get(table["name"], {})
+        if table["hidden"] or meta.get("hidden"):
+            continue
+        missing += [f"{table['name']}: {key}" for key in ("title", "description")
+                    if not meta.get(key)]
+        described = meta.get("columns", {})
+        missing += [f"{table['name']}.{c}" for c in table["columns"] if not described.get(c)]
+    assert not missing, "not described in publish/metadata.yml: " + ", ".join(missing)
+    assert {"practitioners", "practitioner_links", "licenses"} <= {
+        t["name"] for t in database["tables"] if not t["hidden"]}
+
+
+def test_every_canned_query_has_a_title_and_description(site):
+    queries = get(site, f"/{DB}.json").json()["queries"]
+    assert {q["name"] for q in queries} >= {"search", "near_zip", "expiring",
+                                            "disciplined_or_excluded"}
+    assert all(q["title"] and q["description"] and not q.get("write") for q in queries)
+
+
+# --- safety ---------------------------------------------------------------------------------
+
+def test_markup_in_a_scraped_name_is_text_everywhere(site, db):
+    pid = db.execute("select practitioner_id from practitioners where display_name like ?",
+                     [f"%{XSS_TEXT}%"]).fetchone()[0]
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for path in (f"/{DB}/practitioners/{pid.replace(':', '~3A')}",
+                 f"/{DB}/practitioners?_search=hara",
+                 f"/{DB}/search?q=hara",
+                 f"/{DB}/practitioner_links?practitioner_id={quote(pid)}"):
+        page = get(site, path).text
+        assert XSS_TEXT not in page, path
+    page = get(site, f"/{DB}/practitioners/{pid.replace(':', '~3A')}").text
+    assert escaped in page
+    assert XSS_TEXT in BeautifulSoup(page, "lxml").h1.get_text()
+
+
+def test_only_http_source_urls_become_links():
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
+        "practitioner_page_under_test", PUBLISH_DIR / "plugins" / "practitioner_page.py"))
+    module.__spec__.loader.exec_module(module)
+    assert module.safe_url("https://data.wa.gov/resource/x.json") is not None
+    assert module.safe_url("javascript:alert(1)") is None
+    assert module.safe_url("data:text/html,<script>") is None
+    assert module.safe_url(None) is None
+
+
+def test_served_read_only(site):
+    response = get(site, f"/{DB}.json?sql=delete+from+practitioners")
+    assert response.status_code == 400
+    plugins = {p["name"] for p in get(site, "/-/plugins.json").json()}
+    assert plugins == {"datasette-cluster-map", "datasette-leaflet", "practitioner_page.py",
+                       "sql_functions.py"}
+
+
+# --- the SQL functions ----------------------------------------------------------------------
+
+def test_sql_functions(site):
+    [result] = rows(site, f"/{DB}.json?sql=select "
+                    "distance_miles(47.6062, -122.3321, 45.5152, -122.6784) as sea_pdx, "
+                    "distance_miles(40, -100, 40, -100) as zero, "
+                    "distance_miles(null, 1, 2, 3) as a_null, "
+                    "distance_miles('x', 1, 2, 3) as not_a_number, "
+                    "zip_lat('98101') as lat, zip_lon('98101-0001') as lon, "
+                    "zip_lat('2139') as lost_zero, zip_lat('99999') as unknown, "
+                    "zip_lat(null) as none, "
+                    "search_terms('  ') as blank, search_terms('o''hara \"lee') as terms")
+    assert result["sea_pdx"] == pytest.approx(
+        haversine_miles(47.6062, -122.3321, 45.5152, -122.6784), rel=1e-9)
+    assert 140 < result["sea_pdx"] < 150
+    assert (result["zero"], result["a_null"], result["not_a_number"]) == (0, None, None)
+    seattle = zipcodes.matching("98101")[0]
+    assert (result["lat"], result["lon"]) == (float(seattle["lat"]), float(seattle["long"]))
+    assert result["lost_zero"] == float(zipcodes.matching("02139")[0]["lat"])
+    assert (result["unknown"], result["none"], result["blank"]) == (None, None, None)
+    assert result["terms"] == '"o\'hara"* """lee"*'
