@@ -222,7 +222,7 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
         "reinstated_on": str,
         "waiver_on": str,
         "waiver_state": str,
-        "status": str,  # excluded / reinstated (listed with a reinstatement date, or gone from the list)
+        "status": str,  # excluded / reinstated (a reinstatement date) / delisted (off the list)
         "record_hash": str,
         **PROVENANCE,
     }, pk="exclusion_id", not_null={"status", "source"})

@@ -136,17 +136,28 @@ def known(db: Database, url: str) -> Known | None:
     return Known(Validators(row["etag"], row["last_modified"]), row["records"])
 
 
-def log_fetch(db: Database, page: Page, url: str, records: int, run_id: int, now: str) -> None:
-    """Remember a fetch. Called inside the transaction that stores the page's rows."""
-    if page.not_modified:
+def log_fetch(db: Database, page: Page, url: str, records: int, run_id: int, now: str, *,
+              stored: bool = True) -> None:
+    """Remember a fetch. Called inside the transaction that stores the page's rows.
+
+    A page whose records were not stored under its URL (``stored=False``: they went in under
+    narrower queries) keeps no validators: a 304 on it would vouch for records that a later
+    run could not find by its URL. It is fetched whole each time instead.
+    """
+    if page.not_modified and stored:
         db.execute("update fetch_log set status = 304, fetched_at = ?, run_id = ? where url = ?",
                    [now, run_id, url])
         return
-    db["fetch_log"].upsert({
-        "url": url, "status": page.status, "etag": page.etag,
-        "last_modified": page.last_modified, "content_hash": page.content_hash,
-        "records": records, "bytes": len(page.content), "fetched_at": now, "run_id": run_id,
-    }, pk="url")
+    db.execute(
+        "insert into fetch_log (url, status, etag, last_modified, content_hash, records, bytes, "
+        "fetched_at, run_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (url) do update set "
+        "status = excluded.status, etag = excluded.etag, last_modified = excluded.last_modified, "
+        "content_hash = coalesce(excluded.content_hash, fetch_log.content_hash), "
+        "records = excluded.records, bytes = coalesce(excluded.bytes, fetch_log.bytes), "
+        "fetched_at = excluded.fetched_at, run_id = excluded.run_id",
+        [url, page.status, page.etag if stored else None,
+         page.last_modified if stored else None, page.content_hash, records,
+         None if page.not_modified else len(page.content), now, run_id])
 
 
 # -- providers --------------------------------------------------------------------------------

@@ -47,9 +47,10 @@ SINKS: dict[str, Sink] = {
     "licenses": Sink(store.upsert_license_records, "licenses",
                      (("licenses", "license_id", "source", {}),
                       ("disciplinary_actions", "action_id", "source", {}))),
-    # OIG takes reinstated people off the list: an exclusion no longer listed is reinstated.
+    # OIG takes reinstated people off the list, but a row also drops out when OIG corrects
+    # it: absence alone says "delisted"; only a reinstatement date says "reinstated".
     "exclusions": Sink(store.upsert_exclusions, "exclusions",
-                       (("exclusions", "exclusion_id", "source", {"status": "reinstated"}),)),
+                       (("exclusions", "exclusion_id", "source", {"status": "delisted"}),)),
 }
 
 
@@ -212,7 +213,8 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
-            store.log_fetch(db, step.page, step.url, step.count, run_id, now)
+            store.log_fetch(db, step.page, step.url, step.count, run_id, now,
+                            stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
             store.save_checkpoint(db, run_id, state, now)

@@ -175,3 +175,4 @@ class Reject:
     reason: str
     raw: dict[str, Any]
     provenance: Provenance | None = field(default=None, compare=False)
+    stored: bool = False  # True: the record was kept, without the values the reason names

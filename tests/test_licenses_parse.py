@@ -118,18 +118,29 @@ def test_unknown_status_is_none_and_a_board_can_add_words():
     assert license_status("Pending Audit", {"PENDING AUDIT": "inactive"}) == "inactive"
 
 
-@pytest.mark.parametrize("row,reason", [
-    ({"lastname": "X", "credentialtype": "x", "status": "ACTIVE"}, "no license number"),
-    ({"credentialnumber": "AC1", "lastname": "X", "status": "PENDING AUDIT"},
-     "unknown status 'PENDING AUDIT'"),
-    ({"credentialnumber": "AC1", "lastname": "X", "status": "ACTIVE",
-      "expirationdate": "13/45/2020"}, "expirationdate: unrecognized date '13/45/2020'"),
-    ({"credentialnumber": "AC1", "status": "ACTIVE"}, "no name"),
-])
-def test_bad_rows_become_rejects_with_the_raw_row(row, reason):
+def test_a_row_without_a_number_is_only_a_reject():
+    row = {"lastname": "X", "credentialtype": "x", "status": "ACTIVE"}
     (reject,) = _one("wa-doh", row)
-    assert reject == Reject("wa-doh", reason, row)
-    assert reject.provenance == P
+    assert reject == Reject("wa-doh", "no license number", row)
+    assert (reject.provenance, reject.stored) == (P, False)
+
+
+@pytest.mark.parametrize("row,reason,kept", [
+    ({"credentialnumber": "AC1", "lastname": "X", "status": "PENDING AUDIT"},
+     "unknown status 'PENDING AUDIT' (stored as unknown)",
+     {"status": "PENDING AUDIT", "status_normalized": "unknown"}),
+    ({"credentialnumber": "AC1", "lastname": "X", "status": "ACTIVE",
+      "expirationdate": "13/45/2020"},
+     "expirationdate: unrecognized date '13/45/2020' (stored without it)",
+     {"expires_on": None, "status_normalized": "active"}),
+    ({"credentialnumber": "AC1", "status": "ACTIVE"}, "no name (stored without one)",
+     {"last_name": None, "license_number_normalized": "1"}),
+])
+def test_an_odd_value_costs_the_value_not_the_license(row, reason, kept):
+    """Review finding (2026-11): a license left out for one odd value would be marked gone."""
+    record, reject = _one("wa-doh", row)
+    assert {k: getattr(record, k) for k in kept} == kept
+    assert (reject.reason, reject.raw, reject.stored) == (reason, row, True)
 
 
 def test_a_page_keeps_going_past_bad_rows():
@@ -139,6 +150,7 @@ def test_a_page_keeps_going_past_bad_rows():
     count, records = parse_page(DATASETS["wa-doh"], text, "u", "t")
     assert count == 3
     assert [type(r).__name__ for r in records] == ["License", "Reject", "License"]
+    assert records[1].reason == "no license number"
 
 
 @pytest.mark.parametrize("text,message", [
@@ -187,7 +199,7 @@ def test_leie_keeps_our_npis_and_acupuncturists_only():
     assert lee.exclusion_id != doe.exclusion_id
 
 
-def test_leie_bad_rows_are_rejected_not_fatal():
+def test_leie_odd_values_are_left_out_and_unreadable_lines_rejected():
     text = _csv(
         '"LEE","ANNA","","","","ACUPUNCTURIST","","12345","19700102","","","WA","","1128a1",'
         '"20200115","00000000","00000000",""',
@@ -198,10 +210,15 @@ def test_leie_bad_rows_are_rejected_not_fatal():
         '"20210115","20230101","00000000",""',
     )
     records = list(oig_leie.parse_csv(text, "u", "t", npis=set()))
-    assert [r.reason if isinstance(r, Reject) else "ok" for r in records] == [
-        "malformed NPI '12345'", "unrecognized date '19701340'", "line 4: 8 fields, expected 18",
-        "ok"]
-    assert records[3].reinstated_on == "2023-01-01"
+    assert [(type(r).__name__, getattr(r, "reason", None), getattr(r, "stored", None))
+            for r in records] == [
+        ("Exclusion", None, None), ("Reject", "malformed NPI '12345' (stored without it)", True),
+        ("Exclusion", None, None),
+        ("Reject", "DOB: unrecognized date '19701340' (stored without it)", True),
+        ("Reject", "line 4: 8 fields, expected 18", False),
+        ("Exclusion", None, None)]
+    assert (records[0].npi, records[2].born_on, records[5].reinstated_on) == (
+        None, None, "2023-01-01")
 
 
 def test_leie_header_without_needed_columns():

@@ -215,9 +215,9 @@ class Query:
 
 
 def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
-           skip: int, *, conditional: bool = True) -> PageStep:
+           skip: int) -> PageStep:
     url = build_url(base_url, query.params(taxonomy, skip))
-    known = ctx.known(url) if conditional else None
+    known = ctx.known(url)
     page = fetcher.get(url, validators=known.validators if known else None)
     if page.not_modified and known is not None:
         return PageStep(query.key, url, page, None, known.records)
@@ -269,10 +269,6 @@ def _list(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, tax
         yield probe.without_records().finish("split")
         return True
     if first is not None:
-        if first.records is None:
-            # Unchanged, but last time this query was split and its records were stored under
-            # the narrower queries' pages: fetch it whole to store them under this one.
-            first = _fetch(fetcher, ctx, base_url, query, taxonomy, 0, conditional=False)
         yield first.finish("pending", next_skip=PAGE_LIMIT)
     while skip < MAX_SKIP:
         step = _fetch(fetcher, ctx, base_url, query, taxonomy, skip)

@@ -48,22 +48,27 @@ def _date(value: str | None) -> str | None:
     return iso_date(text)
 
 
-def parse_row(row: dict[str, str], provenance: Provenance) -> Exclusion | Reject:
-    """One CSV row as an Exclusion, or a Reject naming the bad field."""
-    try:
-        dates = {name: _date(row.get(column)) for name, column in (
-            ("born_on", "DOB"), ("excluded_on", "EXCLDATE"), ("reinstated_on", "REINDATE"),
-            ("waiver_on", "WAIVERDATE"))}
-    except ValueError as exc:
-        return Reject(SOURCE_ID, str(exc), row, provenance)
+def parse_row(row: dict[str, str], provenance: Provenance) -> list[Exclusion | Reject]:
+    """One CSV row as an Exclusion; a value that cannot be read is left out of it and the row
+    also goes to rejects, saying what was wrong. A row with no name at all is only a Reject."""
+    if not (clean(row.get("LASTNAME")) or clean(row.get("BUSNAME"))):
+        return [Reject(SOURCE_ID, "neither a name nor a business name", row, provenance)]
+    problems: list[str] = []
+    dates: dict[str, str | None] = {}
+    for name, column in (("born_on", "DOB"), ("excluded_on", "EXCLDATE"),
+                         ("reinstated_on", "REINDATE"), ("waiver_on", "WAIVERDATE")):
+        try:
+            dates[name] = _date(row.get(column))
+        except ValueError as exc:
+            problems.append(f"{column}: {exc} (stored without it)")
+            dates[name] = None
     npi = clean(row.get("NPI"))
     if npi is not None and npi.strip("0") == "":
         npi = None
     if npi is not None and (len(npi) != 10 or not npi.isdigit()):
-        return Reject(SOURCE_ID, f"malformed NPI {npi!r}", row, provenance)
-    if not (clean(row.get("LASTNAME")) or clean(row.get("BUSNAME"))):
-        return Reject(SOURCE_ID, "neither a name nor a business name", row, provenance)
-    return Exclusion(
+        problems.append(f"malformed NPI {npi!r} (stored without it)")
+        npi = None
+    exclusion = Exclusion(
         npi=npi, last_name=clean(row.get("LASTNAME")), first_name=clean(row.get("FIRSTNAME")),
         middle_name=clean(row.get("MIDNAME")), business_name=clean(row.get("BUSNAME")),
         general=clean(row.get("GENERAL")), specialty=clean(row.get("SPECIALTY")),
@@ -73,6 +78,9 @@ def parse_row(row: dict[str, str], provenance: Provenance) -> Exclusion | Reject
         exclusion_type=clean(row.get("EXCLTYPE")), waiver_state=clean(row.get("WVRSTATE")),
         provenance=provenance, **dates,
     )
+    if problems:
+        return [exclusion, Reject(SOURCE_ID, "; ".join(problems), row, provenance, stored=True)]
+    return [exclusion]
 
 
 def relevant(row: dict[str, str], npis: set[str]) -> bool:
@@ -108,7 +116,7 @@ def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
                              f"expected {len(header)}", row, provenance)
             continue
         if relevant(row, npis):
-            yield parse_row(row, provenance)
+            yield from parse_row(row, provenance)
 
 
 def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str],
@@ -128,10 +136,13 @@ def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str],
 def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     url = ctx.settings.get("url", BASE_URL)
     npis = ctx.provider_npis()
-    step, _ = _read(fetcher, ctx, url, npis)
+    step, records = _read(fetcher, ctx, url, npis)
+    # A relevant line that could not be read at all may be someone still excluded: then no
+    # absence from this month's list can be trusted.
+    unreadable = [r for r in records if isinstance(r, Reject) and not r.stored]
     yield step.finish("done")
     # Monthly supplements name who was reinstated and when (configured as a list of URLs).
     for rein_url in ctx.settings.get("reinstatement_urls", []):
         rein, _ = _read(fetcher, ctx, rein_url, npis)
         yield rein.finish("done")
-    yield ScopeDone(SOURCE_ID, complete=True)
+    yield ScopeDone(SOURCE_ID, complete=not unreadable)

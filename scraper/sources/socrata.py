@@ -146,29 +146,34 @@ def parse_row(dataset: Dataset, row: dict[str, Any], provenance: Provenance,
         source_field = dataset.fields.get(name)
         return clean(row.get(source_field)) if source_field else None
 
-    def reject(reason: str) -> list[Any]:
-        return [Reject(dataset.source_id, reason, row, provenance)]
+    def reject(reason: str, stored: bool = False) -> list[Any]:
+        return [Reject(dataset.source_id, reason, row, provenance, stored)]
 
     number = get("license_number")
     if number is None:
         return reject("no license number")
     normalized = license_number(number)
+    # A value we cannot read costs that value, never the license: a license left out would be
+    # marked gone. The row goes to rejects too, with what was wrong and what was stored.
+    problems: list[str] = []
     status = get("status")
     status_normalized = license_status(status, dataset.statuses)
     if status_normalized is None:
-        return reject(f"unknown status {status!r}")
+        problems.append(f"unknown status {status!r} (stored as unknown)")
+        status_normalized = "unknown"
     dates: dict[str, str | None] = {}
     for name in ("issued_on", "expires_on"):
         try:
             dates[name] = iso_date(get(name))
         except ValueError as exc:
-            return reject(f"{dataset.fields[name]}: {exc}")
+            problems.append(f"{dataset.fields[name]}: {exc} (stored without it)")
+            dates[name] = None
     first, middle, last = get("first_name"), get("middle_name"), get("last_name")
     full = get("full_name")
     if full and dataset.name_format:
         first, middle, last = split_name(full)
     if not (last or full):
-        return reject("no name")
+        problems.append("no name (stored without one)")
     flag = get("disciplined")
     case = {k: clean(row.get(v)) for k, v in dataset.case_fields.items()}
     if flag is not None:
@@ -187,12 +192,13 @@ def parse_row(dataset: Dataset, row: dict[str, Any], provenance: Provenance,
         city=get("city"), state=get("state"), zip=zip5(get("zip")) or get("zip"),
         disciplined=disciplined, dataset_id=dataset.dataset_id, provenance=provenance,
     )
-    out: list[Any] = [record]
+    out: list[Any] = [record, *(reject("; ".join(problems), True) if problems else [])]
     if any(case.values()):
         try:
             effective = iso_date(case.get("effective_on"))
         except ValueError as exc:
-            return [record, *reject(f"discipline date: {exc}")]
+            out += reject(f"discipline date: {exc} (case stored without it)", True)
+            effective = None
         out.append(DisciplinaryAction(record.license_id, dataset.jurisdiction,
                                       case.get("case_number"), case.get("action"), effective,
                                       provenance))

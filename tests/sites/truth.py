@@ -43,7 +43,7 @@ def linking_quality(db: Any, board_data: dict, leie_data: Any) -> dict[str, Any]
                           raw != number))
     provenance = Provenance("oig-leie", "", "")
     for truth in leie_data.truth:
-        exclusion = oig_leie.parse_row(leie_data.rows[truth.row], provenance)
+        exclusion = oig_leie.parse_row(leie_data.rows[truth.row], provenance)[0]
         predicted = _predicted(db, "exclusions", exclusion.exclusion_id)
         pairs.append((f"exclusion-{truth.kind}", str(truth.npi), predicted, False))
     return _score(pairs)
