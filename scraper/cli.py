@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 
@@ -111,16 +112,16 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
     except KeyboardInterrupt:
         progress.close()
         raise click.ClickException("interrupted; run the same command again to resume") from None
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, sqlite3.Error) as exc:
         progress.close()
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(f"{db_path or config.db}: {exc}") from None
     progress.close()
     for result in results:
         click.echo(result.summary())
         for note in result.notes:
             click.echo(f"  {note}")
     if any(r.status in ("ok", "partial") for r in results):
-        click.echo(link_summary(relink(config, db_path)))
+        click.echo(link_summary(_relink(config, db_path or config.db)))
     if any(r.status != "ok" for r in results):
         ctx.exit(1)
 
@@ -141,7 +142,14 @@ def link(ctx: click.Context, db_path: str | None) -> None:
     path = db_path or config.db
     if not os.path.exists(path):
         raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
-    click.echo(link_summary(relink(config, path)))
+    click.echo(link_summary(_relink(config, path)))
+
+
+def _relink(config, path: str):
+    try:
+        return relink(config, path)
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"{path}: cannot link: {exc}") from None
 
 
 def _sources_for(states: tuple[str, ...]) -> list[str]:
@@ -181,8 +189,12 @@ def runs(ctx: click.Context, db_path: str | None, limit: int, as_json: bool) -> 
     path = db_path or _config(ctx).db
     if not os.path.exists(path):
         raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
-    db = connect(path, readonly=True)
-    if "scrape_runs" not in db.table_names():
+    try:
+        db = connect(path, readonly=True)
+        tables = db.table_names()
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    if "scrape_runs" not in tables:
         raise click.ClickException(f"{path} has no run log")
     rows = list(db.query("select id, source, status, started_at, duration_s, records, inserted, "
                          "updated, gone, requests, not_modified, error from scrape_runs "

@@ -87,3 +87,23 @@ def test_runs_without_a_database(tmp_path):
 def test_sources_lists_nppes():
     result = CliRunner().invoke(cli, ["sources"])
     assert "nppes-api" in result.output and "npiregistry.cms.hhs.gov" in result.output
+
+
+@pytest.mark.parametrize("command", [["runs"], ["link"]])
+def test_a_file_that_is_not_a_database_is_a_one_line_error(tmp_path, command):
+    bad = tmp_path / "notes.db"
+    bad.write_text("these are my notes, not a database\n" * 200)
+    result = CliRunner().invoke(cli, [*command, "--db", str(bad)])
+    assert result.exit_code == 1
+    assert "file is not a database" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_database_in_a_missing_folder_is_a_one_line_error(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('[http]\nallowed_hosts = ["127.0.0.1"]\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "scrape", "nppes-api", "--db",
+                                      str(tmp_path / "no" / "such" / "dir" / "x.db")])
+    assert result.exit_code == 1
+    assert "unable to open database file" in result.output
+    assert "Traceback" not in result.output

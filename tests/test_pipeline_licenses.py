@@ -249,3 +249,76 @@ def test_leie_behind_a_redirect_stays_listed_on_a_304(providers, leie):
     assert (first.status, second.status) == ("ok", "ok")
     assert (second.counts["not_modified"], second.counts["gone"]) == (1, 0)
     assert second.counts["unchanged"] == first.counts["inserted"] > 0
+
+
+def test_new_providers_make_an_unchanged_list_be_read_again(providers, leie):
+    """Review finding (2026-11): which rows matter depends on our providers."""
+    server, _, data, db_path = leie
+    excluded = sorted({str(t.npi) for t in data.truth if t.kind == "npi"})
+    from db.migrations import open_db
+
+    db = open_db(db_path)
+    hidden = [dict(r) for r in db.query(
+        f"select * from providers where npi in ({','.join('?' * len(excluded))})", excluded)]
+    with store_tx(db):
+        for table in ("provider_addresses", "provider_taxonomies", "providers"):
+            db.execute(f"delete from {table} where npi in ({','.join('?' * len(excluded))})",
+                       excluded)
+    db.close()
+    _leie(server, db_path)
+    seen = {r["npi"] for r in connect(db_path, readonly=True).query(
+        "select npi from exclusions where npi is not null")}
+    assert not set(excluded) <= seen  # their exclusions did not matter yet
+    db = open_db(db_path)
+    with store_tx(db):
+        db["providers"].insert_all(hidden)
+    db.close()
+    again = _leie(server, db_path)
+    assert again.counts["not_modified"] == 0  # the same file, read again
+    seen = {r["npi"] for r in connect(db_path, readonly=True).query(
+        "select npi from exclusions where npi is not null")}
+    assert set(excluded) <= seen
+
+
+def store_tx(db):
+    from db import store
+
+    return store.transaction(db)
+
+
+def test_a_changed_where_setting_reads_the_rows_again(portal, tmp_path):
+    server, _, _ = portal
+    _run(server, tmp_path / "p.db")
+    narrower = "credentialtype = 'East Asian Medicine Practitioner License'"
+    result = _run(server, tmp_path / "p.db", where=narrower)
+    assert result.counts["pages"] > 0 and result.counts["gone"] > 0
+    db = connect(tmp_path / "p.db", readonly=True)
+    listed = {r["license_type"] for r in db.query("select license_type from licenses "
+                                                  "where gone_at is null")}
+    assert listed == {"East Asian Medicine Practitioner License"}
+
+
+def test_a_dataset_that_changes_while_read_marks_nothing_gone(portal, tmp_path):
+    _, site, _ = portal
+    (dataset,) = site.datasets.values()
+    calls = {"n": 0}
+
+    def changing(request):
+        if "/resource/" in request.path:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                dataset.touch(rows_updated_at=dataset.rows_updated_at + 60)
+        return site.handle(request)
+
+    server = SiteServer().start()
+    server.add_site("/data.wa.gov", changing)
+    try:
+        calls["n"] = 99  # a first, complete run, undisturbed
+        assert _run(server, tmp_path / "p.db", page_size=100).status == "ok"
+        calls["n"] = 0
+        dataset.touch(rows_updated_at=dataset.rows_updated_at + 60)
+        result = _run(server, tmp_path / "p.db", page_size=100)
+    finally:
+        server.stop()
+    assert (result.status, result.counts["gone"]) == ("partial", 0)
+    assert "changed while it was read" in " ".join(result.notes)

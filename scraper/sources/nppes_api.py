@@ -236,7 +236,7 @@ def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,
     if saved is None or saved.state != "split":
         try:
             split = yield from _list(fetcher, ctx, base_url, query, taxonomy, saved)
-        except (NppesApiError, ParseError) as exc:
+        except (NppesApiError, ParseError, ValueError) as exc:
             # One refused or odd answer costs this part only, never the rest of the state.
             yield PartState(query.key, "incomplete", note=str(exc))
             return

@@ -17,6 +17,7 @@ NPI among our providers, or an acupuncture specialty.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import tempfile
@@ -119,9 +120,9 @@ def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
             yield from parse_row(row, provenance)
 
 
-def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str],
-          ) -> tuple[PageStep, list[Any]]:
-    known = ctx.known(url)
+def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str], *,
+          conditional: bool = True) -> tuple[PageStep, list[Any]]:
+    known = ctx.known(url) if conditional else None
     with tempfile.TemporaryFile() as handle:
         page = fetcher.download(url, handle, validators=known.validators if known else None)
         if page.not_modified:
@@ -136,13 +137,17 @@ def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str],
 def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     url = ctx.settings.get("url", BASE_URL)
     npis = ctx.provider_npis()
-    step, records = _read(fetcher, ctx, url, npis)
+    # Which rows matter depends on our providers: when they changed since the last complete
+    # run, an unchanged file must be read again (a 304 would skip the new providers' rows).
+    npis_hash = hashlib.sha256("\n".join(sorted(npis)).encode()).hexdigest()
+    same_providers = ctx.state("providers_hash") == npis_hash
+    step, records = _read(fetcher, ctx, url, npis, conditional=same_providers)
     # A relevant line that could not be read at all may be someone still excluded: then no
     # absence from this month's list can be trusted.
     unreadable = [r for r in records if isinstance(r, Reject) and not r.stored]
     yield step.finish("done")
     # Monthly supplements name who was reinstated and when (configured as a list of URLs).
     for rein_url in ctx.settings.get("reinstatement_urls", []):
-        rein, _ = _read(fetcher, ctx, rein_url, npis)
+        rein, _ = _read(fetcher, ctx, rein_url, npis, conditional=same_providers)
         yield rein.finish("done")
-    yield ScopeDone(SOURCE_ID, complete=not unreadable)
+    yield ScopeDone(SOURCE_ID, complete=not unreadable, state={"providers_hash": npis_hash})

@@ -15,6 +15,7 @@ Quirks, as documented and seen:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from ..http import Fetcher, build_url
 from ..models import DisciplinaryAction, License, Provenance, Reject
 from ..normalize import clean, iso_date, license_number, license_status, zip5
 from ..parsing import ParseError
-from .base import PageStep, ScopeDone, SourceContext, SourceUnchanged
+from .base import PageStep, PartState, ScopeDone, SourceContext, SourceUnchanged
 
 log = logging.getLogger(__name__)
 
@@ -249,12 +250,11 @@ class SocrataSource:
         dataset = self.configured(ctx.settings)
         token = os.environ.get(APP_TOKEN_ENV)
         headers = {"X-App-Token": token} if token else None
-        meta_page = fetcher.get(dataset.metadata_url(), headers=headers)
-        try:
-            updated = str(json.loads(meta_page.text)["rowsUpdatedAt"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ParseError(f"dataset metadata without rowsUpdatedAt: {exc}",
-                             url=meta_page.url) from exc
+        # What the rows were read with: new settings (a corrected where) mean reading again.
+        settings_hash = hashlib.sha256(json.dumps(
+            [dataset.where, dataset.fields, dataset.statuses, dataset.case_fields],
+            sort_keys=True).encode()).hexdigest()[:16]
+        updated = f"{self._rows_updated_at(fetcher, dataset, headers)}|{settings_hash}"
         if ctx.state("rows_updated_at") == updated and ctx.checkpoint("rows") is None:
             log.info("%s: unchanged since %s; rows not downloaded", self.SOURCE_ID, updated)
             yield SourceUnchanged(self.SOURCE_ID, note=f"rowsUpdatedAt {updated} unchanged")
@@ -273,7 +273,24 @@ class SocrataSource:
                 "done" if done else "pending", next_skip=offset, note=updated)
             if done:
                 break
+        # Offsets only line up if the rows did not change while we paged through them.
+        after = f"{self._rows_updated_at(fetcher, dataset, headers)}|{settings_hash}"
+        if after != updated:
+            yield PartState("rows", "incomplete", note=f"{self.SOURCE_ID}: the dataset changed "
+                            "while it was read; nothing marked gone, read again next run")
+            yield ScopeDone(self.SOURCE_ID, complete=False)
+            return
         yield ScopeDone(self.SOURCE_ID, complete=True, state={"rows_updated_at": updated})
+
+    @staticmethod
+    def _rows_updated_at(fetcher: Fetcher, dataset: Dataset,
+                         headers: dict[str, str] | None) -> str:
+        page = fetcher.get(dataset.metadata_url(), headers=headers)
+        try:
+            return str(json.loads(page.text)["rowsUpdatedAt"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ParseError(f"dataset metadata without rowsUpdatedAt: {exc}",
+                             url=page.url) from exc
 
 
 def sources() -> dict[str, SocrataSource]:
