@@ -388,7 +388,9 @@ class Fetcher:
                         f"{self.config.max_retry_after:.0f}s cap; not retrying",
                         status=response.status_code)
             if attempt >= self.config.max_retries:
-                host.next_at = self.clock.monotonic() + self._interval(host)
+                # Giving up does not end the quiet the site asked for.
+                host.next_at = self.clock.monotonic() + max(self._interval(host),
+                                                            retry_wait or 0.0)
                 raise RetriesExhausted(url, f"gave up after {attempt + 1} attempts: {problem}",
                                        status=status)
             pause = max(self._backoff(attempt), retry_wait or 0.0, self._interval(host))

@@ -92,10 +92,6 @@ def utc_iso(moment: datetime | None = None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def today_iso() -> str:
-    return date.today().isoformat()
-
-
 _NAME_PARTICLES = {"de", "da", "del", "della", "der", "di", "du", "la", "le", "van", "von", "y"}
 
 

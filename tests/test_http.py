@@ -396,3 +396,18 @@ def test_requests_are_counted_per_thread(clock):
     for t in threads:
         t.join()
     assert counts == {"a": 4, "b": 6}  # each with its host's robots.txt
+
+
+def test_giving_up_on_429_still_keeps_the_quiet_asked_for(clock):
+    def handler(request):
+        if request.url.path == "/x":
+            return httpx.Response(429, headers={"Retry-After": "30"})
+        return httpx.Response(200)
+
+    fetcher, site = make(clock, handler, config=HttpConfig(min_interval=1.0, max_retries=1,
+                                                           max_retry_after=60))
+    with pytest.raises(RetriesExhausted):
+        fetcher.get("https://a.example/x")
+    fetcher.get("https://a.example/y")
+    times = [t for t, _ in site.pages()]
+    assert times[2] - times[1] == 30.0

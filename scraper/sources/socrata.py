@@ -56,10 +56,6 @@ class Dataset:
     verified: bool = True  # False: field names and values not checked against the live dataset
     page_size: int = 5000
 
-    @property
-    def base_url(self) -> str:
-        return self.portal
-
     def resource_url(self, portal: str | None = None) -> str:
         return f"{(portal or self.portal).rstrip('/')}/resource/{self.dataset_id}.json"
 
