@@ -1,0 +1,176 @@
+"""The practitioner page: one person and every record that speaks of them, with its source.
+
+On the row page of ``practitioners`` (whatever the database is called), ``extra_template_vars``
+gives the template ``practitioner`` (the row) and ``practitioner_sources``: one entry per row of
+``practitioner_links`` with the linked record (a provider, a license, an exclusion...), the
+rule, confidence and explanation of the link, the record's source, its source URL and the time a
+run last saw it there. ``templates/row.html`` shows them; every value goes through Jinja's
+autoescaping, and only http(s) source URLs become links.
+
+``render_cell`` turns a practitioner_id in a query's results (the canned queries) or in
+``practitioner_links`` into a link to that practitioner's page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from datasette import hookimpl
+from datasette.utils import tilde_encode, urlsafe_components
+from markupsafe import Markup, escape
+
+PRACTITIONERS = "practitioners"
+LINKS = "practitioner_links"
+ID_PREFIXES = ("npi:", "lic:", "exc:")
+# What to show of each kind of linked record, as (column, label); other tables show their source.
+FACTS = {
+    "providers": [("npi", "NPI"), ("display_name", "Name"), ("credential", "Credential"),
+                  ("primary_taxonomy", "Taxonomy"), ("license_states", "Licenses reported in"),
+                  ("city", "City"), ("state", "State"), ("status", "NPI status"),
+                  ("updated_on", "Updated in NPPES on")],
+    "licenses": [("jurisdiction", "State"), ("license_type", "License type"),
+                 ("license_number", "License number"), ("display_name", "Name"),
+                 ("status", "Status (board's words)"), ("status_normalized", "Status"),
+                 ("issued_on", "Issued on"), ("expires_on", "Expires on"),
+                 ("disciplined", "Discipline reported")],
+    "exclusions": [("display_name", "Name"), ("npi", "NPI"), ("exclusion_type", "Exclusion type"),
+                   ("excluded_on", "Excluded on"), ("status", "Status"),
+                   ("reinstated_on", "Reinstated on"), ("city", "City"), ("state", "State")],
+}
+RECORD_ORDER = {"providers": 0, "licenses": 1, "exclusions": 2}
+# The practitioner's own fields, in the order a person reads them.
+FIELDS = [("credentials", "Credentials"), ("practice_name", "Practice"), ("address", "Address"),
+          ("city", "City"), ("state", "State"), ("zip", "ZIP"), ("phone", "Phone"),
+          ("npi", "NPI"), ("license_status", "License status"),
+          ("license_expires_on", "License expires on"), ("licensed_states", "Licensed in"),
+          ("reported_license_states", "Licenses reported to NPPES in"),
+          ("certified", "NCCAOM certified"), ("disciplined", "Discipline reported"),
+          ("excluded", "Excluded from federal programs"), ("specialties", "Specialties"),
+          ("sources", "Sources"), ("as_of", "As of")]
+
+
+def safe_url(value) -> str | None:
+    """A scraped URL fit for an href: http(s) only (never javascript: or data:)."""
+    if isinstance(value, str) and value.lower().startswith(("http://", "https://")):
+        return value
+    return None
+
+
+FLAGS = {"certified", "disciplined", "excluded"}
+
+
+def _facts(row: dict, columns: list[tuple[str, str]]) -> list[tuple[str, object]]:
+    """(label, value) for the columns that hold something; 0/1 flags read as no/yes."""
+    facts = []
+    for column, label in columns:
+        value = row.get(column)
+        if value in (None, ""):
+            continue
+        facts.append((label, {1: "yes", 0: "no"}.get(value, value) if column in FLAGS
+                      else value))
+    return facts
+
+
+async def _records(db, table: str, ids: list[str]) -> dict[str, dict]:
+    """The rows of `table` whose single-column primary key is in `ids`, by key."""
+    if not ids or not await db.table_exists(table):
+        return {}
+    pks = await db.primary_keys(table)
+    if len(pks) != 1:
+        return {}
+    rows = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        result = await db.execute(
+            f"select * from [{table}] where [{pks[0]}] in ({marks})", chunk)
+        rows.update({str(row[pks[0]]): dict(row) for row in result.rows})
+    return rows
+
+
+async def _discipline(db, license_ids: list[str]) -> dict[str, list[dict]]:
+    if not license_ids or not await db.table_exists("disciplinary_actions"):
+        return {}
+    marks = ", ".join("?" for _ in license_ids)
+    result = await db.execute(
+        "select license_id, case_number, action, effective_on from disciplinary_actions "
+        f"where license_id in ({marks}) and gone_at is null order by effective_on desc",
+        license_ids)
+    actions: dict[str, list[dict]] = {}
+    for row in result.rows:
+        actions.setdefault(row["license_id"], []).append(dict(row))
+    return actions
+
+
+async def practitioner_context(datasette, database: str, practitioner_id: str) -> dict:
+    db = datasette.get_database(database)
+    result = await db.execute(f"select * from {PRACTITIONERS} where practitioner_id = ?",
+                              [practitioner_id])
+    row = result.first()
+    if row is None:
+        return {}
+    practitioner = dict(row)
+    links = []
+    if await db.table_exists(LINKS):
+        links = [dict(r) for r in (await db.execute(
+            f"select * from {LINKS} where practitioner_id = ?", [practitioner_id])).rows]
+    links.sort(key=lambda link: (RECORD_ORDER.get(link["record_table"], 9), -link["confidence"],
+                                 link["record_id"]))
+    records: dict[str, dict[str, dict]] = {}
+    for table in {link["record_table"] for link in links}:
+        records[table] = await _records(
+            db, table, [link["record_id"] for link in links if link["record_table"] == table])
+    actions = await _discipline(db, list(records.get("licenses", {})))
+    sources = []
+    for link in links:
+        table, record_id = link["record_table"], link["record_id"]
+        record = records.get(table, {}).get(record_id)
+        rec = record or {}
+        href = safe_url(rec.get("source_url"))
+        sources.append({
+            **link,
+            "kind": datasette.table_metadata(database, table).get("title") or table,
+            "record": record,
+            "facts": _facts(rec, FACTS.get(table, [])),
+            "actions": actions.get(record_id, []),
+            "record_url": datasette.urls.row(database, table, tilde_encode(record_id))
+            if record else None,
+            "source": rec.get("source"),
+            "source_url": rec.get("source_url"),
+            "source_href": href,
+            "source_host": urlsplit(href).netloc if href else None,
+            "last_seen_at": rec.get("last_seen_at"),
+            "gone_at": rec.get("gone_at"),
+        })
+    return {
+        "practitioner": practitioner,
+        "practitioner_fields": _facts(practitioner, FIELDS),
+        "practitioner_sources": sources,
+        "practitioner_links_url": datasette.urls.table(database, LINKS) + "?"
+        + urlencode({"practitioner_id": practitioner_id}),
+    }
+
+
+@hookimpl
+def extra_template_vars(view_name, table, database, request, datasette):
+    if view_name != "row" or table != PRACTITIONERS or request is None:
+        return {}
+
+    async def inner():
+        pks = urlsafe_components(request.url_vars.get("pks", ""))
+        if len(pks) != 1:
+            return {}
+        return await practitioner_context(datasette, database, pks[0])
+
+    return inner
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """In query results and in practitioner_links, a practitioner_id links to its page."""
+    if column != "practitioner_id" or table not in (None, LINKS):
+        return None
+    if not isinstance(value, str) or not value.startswith(ID_PREFIXES):
+        return None
+    url = datasette.urls.row(database, PRACTITIONERS, tilde_encode(value))
+    return Markup('<a href="{}">{}</a>').format(url, escape(value))
