@@ -9,6 +9,9 @@ Rules, strongest first (each link is stored with its rule, confidence and a one-
 - ``self`` (1.0): the record a practitioner is built around (an NPI, or a license no provider
   matches, or an exclusion of nobody we know).
 
+A practitioner's practice name is that of the one organization (NPI-2) registered at the same
+practice address, if exactly one is.
+
 Practitioner ids are stable: ``npi:<NPI>`` for anyone with an NPI, else ``lic:<license_id>``
 or ``exc:<exclusion_id>``. A rebuild rewrites only the practitioners whose data changed.
 """
@@ -31,7 +34,7 @@ from . import store
 STATUS_RANK = {s: i for i, s in enumerate(
     ("active", "probation", "inactive", "expired", "suspended", "surrendered", "revoked",
      "deceased", "unknown"))}
-PRACTITIONER_TRACKED = ("display_name", "credentials", "address", "city", "state", "zip",
+PRACTITIONER_TRACKED = ("display_name", "credentials", "practice_name", "address", "city", "state", "zip",
                         "phone", "npi", "license_status", "license_expires_on",
                         "licensed_states", "disciplined", "excluded")
 
@@ -92,6 +95,27 @@ def _providers(db: Database) -> dict[str, dict[str, Any]]:
             providers[row["npi"]]["address"] = ", ".join(
                 p for p in (row["address_1"], row["address_2"]) if p)
     return providers
+
+
+def _address_key(address: str | None, zip5: str | None) -> tuple[str, str] | None:
+    if not address or not zip5:
+        return None
+    first_line = address.split(",")[0]
+    return (" ".join(re.sub(r"[^A-Z0-9 ]", " ", first_line.upper()).split()), zip5)
+
+
+def _practices(db: Database) -> dict[tuple[str, str], list[str]]:
+    """Organizations (NPI-2) by practice address: a practitioner registered at the address of
+    exactly one organization practises there, and its name is the practice name."""
+    index: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in db.query(
+            "select p.display_name, a.address_1, a.zip5 from providers p join provider_addresses "
+            "a on a.npi = p.npi and a.purpose = 'location' where p.enumeration_type = 'NPI-2' "
+            "and p.gone_at is null"):
+        key = _address_key(row["address_1"], row["zip5"])
+        if key:
+            index[key].append(row["display_name"])
+    return index
 
 
 def _reported_licenses(db: Database, providers: dict[str, dict]) -> dict[tuple[str, str], set[str]]:
@@ -198,7 +222,8 @@ def build_people(db: Database) -> dict[str, Person]:
     return people
 
 
-def practitioner_row(person: Person, disciplined_licenses: set[str]) -> dict[str, Any]:
+def practitioner_row(person: Person, disciplined_licenses: set[str],
+                     practices: dict[tuple[str, str], list[str]] | None = None) -> dict[str, Any]:
     p, lics, excs = person.provider, person.licenses, person.exclusions
     best = min(lics, key=lambda lic: (STATUS_RANK.get(lic["status_normalized"], 99),
                                       -int((lic["expires_on"] or "0").replace("-", "") or 0)),
@@ -226,7 +251,7 @@ def practitioner_row(person: Person, disciplined_licenses: set[str]) -> dict[str
         "first_name": title_name(first),
         "last_name": title_name(last),
         "credentials": ", ".join(credentials((p or {}).get("credential"))) or None,
-        "practice_name": None,
+        "practice_name": _practice_name(p, practices or {}),
         "address": (p or {}).get("address"),
         "city": place.get("city"),
         "state": place.get("state") or (lics[0]["jurisdiction"] if lics else None),
@@ -251,14 +276,21 @@ def practitioner_row(person: Person, disciplined_licenses: set[str]) -> dict[str
     return row
 
 
+def _practice_name(provider: dict | None, practices: dict) -> str | None:
+    key = _address_key((provider or {}).get("address"), (provider or {}).get("zip"))
+    names = sorted(set(practices.get(key, []))) if key else []
+    return names[0] if len(names) == 1 else None
+
+
 def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
     """Rebuild practitioners and their links; only changed practitioners are rewritten.
     Call inside a transaction."""
     people = build_people(db)
     disciplined = {r["license_id"] for r in db.query(
         "select distinct license_id from disciplinary_actions where gone_at is null")}
-    rows = [(practitioner_row(person, disciplined), {"source": "link", "source_url": None})
-            for person in people.values()]
+    practices = _practices(db)
+    rows = [(practitioner_row(person, disciplined, practices),
+             {"source": "link", "source_url": None}) for person in people.values()]
     result = store.upsert_rows(db, "practitioners", "practitioner_id", rows,
                                tracked=PRACTITIONER_TRACKED, run_id=run_id, seen_at=at)
     counts = Counter(result.counts)

@@ -165,3 +165,20 @@ def test_relink_after_a_change_records_it_with_no_run(tmp_path):
     change = next(db.query("select * from changes where table_name = 'practitioners'"))
     assert (change["column_name"], change["new_value"], change["run_id"]) == (
         "credentials", "DAOM", None)
+
+
+def test_practice_name_from_the_one_organization_at_the_same_address(memdb):
+    org = json.loads(fixture_text("nppes", "nppes_api_v2.1_npi2_org_1568946812_ropensci-npi.json"))
+    raw = org["results"][0]
+    raw["basic"]["organization_name"] = "CEDAR ACUPUNCTURE PLLC"
+    for address in raw["addresses"]:
+        address.update(address_1="12 Pine St.", state="WA", city="SEATTLE", postal_code="98101")
+    organization = parse_provider(raw, "u", Provenance("nppes-api", "u", "t"))
+    person = _provider("1234567893", "LEE", "ANNA", "WA", "111")
+    person.addresses[0].address_1 = "12 PINE ST"
+    loner = _provider("1245319599", "KIM", "BO", "WA", "222")
+    _db(memdb, [organization, person, loner], [])
+    _links(memdb)
+    assert memdb["practitioners"].get("npi:1234567893")["practice_name"] == "CEDAR ACUPUNCTURE PLLC"
+    assert memdb["practitioners"].get("npi:1245319599")["practice_name"] is None
+    assert memdb["practitioners"].count == 2  # the organization is a practice, not a person
