@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import urllib.error
-import urllib.request
 from collections import Counter
 
 import pytest
@@ -23,7 +21,7 @@ from tests.sites.leie import (
     next_month,
 )
 from tests.sites.nppes_data import generate_providers, is_valid_npi, primary_location
-from tests.sites.server import SiteServer
+from tests.sites.server import SiteServer, fetch
 
 HEADER = ("LASTNAME,FIRSTNAME,MIDNAME,BUSNAME,GENERAL,SPECIALTY,UPIN,NPI,DOB,ADDRESS,CITY,STATE,"
           "ZIP,EXCLTYPE,EXCLDATE,REINDATE,WAIVERDATE,WVRSTATE")
@@ -47,15 +45,6 @@ def stand_in(data):
         server.add_site("/exclusions/", site)
         yield server, site
         assert server.errors == []
-
-
-def fetch(url: str, headers: dict[str, str] | None = None):
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def parse(body: bytes) -> list[dict]:

@@ -11,8 +11,6 @@ import email.utils
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from urllib.parse import urlencode
 
@@ -20,7 +18,7 @@ import pytest
 
 from tests.sites.nppes_data import ACUPUNCTURIST_CODE, generate_providers
 from tests.sites.serve import start_all
-from tests.sites.server import SiteServer
+from tests.sites.server import SiteServer, fetch
 from tests.sites.socrata import SodaDataset, SodaPortal
 from tests.sites.socrata_data import (
     BAD_DATES,
@@ -89,16 +87,6 @@ def tiny(stand_in) -> SodaDataset:
                           column_types=TINY_TYPES)
     server.sites["/tiny.example"].add(dataset)
     return dataset
-
-
-def fetch(url: str, headers: dict[str, str] | None = None):
-    """(status, headers, body) for any status."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def resource(server: SiteServer, host: str, dataset_id: str, headers=None, **params):
