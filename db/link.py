@@ -7,7 +7,8 @@ Rules, strongest first (each link is stored with its rule, confidence and a one-
 - ``name-city`` (0.7): no number to go by; first and last name agree and so does the city or
   ZIP, and exactly one provider fits. A weaker claim, said so in its explanation.
 - ``self`` (1.0): the record a practitioner is built around (an NPI, or a license no provider
-  matches, or an exclusion of nobody we know).
+  matches, or an exclusion or NCCAOM listing of nobody we know).
+NCCAOM diplomates carry no number: they link by name plus phone or city (``name-city``).
 
 A practitioner's practice name is that of the one organization (NPI-2) registered at the same
 practice address, if exactly one is.
@@ -36,7 +37,7 @@ STATUS_RANK = {s: i for i, s in enumerate(
      "deceased", "unknown"))}
 PRACTITIONER_TRACKED = ("display_name", "credentials", "practice_name", "address", "city", "state", "zip",
                         "phone", "npi", "license_status", "license_expires_on",
-                        "licensed_states", "disciplined", "excluded")
+                        "licensed_states", "disciplined", "excluded", "certified")
 
 
 def name_key(value: str | None) -> str:
@@ -74,6 +75,7 @@ class Person:
     provider: dict[str, Any] | None = None
     licenses: list[dict[str, Any]] = field(default_factory=list)
     exclusions: list[dict[str, Any]] = field(default_factory=list)
+    certifications: list[dict[str, Any]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
 
 
@@ -184,6 +186,31 @@ def match_exclusion(exc: dict, providers: dict[str, dict], by_name: dict,
     return None
 
 
+def match_certification(cert: dict, providers: dict[str, dict], by_name: dict,
+                        ) -> tuple[str, Link] | None:
+    """NCCAOM lists no NPI or license number: first and last name, and the same phone or
+    city in the same state, fitting exactly one provider."""
+    words = (cert["name"] or "").split()
+    if len(words) < 2:
+        return None
+    first, last = name_key(words[0]), name_key(words[-1])
+    fits = []
+    for npi in by_name.get((first, last), ()):
+        p = providers[npi]
+        if p.get("state") != cert.get("state"):
+            continue
+        if (cert.get("phone") and p.get("phone") == cert["phone"]) or \
+                (cert.get("city") and name_key(p.get("city")) == name_key(cert["city"])):
+            fits.append(npi)
+    if len(fits) != 1:
+        return None
+    npi = fits[0]
+    how = "phone" if cert.get("phone") and providers[npi].get("phone") == cert["phone"] else "city"
+    return npi, Link("certifications", cert["profile_id"], "name-city", 0.7,
+                     f"NCCAOM gives no NPI; same first and last name and the same {how} "
+                     f"in {cert['state']} as NPI {npi}")
+
+
 def build_people(db: Database) -> dict[str, Person]:
     """Every practitioner with the records linked to them (reads only)."""
     providers = _providers(db)
@@ -219,32 +246,50 @@ def build_people(db: Database) -> dict[str, Person]:
                         "an OIG exclusion that matches no NPPES provider")
         person.exclusions.append(exc)
         person.links.append(link)
+    for cert in db.query("select * from certifications where gone_at is null"):
+        cert = dict(cert)
+        found = match_certification(cert, providers, by_name)
+        if found:
+            npi, link = found
+            person = people[f"npi:{npi}"]
+        else:
+            pid = f"ncc:{cert['profile_id']}"
+            person = people.setdefault(pid, Person(pid))
+            link = Link("certifications", cert["profile_id"], "self", 1.0,
+                        "an NCCAOM diplomate that matches no NPPES provider")
+        person.certifications.append(cert)
+        person.links.append(link)
     return people
 
 
 def practitioner_row(person: Person, disciplined_licenses: set[str],
                      practices: dict[tuple[str, str], list[str]] | None = None) -> dict[str, Any]:
-    p, lics, excs = person.provider, person.licenses, person.exclusions
+    p, lics, excs, certs = person.provider, person.licenses, person.exclusions, \
+        person.certifications
     best = min(lics, key=lambda lic: (STATUS_RANK.get(lic["status_normalized"], 99),
                                       -int((lic["expires_on"] or "0").replace("-", "") or 0)),
                default=None)
+    cert_words = (certs[0]["name"] or "").split() if certs else []
     first = (p or {}).get("first_name") or (lics[0]["first_name"] if lics else None) or (
-        excs[0]["first_name"] if excs else None)
+        excs[0]["first_name"] if excs else None) or (cert_words[0] if cert_words else None)
     last = (p or {}).get("last_name") or (lics[0]["last_name"] if lics else None) or (
-        excs[0]["last_name"] if excs else None)
+        excs[0]["last_name"] if excs else None) or (cert_words[-1] if cert_words else None)
     if p:
         display, place = p["display_name"], p
     elif lics:
         display, place = lics[0]["display_name"], lics[0]
+    elif certs:
+        display, place = certs[0]["name"], {"city": certs[0]["city"], "state": certs[0]["state"],
+                                            "zip": None}
     else:
         display, place = excs[0]["display_name"], excs[0]
     zip5 = place.get("zip")
     point = _zip_points().get(zip5) if zip5 else None
     reported = sorted({s.strip() for s in ((p or {}).get("license_states") or "").split(",")
                        if s.strip()})
-    as_of = max((r["last_seen_at"] for r in [*(p and [p] or []), *lics, *excs]
-                 if r.get("last_seen_at")), default=None)
-    sources = sorted({r["source"] for r in [*(p and [p] or []), *lics, *excs]})
+    records = [*(p and [p] or []), *lics, *excs, *certs]
+    as_of = max((r["last_seen_at"] for r in records if r.get("last_seen_at")), default=None)
+    sources = sorted({r["source"] for r in records})
     row = {
         "practitioner_id": person.practitioner_id,
         "display_name": display or person.practitioner_id,
@@ -267,7 +312,7 @@ def practitioner_row(person: Person, disciplined_licenses: set[str],
         "disciplined": int(any(lic["disciplined"] or lic["license_id"] in disciplined_licenses
                                for lic in lics)),
         "excluded": int(any(e["status"] == "excluded" for e in excs)),
-        "certified": None,
+        "certified": int(bool(certs)),
         "specialties": None,
         "sources": ", ".join(sources),
         "as_of": as_of,

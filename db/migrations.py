@@ -325,6 +325,33 @@ def m006_practitioner_sort_and_facet_indexes(db: Database) -> None:
         if_not_exists=True)
 
 
+@migrations()
+def m007_certifications(db: Database) -> None:
+    db["certifications"].create({
+        "profile_id": str,  # NCCAOM's AgencyClientId, stable
+        "name": str,
+        "name_credentials": str,
+        "status": str,
+        "gender": str,
+        "phone": str,
+        "website": str,
+        "address": str,
+        "street": str,
+        "city": str,
+        "state": str,
+        "country": str,
+        "certificates": str,  # "Dipl. Ac., Dipl. C.H."
+        "conditions": str,  # from the profile: "Health Conditions Treated"
+        "languages": str,
+        "education": str,
+        "about": str,
+        "profile_url": str,
+        "record_hash": str,
+        **PROVENANCE,
+    }, pk="profile_id", not_null={"name", "source"})
+    db["certifications"].create_index(["state", "city"])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

@@ -402,6 +402,24 @@ def upsert_exclusions(db: Database, records: Iterable[Any], run_id: int,
     return counts
 
 
+CERTIFICATION_TRACKED = ("name", "status", "phone", "website", "address", "city", "state",
+                         "certificates", "conditions")
+
+
+def upsert_certifications(db: Database, records: Iterable[Any], run_id: int,
+                          seen_at: str) -> Counter[str]:
+    rows = []
+    for record in records:
+        data = _data(record, "profile_id")
+        for key, value in data.items():
+            if isinstance(value, list):
+                data[key] = ", ".join(value) or None
+        data["record_hash"] = record_hash(data)
+        rows.append((data, _provenance(record)))
+    return upsert_rows(db, "certifications", "profile_id", rows, tracked=CERTIFICATION_TRACKED,
+                       run_id=run_id, seen_at=seen_at).counts
+
+
 def upsert_rejects(db: Database, rejects: list[Reject], run_id: int, seen_at: str) -> int:
     """Keep each bad row once (by source and content), with the reason and when it was seen."""
     if not rejects:

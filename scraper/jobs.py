@@ -51,6 +51,8 @@ SINKS: dict[str, Sink] = {
     # it: absence alone says "delisted"; only a reinstatement date says "reinstated".
     "exclusions": Sink(store.upsert_exclusions, "exclusions",
                        (("exclusions", "exclusion_id", "source", {"status": "delisted"}),)),
+    "certifications": Sink(store.upsert_certifications, "certifications",
+                           (("certifications", "profile_id", "state", {}),)),
 }
 
 

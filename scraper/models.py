@@ -176,3 +176,53 @@ class Reject:
     raw: dict[str, Any]
     provenance: Provenance | None = field(default=None, compare=False)
     stored: bool = False  # True: the record was kept, without the values the reason names
+
+
+@dataclass
+class Certification:
+    """One diplomate as the directory lists them."""
+
+    profile_id: str
+    name: str
+    name_credentials: str | None  # what followed the name ("L.Ac.")
+    status: str | None  # "Certified Diplomate"
+    gender: str | None
+    phone: str | None
+    website: str | None
+    address: str | None  # as shown
+    street: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+    certificates: list[str] = field(default_factory=list)  # ["Dipl. Ac.", "Dipl. C.H."]
+    profile_url: str | None = None
+    provenance: Provenance | None = field(default=None, compare=False)
+    # From the profile page, when it was read:
+    conditions: list[str] = field(default_factory=list)  # "Health Conditions Treated"
+    languages: list[str] = field(default_factory=list)
+    education: list[str] = field(default_factory=list)
+    about: str | None = None
+
+
+@dataclass
+class Profile:
+    """What an NCCAOM profile page says beyond its card."""
+
+    profile_id: str
+    name: str
+    name_credentials: str | None
+    credential_line: str | None  # "Dipl. Ac. (NCCAOM)"
+    gender: str | None
+    phone: str | None
+    website: str | None
+    address: str | None
+    street: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+    about: str | None
+    badges: list[str] = field(default_factory=list)
+    education: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)  # "Health Conditions Treated"
+    provenance: Provenance | None = field(default=None, compare=False)

@@ -182,3 +182,24 @@ def test_practice_name_from_the_one_organization_at_the_same_address(memdb):
     assert memdb["practitioners"].get("npi:1234567893")["practice_name"] == "CEDAR ACUPUNCTURE PLLC"
     assert memdb["practitioners"].get("npi:1245319599")["practice_name"] is None
     assert memdb["practitioners"].count == 2  # the organization is a practice, not a person
+
+
+def test_nccaom_diplomate_links_by_name_and_phone_or_stands_alone(memdb):
+    from scraper.models import Certification
+
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", "111")], [])
+    listed = [
+        Certification("abcDEF123==", "Anna Lee", "L.Ac.", "Certified Diplomate", "Female",
+                      "615-712-7366", None, None, None, "Elsewhere", "WA", "USA", ["Dipl. Ac."],
+                      provenance=Provenance("nccaom", "u", "t")),
+        Certification("zzzYYY987==", "Bo Kim", None, "Certified Diplomate", "Male", None, None,
+                      None, None, "Spokane", "WA", "USA", ["Dipl. O.M."],
+                      provenance=Provenance("nccaom", "u", "t")),
+    ]
+    with store.transaction(memdb):
+        store.upsert_certifications(memdb, listed, 1, "t")
+    _, links = _links(memdb)
+    assert links[("certifications", "abcDEF123==")] == ("npi:1234567893", "name-city", 0.7)
+    assert links[("certifications", "zzzYYY987==")] == ("ncc:zzzYYY987==", "self", 1.0)
+    assert memdb["practitioners"].get("npi:1234567893")["certified"] == 1
+    assert memdb["practitioners"].get("ncc:zzzYYY987==")["display_name"] == "Bo Kim"

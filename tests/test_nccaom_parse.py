@@ -113,3 +113,22 @@ def test_a_page_that_changed_shape_fails_naming_the_selector():
         'id="hdnlastpage"', 'id="lastpage"')
     with pytest.raises(ParseError, match="input#hdnlastpage"):
         parse_search(no_pager, URL)
+
+
+def test_profile_page():
+    from scraper.sources.nccaom import parse_profile
+
+    url = "https://directory.nccaom.org/FAP/PractitionerDetail?AgencyClientId=QDaEw7Ou7O="
+    profile = parse_profile(fixture_text("nccaom",
+                                         "nccaom_fap_practitioner_profile_willow_hammer.html"), url)
+    assert (profile.profile_id, profile.name, profile.credential_line, profile.gender) == (
+        "QDaEw7Ou7O=", "Willow E. Hammer", "Dipl. Ac. (NCCAOM)", "Female")
+    assert (profile.street, profile.city, profile.state, profile.country, profile.phone,
+            profile.website) == ("143 Piccadilly Downs", "Lynbrook", "NY", "USA", "917-603-6324",
+                                 "http://willowtreeacu.com")
+    assert profile.about.startswith("I specialize in a type of Japanese acupuncture")
+    assert (profile.badges, profile.languages) == (["Dipl. Acupuncture"], ["English"])
+    assert profile.education == ["New York College of Health Professions",
+                                 "Master’s Degree program – Acupuncture"]
+    assert profile.conditions == ["Pain", "mental health", "fertility", "GI issues",
+                                  "facial rejuvenation"]

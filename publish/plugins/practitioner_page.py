@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 PRACTITIONERS = "practitioners"
 LINKS = "practitioner_links"
-ID_PREFIXES = ("npi:", "lic:", "exc:")
+ID_PREFIXES = ("npi:", "lic:", "exc:", "ncc:")
 # What to show of each kind of linked record, as (column, label); other tables show their source.
 FACTS = {
     "providers": [("npi", "NPI"), ("display_name", "Name"), ("credential", "Credential"),
@@ -33,11 +33,15 @@ FACTS = {
                  ("status", "Status (board's words)"), ("status_normalized", "Status"),
                  ("issued_on", "Issued on"), ("expires_on", "Expires on"),
                  ("disciplined", "Discipline reported")],
+    "certifications": [("name", "Name"), ("certificates", "NCCAOM certificates"),
+                       ("status", "Status"), ("phone", "Phone"), ("website", "Website"),
+                       ("city", "City"), ("state", "State"),
+                       ("conditions", "Conditions treated (self-reported)")],
     "exclusions": [("display_name", "Name"), ("npi", "NPI"), ("exclusion_type", "Exclusion type"),
                    ("excluded_on", "Excluded on"), ("status", "Status"),
                    ("reinstated_on", "Reinstated on"), ("city", "City"), ("state", "State")],
 }
-RECORD_ORDER = {"providers": 0, "licenses": 1, "exclusions": 2}
+RECORD_ORDER = {"providers": 0, "licenses": 1, "certifications": 2, "exclusions": 3}
 # The practitioner's own fields, in the order a person reads them.
 FIELDS = [("credentials", "Credentials"), ("practice_name", "Practice"), ("address", "Address"),
           ("city", "City"), ("state", "State"), ("zip", "ZIP"), ("phone", "Phone"),

@@ -19,45 +19,30 @@ Quirks, as seen in the saved pages (2025 captures, ../shared/samples):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from ..models import Provenance
+from ..http import Fetcher, build_url
+from ..models import Certification, Profile, Provenance
 from ..normalize import clean, phone
 from ..parsing import ParseError, many, one
+from .base import PageStep, ScopeDone, SourceContext
+from .nppes_api import STATES
 
 SOURCE_ID = "nccaom"
 TITLE = "NCCAOM Find a Practitioner (certified diplomates)"
 BASE_URL = "https://directory.nccaom.org/FAP/SearchResultWithoutMap"
+SINK = "certifications"
 CARDS_PER_PAGE = 20
 CERTIFICATES = {"AC": "Dipl. Ac.", "CH": "Dipl. C.H.", "OM": "Dipl. O.M.", "ABT": "Dipl. ABT"}
 # Credentials people put after their name in the directory.
 _SUFFIX = re.compile(
     r"[\s,]+((?:L\.?\s?Ac\.?|LAc|Dipl\.?\s?(?:Ac|O\.?M|C\.?H)\.?|DAOM|DACM|MSOM|MSTOM|OMD|"
     r"Ph\.?D\.?|M\.?D\.?|D\.?C\.?|N\.?D\.?|R\.?N\.?)(?:\s*\(NCCAOM\))?[\s,]*)+$", re.I)
-
-
-@dataclass
-class Certification:
-    """One diplomate as the directory lists them."""
-
-    profile_id: str
-    name: str
-    name_credentials: str | None  # what followed the name ("L.Ac.")
-    status: str | None  # "Certified Diplomate"
-    gender: str | None
-    phone: str | None
-    website: str | None
-    address: str | None  # as shown
-    street: str | None
-    city: str | None
-    state: str | None
-    country: str | None
-    certificates: list[str] = field(default_factory=list)  # ["Dipl. Ac.", "Dipl. C.H."]
-    profile_url: str | None = None
-    provenance: Provenance | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -143,3 +128,87 @@ def parse_search(text: str, url: str, fetched_at: str = "") -> SearchPage:
         raise ParseError(f"{len(cards)} cards on one page, at most {CARDS_PER_PAGE} expected",
                          url=url, selector=".result-card__item", count=len(cards))
     return SearchPage(url, int(last), total, [parse_card(c, url, provenance) for c in cards])
+
+
+def _list_items(soup, css: str) -> list[str]:
+    box = soup.select_one(css)
+    if box is None:
+        return []
+    return [text for li in box.select("li") if (text := clean(li.get_text(" ")))]
+
+
+def parse_profile(text: str, url: str, fetched_at: str = "") -> Profile:
+    """A practitioner's profile page: the card's facts and what only the profile says (about,
+    education, languages, conditions treated)."""
+    soup = BeautifulSoup(text, "lxml")
+    content = one(soup, ".detail-info__content", url=url)
+    name, suffix = split_name(one(content, "h2", url=url).get_text(" "))
+    line = clean(one(content, "h6", url=url).get_text(" ")) or ""
+    credential, _, gender = line.partition("|")
+    values: dict[str, tuple[str | None, str | None]] = {}
+    for item in content.select(".addressinfo__item"):
+        icon = item.select_one("i[class]")
+        anchor = item.select_one("a[href]")
+        values[icon["class"][0] if icon else "?"] = (clean(item.get_text(" ")),
+                                                     anchor["href"] if anchor else None)
+    address = values.get("icon-location-pin", (None, None))[0]
+    street, city, state, country = split_address(address)
+    about = soup.select_one(".detail-about")
+    about_text = clean(about.get_text(" ")) if about else None
+    if about_text and about_text.lower().startswith("about me"):
+        about_text = clean(about_text[len("about me"):])
+    return Profile(
+        profile_id=_profile_id(url, url), name=name, name_credentials=suffix,
+        credential_line=clean(credential.replace("®", "")), gender=clean(gender),
+        phone=phone(values.get("icon-call-end", (None, None))[0]),
+        website=clean(values.get("icon-globe", (None, None))[1]), address=address,
+        street=street, city=city, state=state, country=country, about=about_text,
+        badges=_list_items(soup, ".detail-education__badges")
+        or [t for p in soup.select(".detail-education__badges .certificate-item__text")
+            if (t := clean(p.get_text(" ")))],
+        education=_list_items(soup, ".detail-education__education"),
+        languages=_list_items(soup, ".detail-education__tags"),
+        conditions=_list_items(soup, ".detail-education__health"),
+        provenance=Provenance(SOURCE_ID, url, fetched_at))
+
+
+# -- walking ------------------------------------------------------------------------------------
+
+def _with_profile(fetcher: Fetcher, ctx: SourceContext, card: Certification) -> Certification:
+    page = fetcher.get(card.profile_url)
+    profile = parse_profile(page.text, card.profile_url, ctx.timestamp(page.fetched_at))
+    return replace(card, conditions=profile.conditions, languages=profile.languages,
+                   education=profile.education, about=profile.about,
+                   website=card.website or profile.website)
+
+
+def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
+    """Every results page of each state (and, unless ``profiles = false``, each profile)."""
+    base = ctx.settings.get("base_url", BASE_URL)
+    read_profiles = ctx.settings.get("profiles", True)
+    for state in ctx.states or ctx.settings.get("states") or STATES:
+        saved = ctx.checkpoint(state)
+        if saved is not None and saved.state == "done":
+            ctx.note_resumed(saved)
+            yield ScopeDone(state, complete=True)
+            continue
+        page_no = saved.next_skip if saved is not None and saved.next_skip else 1
+        last = int(saved.note) if saved is not None and saved.note else None
+        while last is None or page_no <= max(last, 1):
+            url = build_url(base, {"StateCode": state, "SearchType": 2, "PageNo": page_no})
+            # Page 1 is always read whole: it says how many pages there are.
+            known = ctx.known(url) if page_no > 1 else None
+            page = fetcher.get(url, validators=known.validators if known else None)
+            if page.not_modified and known is not None:
+                step = PageStep(state, url, page, None, known.records)
+            else:
+                parsed = parse_search(page.text, url, ctx.timestamp(page.fetched_at))
+                last = parsed.last_page
+                cards = parsed.certifications
+                if read_profiles:
+                    cards = [_with_profile(fetcher, ctx, card) for card in cards]
+                step = PageStep(state, url, page, cards, len(cards))
+            page_no += 1
+            done = last is not None and page_no > max(last, 1)
+            yield step.finish("done" if done else "pending", next_skip=page_no, note=str(last))
+        yield ScopeDone(state, complete=True)
