@@ -19,6 +19,7 @@ or ``exc:<exclusion_id>``. A rebuild rewrites only the practitioners whose data 
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from scraper.normalize import credentials, title_name
+from scraper.specialties import tag_text
 
 from . import store
 
@@ -37,7 +39,8 @@ STATUS_RANK = {s: i for i, s in enumerate(
      "deceased", "unknown"))}
 PRACTITIONER_TRACKED = ("display_name", "credentials", "practice_name", "address", "city", "state", "zip",
                         "phone", "npi", "license_status", "license_expires_on",
-                        "licensed_states", "disciplined", "excluded", "certified")
+                        "licensed_states", "disciplined", "excluded", "certified",
+                        "specialties")
 
 
 def name_key(value: str | None) -> str:
@@ -313,7 +316,8 @@ def practitioner_row(person: Person, disciplined_licenses: set[str],
                                for lic in lics)),
         "excluded": int(any(e["status"] == "excluded" for e in excs)),
         "certified": int(bool(certs)),
-        "specialties": None,
+        "specialties": json.dumps(tags) if (tags := sorted({t["tag"] for t in
+                                                            specialty_tags(person)})) else None,
         "sources": ", ".join(sources),
         "as_of": as_of,
     }
@@ -325,6 +329,22 @@ def _practice_name(provider: dict | None, practices: dict) -> str | None:
     key = _address_key((provider or {}).get("address"), (provider or {}).get("zip"))
     names = sorted(set(practices.get(key, []))) if key else []
     return names[0] if len(names) == 1 else None
+
+
+def specialty_tags(person: Person) -> list[dict[str, Any]]:
+    """Self-reported specialties, each with the page and the words that claim it: for now the
+    conditions and "about" text of NCCAOM profiles."""
+    tags: dict[str, dict[str, Any]] = {}
+    for cert in person.certifications:
+        text = "\n".join(t for t in ((cert.get("conditions") or "").replace(", ", "\n"),
+                                     cert.get("about") or "") if t)
+        for tag, snippet in tag_text(text):
+            tags.setdefault(tag, {"tag_id": f"{person.practitioner_id}:{tag}",
+                                  "practitioner_id": person.practitioner_id, "tag": tag,
+                                  "record_table": "certifications",
+                                  "record_id": cert["profile_id"],
+                                  "evidence_url": cert.get("profile_url"), "snippet": snippet})
+    return list(tags.values())
 
 
 def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
@@ -353,6 +373,11 @@ def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
          "practitioner_id": person.practitioner_id, "rule": link.rule,
          "confidence": link.confidence, "explanation": link.explanation, "linked_at": at}
         for person in people.values() for link in person.links])
+    db.execute("delete from specialty_tags")
+    tags = [{**tag, "tagged_at": at} for person in people.values()
+            for tag in specialty_tags(person)]
+    store.insert_many(db, "specialty_tags", tags)
+    counts["tags"] = len(tags)
     counts["links"] = sum(len(person.links) for person in people.values())
     counts.update(f"rule:{link.rule}" for person in people.values() for link in person.links)
     return counts

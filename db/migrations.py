@@ -352,6 +352,22 @@ def m007_certifications(db: Database) -> None:
     db["certifications"].create_index(["state", "city"])
 
 
+@migrations()
+def m008_specialty_tags(db: Database) -> None:
+    db["specialty_tags"].create({
+        "tag_id": str,  # practitioner_id:tag
+        "practitioner_id": str,
+        "tag": str,  # from the vocabulary in scraper/data/specialties.toml
+        "record_table": str,  # where the claim was read: certifications (profiles), websites
+        "record_id": str,
+        "evidence_url": str,
+        "snippet": str,  # the sentence or item that claims it
+        "tagged_at": str,
+    }, pk="tag_id")
+    db["specialty_tags"].create_index(["tag"])
+    db["specialty_tags"].create_index(["practitioner_id"])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

@@ -203,3 +203,24 @@ def test_nccaom_diplomate_links_by_name_and_phone_or_stands_alone(memdb):
     assert links[("certifications", "zzzYYY987==")] == ("ncc:zzzYYY987==", "self", 1.0)
     assert memdb["practitioners"].get("npi:1234567893")["certified"] == 1
     assert memdb["practitioners"].get("ncc:zzzYYY987==")["display_name"] == "Bo Kim"
+
+
+def test_specialties_from_a_profile_with_their_evidence(memdb):
+    from scraper.models import Certification
+
+    _db(memdb, [_provider("1234567893", "LEE", "ANNA", "WA", "111")], [])
+    cert = Certification("abcDEF123==", "Anna Lee", None, "Certified Diplomate", "Female",
+                         "615-712-7366", None, None, None, "Seattle", "WA", "USA", ["Dipl. Ac."],
+                         profile_url="https://directory.nccaom.org/FAP/PractitionerDetail?"
+                                     "AgencyClientId=abcDEF123==",
+                         provenance=Provenance("nccaom", "u", "t"),
+                         conditions=["Pain", "facial rejuvenation", "GI issues"])
+    with store.transaction(memdb):
+        store.upsert_certifications(memdb, [cert], 1, "t")
+    counts, _ = _links(memdb)
+    assert counts["tags"] == 3
+    row = memdb["practitioners"].get("npi:1234567893")
+    assert json.loads(row["specialties"]) == ["digestive health", "facial acupuncture", "pain"]
+    tag = memdb["specialty_tags"].get("npi:1234567893:facial acupuncture")
+    assert (tag["snippet"], tag["record_table"], tag["evidence_url"]) == (
+        "facial rejuvenation", "certifications", cert.profile_url)
