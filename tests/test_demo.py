@@ -46,7 +46,7 @@ def test_both_scrapes_succeed_for_every_source(demo_run):
     assert (demo_run["first"].returncode, demo_run["second"].returncode) == (0, 0)
     for number in (1, 2):
         runs = _runs(demo_run["db"], number)
-        assert set(runs) == {"nppes-api", "oig-leie", *socrata.DATASETS}
+        assert set(runs) == {"nppes-api", "oig-leie", "nccaom", *socrata.DATASETS}
         assert {r["status"] for r in runs.values()} == {"ok"}
 
 
@@ -206,3 +206,22 @@ def test_practitioners_are_built_with_provenance(demo_run):
     assert "nppes-api" in row["sources"]
     # the second scrape rebuilt nothing: ids are stable and no practitioner changed
     assert db["changes"].count_where("table_name = 'practitioners'") == 0
+
+
+def test_nccaom_diplomates_certified_and_tagged(demo_run):
+    db, data = demo_run["db"], demo_run["sites"]["nccaom_data"]
+    listed = {d.profile_id for state in ("WA", "OR", "CO") for d in data.by_state.get(state, [])}
+    stored = {r["profile_id"] for r in db.query("select profile_id from certifications")}
+    assert stored == listed and len(listed) > 500
+    # linked where the truth says so, and never to the wrong provider
+    linked = dict(db.execute(
+        "select l.record_id, p.npi from practitioner_links l join practitioners p "
+        "using (practitioner_id) where l.record_table = 'certifications'").fetchall())
+    with_npi = [pid for pid in listed if data.truth[pid] is not None]
+    right = sum(1 for pid in with_npi if linked.get(pid) == str(data.truth[pid]))
+    wrong = sum(1 for pid in listed if linked.get(pid) and linked[pid] != str(data.truth[pid]))
+    assert wrong == 0 and right >= 0.95 * len(with_npi)
+    certified = db.execute("select count(*) from practitioners where certified = 1").fetchone()[0]
+    assert certified == len(listed)  # linked to a provider or standing alone, each counted once
+    facial = list(db.query("select * from specialty_tags where tag = 'facial acupuncture'"))
+    assert facial and all(t["evidence_url"].startswith("http") and t["snippet"] for t in facial)

@@ -252,7 +252,8 @@ def test_practitioner_page_lists_every_linked_record_with_source_and_as_of(site,
         (link["record_table"], link["record_id"]) for link in links)
     for link in links:
         li = next(li for li in items if li["data-record-id"] == link["record_id"])
-        record_key = {"providers": "npi", "licenses": "license_id", "exclusions": "exclusion_id"}
+        record_key = {"providers": "npi", "licenses": "license_id", "exclusions": "exclusion_id",
+                      "certifications": "profile_id"}
         record = db.execute(f"select * from {link['record_table']} where "
                             f"{record_key[link['record_table']]} = ?",
                             [link["record_id"]]).fetchone()

@@ -36,6 +36,10 @@ def write_config(directory: Path, base_url: str) -> Path:
         f'base_url = "{base_url}/api/"',
         "[sources.oig-leie]",
         f'url = "{base_url}/exclusions/downloadables/UPDATED.csv"',
+        "[sources.nccaom]",
+        f'base_url = "{base_url}/FAP/SearchResultWithoutMap"',
+        '# three states with every profile page: the whole NCCAOM stand-in would take minutes',
+        'states = ["WA", "OR", "CO"]',
     ]
     for source_id, dataset in socrata.DATASETS.items():
         # each portal is mounted under its real host name: /data.wa.gov/resource/...

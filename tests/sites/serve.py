@@ -6,7 +6,8 @@ prints one line per stand-in site, such as `NPPES stand-in: http://127.0.0.1:876
 serves until SIGTERM or SIGINT (Ctrl-C). The demo and the tests call `start_all()` instead.
 
 Every stand-in is built from one set of generated data (`Generated`): the NPPES providers, the
-state license datasets made from them, the LEIE list naming a few of them. To add a stand-in,
+state license datasets made from them, the LEIE list naming a few of them, the NCCAOM diplomates
+listed from them. To add a stand-in,
 add an entry to `STAND_INS`: its name, a label for the banner and a builder that takes the
 `Generated` data and returns the site(s) to mount, by prefix.
 """
@@ -21,6 +22,8 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from .leie import LeieData, LeieSite, generate_leie_rows
+from .nccaom import NccaomSite, search_path
+from .nccaom_data import NccaomData, generate_diplomates
 from .nppes import NppesApi
 from .nppes_data import generate_providers
 from .server import SiteServer
@@ -46,6 +49,10 @@ class Generated:
     def leie(self) -> LeieData:
         return generate_leie_rows(self.providers, n_unrelated=max(200, self.n // 4))
 
+    @cached_property
+    def nccaom(self) -> NccaomData:
+        return generate_diplomates(self.providers)
+
 
 class StandIn(NamedTuple):
     label: str
@@ -58,6 +65,7 @@ STAND_INS: dict[str, StandIn] = {
     "socrata": StandIn("Socrata", lambda data: {
         f"/{host}": SodaPortal([board.dataset()]) for host, board in data.board_data.items()}),
     "leie": StandIn("OIG LEIE", lambda data: {"/exclusions/": LeieSite.from_data(data.leie)}),
+    "nccaom": StandIn("NCCAOM", lambda data: {"/FAP/": NccaomSite(data.nccaom)}),
 }
 
 
@@ -66,8 +74,10 @@ def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any
 
     Returns the started server and the mounted sites by name: `sites["nppes"]` is the NppesApi
     (whose `providers` a caller may change), `sites["socrata"]` the SodaPortals by host
-    ("data.wa.gov"), `sites["leie"]` the LeieSite; `sites["board_data"]` and `sites["leie_data"]`
-    hold the generated rows with their ground truth. Stop the server with `server.stop()`.
+    ("data.wa.gov"), `sites["leie"]` the LeieSite, `sites["nccaom"]` the NccaomSite (with its
+    `challenge` and `broken_markup` switches); `sites["board_data"]`, `sites["leie_data"]` and
+    `sites["nccaom_data"]` hold the generated data with their ground truth. Stop the server
+    with `server.stop()`.
     """
     server = SiteServer(port=port)
     data = Generated(n)
@@ -82,6 +92,7 @@ def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any
             sites[name] = {prefix.strip("/"): site for prefix, site in built.items()}
     sites["board_data"] = data.board_data
     sites["leie_data"] = data.leie
+    sites["nccaom_data"] = data.nccaom
     server.start()
     return server, sites
 
@@ -95,6 +106,7 @@ def banner(server: SiteServer, sites: dict[str, Any]) -> list[str]:
                          f"{server.url}/{host}/resource/{dataset_id}.json")
     lines.append(f"{STAND_INS['leie'].label} stand-in: "
                  f"{server.url}/exclusions/downloadables/UPDATED.csv")
+    lines.append(f"{STAND_INS['nccaom'].label} stand-in: {server.url}{search_path('WA', 1)}")
     return lines
 
 
