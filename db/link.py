@@ -223,45 +223,29 @@ def build_people(db: Database) -> dict[str, Person]:
     for npi, provider in providers.items():
         person = people[f"npi:{npi}"] = Person(f"npi:{npi}", provider)
         person.links.append(Link("providers", npi, "self", 1.0, "the NPPES record of this NPI"))
-    for lic in db.query("select * from licenses where gone_at is null order by license_id"):
-        lic = dict(lic)
-        found = match_license(lic, providers, reported, by_name)
-        if found:
-            npi, link = found
-            person = people[f"npi:{npi}"]
-        else:
-            person = people.setdefault(f"lic:{lic['license_id']}",
-                                       Person(f"lic:{lic['license_id']}"))
-            link = Link("licenses", lic["license_id"], "self", 1.0,
-                        "a board license that matches no NPPES provider")
-        person.licenses.append(lic)
-        person.links.append(link)
-    for exc in db.query("select * from exclusions where gone_at is null"):
-        exc = dict(exc)
-        found = match_exclusion(exc, providers, by_name)
-        if found:
-            npi, link = found
-            person = people[f"npi:{npi}"]
-        else:
-            pid = f"exc:{exc['exclusion_id']}"
-            person = people.setdefault(pid, Person(pid))
-            link = Link("exclusions", exc["exclusion_id"], "self", 1.0,
-                        "an OIG exclusion that matches no NPPES provider")
-        person.exclusions.append(exc)
-        person.links.append(link)
-    for cert in db.query("select * from certifications where gone_at is null"):
-        cert = dict(cert)
-        found = match_certification(cert, providers, by_name)
-        if found:
-            npi, link = found
-            person = people[f"npi:{npi}"]
-        else:
-            pid = f"ncc:{cert['profile_id']}"
-            person = people.setdefault(pid, Person(pid))
-            link = Link("certifications", cert["profile_id"], "self", 1.0,
-                        "an NCCAOM diplomate that matches no NPPES provider")
-        person.certifications.append(cert)
-        person.links.append(link)
+    # Each kind of record: its table, key, id prefix when it stands alone, how it is matched.
+    kinds = (
+        ("licenses", "license_id", "lic", "a board license that matches no NPPES provider",
+         lambda r: match_license(r, providers, reported, by_name)),
+        ("exclusions", "exclusion_id", "exc", "an OIG exclusion that matches no NPPES provider",
+         lambda r: match_exclusion(r, providers, by_name)),
+        ("certifications", "profile_id", "ncc",
+         "an NCCAOM diplomate that matches no NPPES provider",
+         lambda r: match_certification(r, providers, by_name)),
+    )
+    for table, key, prefix, alone, match in kinds:
+        for row in db.query(f"select * from [{table}] where gone_at is null order by [{key}]"):
+            record = dict(row)
+            found = match(record)
+            if found:
+                npi, link = found
+                person = people[f"npi:{npi}"]
+            else:
+                pid = f"{prefix}:{record[key]}"
+                person = people.setdefault(pid, Person(pid))
+                link = Link(table, record[key], "self", 1.0, alone)
+            getattr(person, table).append(record)
+            person.links.append(link)
     return people
 
 
