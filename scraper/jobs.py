@@ -105,7 +105,6 @@ class RunContext:
         self.settings = settings
         self.states = states
         self.incomplete_parts = 0
-        self.resumed_parts = 0
         self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
         self._checkpoints = store.load_checkpoints(db, run_id)
 
@@ -125,7 +124,6 @@ class RunContext:
         return {r["npi"] for r in self.db.query("select npi from providers")}
 
     def note_resumed(self, state: PartState) -> None:
-        self.resumed_parts += 1
         if state.state == "incomplete":
             self.incomplete_parts += 1
             self.earlier_notes.append(state.note or f"{state.part}: incomplete")

@@ -163,9 +163,8 @@ def parse_profile(text: str, url: str, fetched_at: str = "") -> Profile:
         phone=phone(values.get("icon-call-end", (None, None))[0]),
         website=clean(values.get("icon-globe", (None, None))[1]), address=address,
         street=street, city=city, state=state, country=country, about=about_text,
-        badges=_list_items(soup, ".detail-education__badges")
-        or [t for p in soup.select(".detail-education__badges .certificate-item__text")
-            if (t := clean(p.get_text(" ")))],
+        badges=[t for p in soup.select(".detail-education__badges .certificate-item__text")
+                if (t := clean(p.get_text(" ")))],
         education=_list_items(soup, ".detail-education__education"),
         languages=_list_items(soup, ".detail-education__tags"),
         conditions=_list_items(soup, ".detail-education__health"),
