@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from scraper.normalize import credentials, title_name
+from scraper.normalize import credentials, site_id, title_name, website_url
 from scraper.specialties import tag_text
 
 from . import store
@@ -80,6 +80,13 @@ class Person:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     certifications: list[dict[str, Any]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    website_claims: list[dict[str, Any]] = field(default_factory=list)  # website_tags rows
+
+    def websites(self) -> list[str]:
+        """The site ids of the websites this person's records list."""
+        listed = [(self.provider or {}).get("website")]
+        listed += [c.get("website") for c in self.certifications]
+        return sorted({site_id(url) for value in listed if (url := website_url(value))})
 
 
 @lru_cache(maxsize=1)
@@ -246,6 +253,12 @@ def build_people(db: Database) -> dict[str, Person]:
                 link = Link(table, record[key], "self", 1.0, alone)
             getattr(person, table).append(record)
             person.links.append(link)
+    claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in db.query("select t.* from website_tags t join websites w using (site_id) "
+                        "where t.gone_at is null and w.gone_at is null order by t.claim_id"):
+        claims[row["site_id"]].append(dict(row))
+    for person in people.values():
+        person.website_claims = [c for site in person.websites() for c in claims.get(site, [])]
     return people
 
 
@@ -316,8 +329,9 @@ def _practice_name(provider: dict | None, practices: dict) -> str | None:
 
 
 def specialty_tags(person: Person) -> list[dict[str, Any]]:
-    """Self-reported specialties, each with the page and the words that claim it: for now the
-    conditions and "about" text of NCCAOM profiles."""
+    """Self-reported specialties, each with the page and the words that claim it: the
+    conditions and "about" text of NCCAOM profiles, then the practice websites the person's
+    records list (a group practice's site speaks for everyone who lists it)."""
     tags: dict[str, dict[str, Any]] = {}
     for cert in person.certifications:
         text = "\n".join(t for t in ((cert.get("conditions") or "").replace(", ", "\n"),
@@ -328,6 +342,13 @@ def specialty_tags(person: Person) -> list[dict[str, Any]]:
                                   "record_table": "certifications",
                                   "record_id": cert["profile_id"],
                                   "evidence_url": cert.get("profile_url"), "snippet": snippet})
+    for claim in person.website_claims:
+        tags.setdefault(claim["tag"], {"tag_id": f"{person.practitioner_id}:{claim['tag']}",
+                                       "practitioner_id": person.practitioner_id,
+                                       "tag": claim["tag"], "record_table": "websites",
+                                       "record_id": claim["site_id"],
+                                       "evidence_url": claim["evidence_url"],
+                                       "snippet": claim["snippet"]})
     return list(tags.values())
 
 

@@ -368,6 +368,38 @@ def m008_specialty_tags(db: Database) -> None:
     db["specialty_tags"].create_index(["practitioner_id"])
 
 
+@migrations()
+def m009_websites(db: Database) -> None:
+    # The practice website NPPES lists for a provider (an endpoint of type WEB).
+    db["providers"].add_column("website", str)
+    db["websites"].create({
+        "site_id": str,  # the listed address, normalized (scheme and host lower case, no #)
+        "url": str,  # as listed
+        "final_url": str,  # the entry page after redirects
+        "status": str,  # ok, robots, unsafe, too-large, http-error, unreachable, gated, not-html
+        "detail": str,  # why, when the status is not ok
+        "pages_read": int,
+        "page_urls": str,  # JSON list of the pages read
+        "tags": str,  # "facial acupuncture, pain": the tags its pages claim
+        "listed_by": str,  # JSON list of the records listing it ("certifications:123", "providers:1…")
+        "checked_at": str,
+        "record_hash": str,
+        **PROVENANCE,
+    }, pk="site_id", not_null={"url", "source"})
+    db["websites"].create_index(["status"])
+    db["website_tags"].create({
+        "claim_id": str,  # site_id + " " + tag
+        "site_id": str,
+        "tag": str,
+        "evidence_url": str,  # the page that says it
+        "snippet": str,  # the sentence that says it
+        "record_hash": str,
+        **PROVENANCE,
+    }, pk="claim_id", foreign_keys=[("site_id", "websites", "site_id")])
+    db["website_tags"].create_index(["site_id"])
+    db["website_tags"].create_index(["tag"])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

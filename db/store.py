@@ -19,7 +19,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from scraper.http import Page, Validators
-from scraper.models import DisciplinaryAction, License, Provider, Reject
+from scraper.models import (
+    TRANSIENT_WEBSITE_STATUSES,
+    DisciplinaryAction,
+    License,
+    Provider,
+    Reject,
+)
 from scraper.normalize import person_name
 from scraper.sources.base import Known, PartState
 
@@ -168,7 +174,7 @@ PROVIDER_TRACKED = (
     "enumerated_on", "updated_on", "created_at", "updated_at", "deactivated_on", "reactivated_on",
     "authorized_official", "authorized_official_title", "authorized_official_phone",
     "primary_taxonomy", "license_states", "city", "state", "zip", "phone", "other_names",
-    "identifiers",
+    "identifiers", "website",
 )
 ACUPUNCTURE_TAXONOMY = "171100000X"
 
@@ -488,3 +494,61 @@ def mark_gone(db: Database, table: str, pk: str, scope_column: str, scope: str, 
                     for column, value in values.items() if row.get(column) != value]
     insert_many(db, "changes", changes)
     return len(rows)
+
+
+# -- practice websites ------------------------------------------------------------------------
+
+def listed_websites(db: Database) -> list[tuple[str, str]]:
+    """(website as listed, the record listing it) for every live record that lists one."""
+    return [(r["website"], r["record"]) for r in db.query(
+        "select website, 'providers:' || npi as record from providers "
+        "where website is not null and gone_at is null "
+        "union all select website, 'certifications:' || profile_id from certifications "
+        "where website is not null and gone_at is null")]
+
+
+WEBSITE_TRACKED = ("status", "final_url", "tags", "listed_by")
+
+
+def upsert_websites(db: Database, records: Iterable[Any], run_id: int,
+                    seen_at: str) -> Counter[str]:
+    """Store what each site said. A site read now (or refusing us now) has its claims replaced
+    by what was read; one that could not be looked at keeps its claims of the last reading."""
+    counts: Counter[str] = Counter()
+    for site in records:
+        keep = site.status in TRANSIENT_WEBSITE_STATUSES
+        data = {"site_id": site.site_id, "url": site.url, "final_url": site.final_url,
+                "status": site.status, "detail": site.detail, "pages_read": len(site.pages),
+                "page_urls": json.dumps(site.pages),
+                "tags": ", ".join(t.tag for t in site.tags) or None,
+                "listed_by": json.dumps(site.listed_by)}
+        if keep:
+            existing = list(db.query("select tags from websites where site_id = ?",
+                                     [site.site_id]))
+            if existing:
+                data["tags"] = existing[0]["tags"]
+        data["record_hash"] = record_hash(data)
+        counts.update(upsert_rows(db, "websites", "site_id", [(data, _provenance(site))],
+                                  tracked=WEBSITE_TRACKED, run_id=run_id,
+                                  seen_at=seen_at).counts)
+        db.execute("update websites set checked_at = ? where site_id = ?",
+                   [site.checked_at or seen_at, site.site_id])
+        if keep:
+            continue
+        claims = []
+        for tag in site.tags:
+            claim = {"claim_id": f"{site.site_id} {tag.tag}", "site_id": site.site_id,
+                     "tag": tag.tag, "evidence_url": tag.evidence_url, "snippet": tag.snippet}
+            claim["record_hash"] = record_hash(claim)
+            claims.append((claim, {"source": "websites", "source_url": tag.evidence_url}))
+        upsert_rows(db, "website_tags", "claim_id", claims, tracked=("evidence_url", "snippet"),
+                    run_id=run_id, seen_at=seen_at)
+        current = [c["claim_id"] for c, _ in claims]
+        stale = [r["claim_id"] for r in db.query(
+            "select claim_id from website_tags where site_id = ? and gone_at is null",
+            [site.site_id]) if r["claim_id"] not in current]
+        for claim_id in stale:
+            _set(db, "website_tags", "claim_id", claim_id, {"gone_at": seen_at})
+        insert_many(db, "changes", [change_row("website_tags", c, "gone_at", None, seen_at,
+                                               run_id, seen_at) for c in stale])
+    return counts

@@ -46,6 +46,10 @@ class HttpConfig:
     obey_robots: bool = True
     # When set, the only host names the client may contact (the demo and tests: 127.0.0.1).
     allowed_hosts: tuple[str, ...] = ()
+    # URLs taken from scraped data (practice websites) may only reach public addresses; these
+    # hosts ("name" or "name:port") are let through although they resolve to loopback or
+    # private addresses. For the tests and the demo, whose stand-in sites listen on 127.0.0.1.
+    allow_private_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

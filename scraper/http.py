@@ -12,6 +12,11 @@ It holds the whole fetching policy so that no source has to:
 - bot challenges (Cloudflare "Just a moment", Turnstile, ``cf-mitigated``) detected and
   raised as ``BotChallenge``: never retried, never worked around;
 - explicit timeouts, a cap on the body size, declared and sniffed encodings;
+- URLs taken from scraped data (``get(url, untrusted=True)``) are fetched only over http(s)
+  from public addresses: a host that is, or resolves to, a loopback, private, link-local,
+  cloud-metadata or otherwise reserved address is refused before any request, at every
+  redirect, and again when the socket connects (so a name that resolves differently the second
+  time cannot slip through). ``http.allow_private_hosts`` lets the tests and the demo through;
 - conditional requests: the caller passes the ETag / Last-Modified it stored with the
   rows of the last fetch, and a 304 comes back as ``Page(not_modified=True)``. The
   validators are stored by the caller in the same transaction as the page's rows, so a
@@ -25,17 +30,21 @@ from __future__ import annotations
 import codecs
 import email.utils
 import hashlib
+import ipaddress
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from protego import Protego
 
@@ -82,6 +91,19 @@ class HostNotAllowed(FetchError):
     """The configuration limits the hosts this client may contact, and this is not one."""
 
     reason = "host-not-allowed"
+
+
+class UnsafeURL(FetchError):
+    """A URL from scraped data points somewhere we never fetch from: not http(s), or a host
+    that is or resolves to a loopback, private, link-local, metadata or reserved address."""
+
+    reason = "unsafe"
+
+
+class Unresolvable(FetchError):
+    """The host name of a URL from scraped data does not resolve."""
+
+    reason = "unresolvable"
 
 
 class BotChallenge(FetchError):
@@ -232,6 +254,139 @@ def detect_challenge(status: int, headers: httpx.Headers, content: bytes) -> str
     return None
 
 
+# -- the guard for URLs taken from scraped data ---------------------------------------------
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Cloud instance-metadata services (AWS, GCP, Azure, OpenStack; AWS over IPv6; ECS tasks;
+# Alibaba). All but Alibaba's are link-local or private anyway: named for a clearer message.
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200"))
+
+
+def address_problem(address: Address) -> str | None:
+    """Why a client must not connect to this address on behalf of scraped data, or None."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    for test, words in (("is_loopback", "a loopback address"),
+                        ("is_link_local", "a link-local address"),
+                        ("is_unspecified", "an unspecified address"),
+                        ("is_multicast", "a multicast address"),
+                        ("is_reserved", "a reserved address"),
+                        ("is_private", "a private address")):
+        if getattr(address, test):
+            return words
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+_NUMERIC_HOST = re.compile(r"^(?:0x[0-9a-f]+|[0-9]+)(?:\.(?:0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
+
+
+def ip_literal(host: str) -> Address | None:
+    """The address a host names by itself: dotted, IPv6, and the old numeric forms the socket
+    layer still accepts ("2130706433", "0x7f000001", "127.1", "0177.0.0.1" are 127.0.0.1)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.match(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address a host name resolves to (as the socket layer would try them)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+Resolver = Callable[[str, int], list[str]]
+
+
+class PublicOnly:
+    """Decides whether a host may be contacted for a URL taken from scraped data."""
+
+    def __init__(self, allowed: tuple[str, ...] = (), resolver: Resolver | None = None):
+        self.allowed = {a.lower() for a in allowed}
+        self.resolver = resolver or resolve
+
+    def is_allowed(self, host: str, port: int) -> bool:
+        host = host.lower().strip("[]")
+        return host in self.allowed or f"{host}:{port}" in self.allowed
+
+    def addresses(self, url: str, host: str, port: int) -> list[str]:
+        """The addresses ``host`` may be reached at; UnsafeURL if any of them is not public."""
+        host = host.strip("[]")
+        literal = ip_literal(host)
+        if literal is not None:
+            found = [str(literal)]
+        else:
+            try:
+                found = self.resolver(host, port)
+            except (OSError, UnicodeError) as exc:
+                raise Unresolvable(url, f"host {host!r} does not resolve: {exc}") from None
+            if not found:
+                raise Unresolvable(url, f"host {host!r} does not resolve")
+        for text in found:
+            problem = address_problem(ipaddress.ip_address(text.split("%")[0]))
+            if problem:
+                where = host if literal is not None else f"{host} ({text})"
+                raise UnsafeURL(url, f"refusing a URL from scraped data: {where} is {problem}")
+        return found
+
+    def check(self, url: str) -> None:
+        try:
+            parts = httpx.URL(url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise UnsafeURL(url, f"refusing a URL from scraped data: not a valid URL: {exc}") \
+                from None
+        if parts.scheme not in ("http", "https"):
+            raise UnsafeURL(url, f"refusing a URL from scraped data: scheme {parts.scheme!r} "
+                            "is not http or https")
+        if not parts.host:
+            raise UnsafeURL(url, "refusing a URL from scraped data: it names no host")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if not self.is_allowed(parts.host, port):
+            self.addresses(url, parts.host, port)
+
+
+class _PublicOnlyBackend(httpcore.SyncBackend):
+    """Connects only to vetted addresses: the name is resolved and checked here, at connect
+    time, and the socket goes to an address that passed (TLS still names the host)."""
+
+    def __init__(self, guard: PublicOnly):
+        self.guard = guard
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if self.guard.is_allowed(host, port):
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        # A fresh lookup on purpose: what was checked before the request may have changed.
+        addresses = PublicOnly(resolver=resolve).addresses(f"//{host}:{port}", host, port)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address,
+                                           socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"cannot connect to {host}:{port}")
+
+
+def public_only_transport(guard: PublicOnly) -> httpx.HTTPTransport:
+    """An httpx transport whose connections go to public addresses only."""
+    transport = httpx.HTTPTransport()
+    # httpx does not take a network backend; its connection pool does, and reads this
+    # attribute each time it opens a connection (httpcore 1.x).
+    transport._pool._network_backend = _PublicOnlyBackend(guard)
+    return transport
+
+
 def build_url(base: str, params: dict[str, str | int]) -> str:
     """The URL exactly as the client sends it, so fetch-log keys match from run to run."""
     return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
@@ -246,17 +401,23 @@ class Fetcher:
 
     def __init__(self, config: HttpConfig | None = None, *,
                  transport: httpx.BaseTransport | None = None,
-                 clock: Clock | None = None, rng: random.Random | None = None):
+                 clock: Clock | None = None, rng: random.Random | None = None,
+                 resolver: Resolver | None = None):
         self.config = config or HttpConfig()
         self.clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self.user_agent = user_agent(self.config.contact)
-        self._client = httpx.Client(
-            transport=transport,
+        self.public_only = PublicOnly(self.config.allow_private_hosts, resolver)
+        settings = dict(
             timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,
         )
+        self._client = httpx.Client(transport=transport, **settings)
+        # URLs from scraped data go through a client that connects to public addresses only
+        # (an injected transport, in tests, serves both: it opens no sockets of its own).
+        self._untrusted_client = self._client if transport is not None else httpx.Client(
+            transport=public_only_transport(self.public_only), trust_env=False, **settings)
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         self.stats: Counter[str] = Counter()
@@ -265,6 +426,8 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+        if self._untrusted_client is not self._client:
+            self._untrusted_client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -290,21 +453,23 @@ class Fetcher:
 
     # -- robots.txt -------------------------------------------------------------------------
 
-    def _load_robots(self, url: str, host: _Host) -> None:
+    def _load_robots(self, url: str, host: _Host, untrusted: bool) -> None:
         robots_url = urljoin(url, "/robots.txt")
         try:
-            response = self._send(robots_url, host, {}, purpose="robots")
+            response = self._send(robots_url, host, {}, purpose="robots", untrusted=untrusted)
             # RFC 9309 2.3.1.2: follow at least five redirects (a site moving to "www.").
             for _ in range(5):
                 if response.status_code not in REDIRECT_STATUSES or \
                         "location" not in response.headers:
                     break
                 robots_url = urljoin(robots_url, response.headers["location"])
-                self.check_host(robots_url)
-                response = self._send(robots_url, self._host(robots_url), {}, purpose="robots")
+                self.check_target(robots_url, untrusted)
+                response = self._send(robots_url, self._host(robots_url), {}, purpose="robots",
+                                      untrusted=untrusted)
             else:
                 raise HTTPStatusError(robots_url, "robots.txt redirects more than five times")
-        except (RetriesExhausted, HTTPStatusError, HostNotAllowed) as exc:
+        except (RetriesExhausted, HTTPStatusError, HostNotAllowed, UnsafeURL,
+                Unresolvable) as exc:
             # RFC 9309 2.3.1.4: robots.txt unreachable (5xx, network) means assume full disallow.
             log.warning("robots.txt unreachable at %s, treating the host as disallowed: %s",
                         robots_url, exc)
@@ -320,14 +485,21 @@ class Fetcher:
         if allowed and (urlsplit(url).hostname or "").lower() not in allowed:
             raise HostNotAllowed(url, f"host not in http.allowed_hosts ({', '.join(allowed)})")
 
-    def check_robots(self, url: str) -> None:
+    def check_target(self, url: str, untrusted: bool = False) -> None:
+        """May this URL be fetched at all: the configured hosts and, for a URL taken from
+        scraped data, http(s) to a public address only."""
+        self.check_host(url)
+        if untrusted:
+            self.public_only.check(url)
+
+    def check_robots(self, url: str, untrusted: bool = False) -> None:
         if not self.config.obey_robots:
             return
         host = self._host(url)
         if not host.robots_loaded:
             with host.lock:
                 if not host.robots_loaded:
-                    self._load_robots(url, host)
+                    self._load_robots(url, host, untrusted)
                     host.robots_loaded = True
         if host.disallow_all:
             raise RobotsDisallowed(url, "robots.txt could not be fetched, so the host is off "
@@ -347,7 +519,8 @@ class Fetcher:
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
     def _send(self, url: str, host: _Host, headers: dict[str, str], *,
-              purpose: str = "page", sink: BinaryIO | None = None) -> httpx.Response:
+              purpose: str = "page", sink: BinaryIO | None = None,
+              untrusted: bool = False, max_bytes: int | None = None) -> httpx.Response:
         """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
         attempt = 0
         while True:
@@ -358,8 +531,8 @@ class Fetcher:
             status: int | None = None
             problem: str
             try:
-                response = self._read(url, headers, sink)
-            except ResponseTooLarge:
+                response = self._read(url, headers, sink, untrusted, max_bytes)
+            except (ResponseTooLarge, UnsafeURL, Unresolvable):
                 host.next_at = self.clock.monotonic() + self._interval(host)
                 raise
             except RETRY_ERRORS as exc:
@@ -399,15 +572,18 @@ class Fetcher:
             host.next_at = self.clock.monotonic() + pause
             attempt += 1
 
-    def _read(self, url: str, headers: dict[str, str],
-              sink: BinaryIO | None = None) -> httpx.Response:
+    def _read(self, url: str, headers: dict[str, str], sink: BinaryIO | None = None,
+              untrusted: bool = False, max_bytes: int | None = None) -> httpx.Response:
         """Send one request and read the body, refusing bodies over the size cap. With a
         ``sink``, a 2xx body is streamed into it (rewound first: a retry starts afresh) and
         the returned response carries the body's sha256 in ``extensions["digest"]``."""
-        with self._client.stream("GET", url, headers=headers) as response:
+        client = self._untrusted_client if untrusted else self._client
+        with client.stream("GET", url, headers=headers) as response:
             to_file = sink is not None and 200 <= response.status_code < 300
             # only a body written to a file may be as large as a download; others sit in memory
             limit = self.config.max_download_bytes if to_file else self.config.max_bytes
+            if max_bytes is not None:
+                limit = min(limit, max_bytes)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
@@ -439,38 +615,42 @@ class Fetcher:
 
     def get(self, url: str, params: dict[str, str | int] | None = None, *,
             validators: Validators | None = None,
-            headers: dict[str, str] | None = None) -> Page:
+            headers: dict[str, str] | None = None, untrusted: bool = False,
+            max_bytes: int | None = None) -> Page:
         """GET ``url`` politely. Raises a FetchError subclass when it cannot be had.
 
         With ``validators`` from the last fetch, a 304 answer returns a Page with
-        ``not_modified=True`` and no content.
+        ``not_modified=True`` and no content. ``untrusted``: the URL was taken from scraped
+        data, so it (and every redirect) must be http(s) to a public address. ``max_bytes``:
+        a tighter size cap than the configured one, for this request.
         """
         if params:
             url = build_url(url, params)
-        return self._get(url, validators, headers, None)
+        return self._get(url, validators, headers, None, untrusted, max_bytes)
 
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
                  headers: dict[str, str] | None = None) -> Page:
         """GET a large file into ``sink`` (an open binary file), never holding it in memory.
         The Page has no content; ``digest`` is the body's sha256. Same politeness as get()."""
-        page = self._get(url, validators, headers, sink)
+        page = self._get(url, validators, headers, sink, False, None)
         page.path = getattr(sink, "name", None)
         return page
 
     def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,
-             sink: BinaryIO | None) -> Page:
+             sink: BinaryIO | None, untrusted: bool, max_bytes: int | None) -> Page:
         headers = dict(headers or {})
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
         if validators and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         for _ in range(self.config.max_redirects + 1):
-            self.check_host(url)
-            self.check_robots(url)
+            self.check_target(url, untrusted)
+            self.check_robots(url, untrusted)
             host = self._host(url)
             with host.lock:
                 started = self.clock.monotonic()
-                response = self._send(url, host, headers, sink=sink)
+                response = self._send(url, host, headers, sink=sink, untrusted=untrusted,
+                                      max_bytes=max_bytes)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 url = urljoin(url, response.headers["location"])
                 continue

@@ -53,6 +53,8 @@ SINKS: dict[str, Sink] = {
                        (("exclusions", "exclusion_id", "source", {"status": "delisted"}),)),
     "certifications": Sink(store.upsert_certifications, "certifications",
                            (("certifications", "profile_id", "state", {}),)),
+    # A website no record lists any more is marked gone (its tags then link to nobody).
+    "websites": Sink(store.upsert_websites, "websites", (("websites", "site_id", "source", {}),)),
 }
 
 
@@ -105,6 +107,7 @@ class RunContext:
         self.settings = settings
         self.states = states
         self.incomplete_parts = 0
+        self.extra_requests = 0  # sent by a source's own worker threads
         self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
         self._checkpoints = store.load_checkpoints(db, run_id)
 
@@ -122,6 +125,12 @@ class RunContext:
 
     def provider_npis(self) -> set[str]:
         return {r["npi"] for r in self.db.query("select npi from providers")}
+
+    def listed_websites(self) -> list[tuple[str, str]]:
+        return store.listed_websites(self.db)
+
+    def add_requests(self, n: int) -> None:
+        self.extra_requests += n
 
     def note_resumed(self, state: PartState) -> None:
         if state.state == "incomplete":
@@ -176,7 +185,8 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         try:
-            counts["requests"] = fetcher.thread_requests() - requests_before
+            counts["requests"] = fetcher.thread_requests() - requests_before + \
+                ctx.extra_requests
             with store.transaction(db):
                 store.add_run_counts(db, run_id, Counter({"requests": counts["requests"]}))
             if error != "interrupted":  # an interrupted run stays 'running', to be resumed
@@ -213,8 +223,9 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
-            store.log_fetch(db, step.page, step.url, step.count, run_id, now,
-                            stored=step.store)
+            if step.page is not None:
+                store.log_fetch(db, step.page, step.url, step.count, run_id, now,
+                                stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
             store.save_checkpoint(db, run_id, state, now)
@@ -259,12 +270,15 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
     """Run several sources at once, one thread each (the fetcher paces each host on its own).
 
     Sources that fill ``providers`` run first: the exclusion list keeps the rows whose NPI is
-    among our providers, so it must see them.
+    among our providers, so it must see them. Practice websites run last: they read the
+    websites the other sources list.
     """
     ids = list(source_ids)
     open_db(db_path or config.db).close()  # create and migrate once, before any thread writes
     first = [s for s in ids if get_source(s).SINK == "providers"]
-    waves = [wave for wave in (first, [s for s in ids if s not in first]) if wave]
+    last = [s for s in ids if get_source(s).SINK == "websites"]
+    middle = [s for s in ids if s not in first and s not in last]
+    waves = [wave for wave in (first, middle, last) if wave]
     results: dict[str, RunResult] = {}
     stop = threading.Event()
     for wave in waves:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -74,6 +75,7 @@ class Provider:
     addresses: list[Address]
     taxonomies: list[Taxonomy]
     provenance: Provenance | None = field(default=None, compare=False)
+    website: str | None = None  # from the endpoints (type WEB), if any
 
     def location(self) -> Address | None:
         return next((a for a in self.addresses if a.purpose == "location"), None)
@@ -225,4 +227,34 @@ class Profile:
     education: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     conditions: list[str] = field(default_factory=list)  # "Health Conditions Treated"
+    provenance: Provenance | None = field(default=None, compare=False)
+
+
+@dataclass
+class WebsiteTag:
+    """A specialty a practice's own site claims: the tag, the page and the sentence."""
+
+    tag: str
+    evidence_url: str
+    snippet: str
+
+
+# A site that could not be looked at this time keeps what it claimed at its last reading.
+TRANSIENT_WEBSITE_STATUSES = frozenset({"unreachable", "gated", "error"})
+
+
+@dataclass
+class Website:
+    """One practice website as read (or not) by the websites source."""
+
+    site_id: str  # normalize.site_id of the listed address
+    url: str  # the address as listed
+    final_url: str | None  # the first page read, after redirects
+    status: str  # ok, robots, unsafe, too-large, http-error, unreachable, gated, not-html, error
+    detail: str | None  # why, when not ok (or which pages failed)
+    pages: list[str] = field(default_factory=list)
+    tags: list[WebsiteTag] = field(default_factory=list)
+    listed_by: list[str] = field(default_factory=list)  # "providers:1234567890"
+    fetched_at: datetime | None = None
+    checked_at: str = ""
     provenance: Provenance | None = field(default=None, compare=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+import httpx
+
 _PLACEHOLDERS = frozenset({"not available", "n/a", "none", "null"})
 # A date, or a Socrata floating timestamp whose time is midnight ("2019-05-14T00:00:00.000").
 _ISO_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T00:00(?::00(?:\.0+)?)?)?")
@@ -198,3 +200,37 @@ def license_status(value: str | None, extra: dict[str, str] | None = None) -> st
         if " ".join(word.upper().split()) == key:
             return status
     return STATUS_WORDS.get(key)
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+_BARE_HOST = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?(?:[/?#]|$)", re.I)
+
+
+def website_url(value: str | None) -> str | None:
+    """A listed website as an absolute http(s) URL: "www.lotus.com" becomes
+    "http://www.lotus.com/"; anything else (mailto:, javascript:, "Not Available") is None."""
+    text = clean(value)
+    if text is None or any(c.isspace() for c in text):
+        return None
+    if not _SCHEME.match(text):
+        if not _BARE_HOST.match(text):
+            return None
+        text = "http://" + text
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError):
+        return None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    return str(url.copy_with(fragment=None))
+
+
+def site_id(url: str) -> str:
+    """The key of a practice website: host without "www." (and port, if not the default) plus
+    path, without scheme, query or trailing slash, so that the same site listed as
+    "https://www.lotus.com/" by one source and "http://lotus.com" by another is one site."""
+    parsed = httpx.URL(url)
+    host = parsed.host.lower().removeprefix("www.")
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    port = f":{parsed.port}" if parsed.port and parsed.port != default else ""
+    return f"{host}{port}{parsed.path.rstrip('/')}"

@@ -27,13 +27,35 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+|\s*[•;]\s*", text) if s.strip()]
 
 
+# "we do not offer cosmetic acupuncture", "no longer offering facial cupping": a denial, not a
+# claim, when a negation comes within a few words before the phrase, in the same clause.
+_NEGATED = re.compile(r"(?:\b(?:not|no|never|nor|without)|n't)\s+(?:[\w'-]+\s+){0,3}$", re.I)
+
+
+def _claims(pattern: re.Pattern[str], sentence: str) -> bool:
+    return any(not _NEGATED.search(sentence[max(0, m.start() - 60):m.start()])
+               for m in pattern.finditer(sentence))
+
+
 def tag_text(text: str | None) -> list[tuple[str, str]]:
-    """(tag, the sentence or item that claims it) for each tag the text claims, first claim."""
+    """(tag, the sentence or item that claims it) for each tag the text claims: the first
+    claim, or the first whole sentence if the first claim is a bare heading or list item.
+    A phrase just after a negation ("we do not offer cosmetic acupuncture") claims nothing."""
     if not text:
         return []
     found: dict[str, str] = {}
     for sentence in _sentences(text):
         for tag, pattern in vocabulary().items():
-            if tag not in found and pattern.search(sentence):
+            if (tag not in found or better_evidence(sentence, found[tag])) \
+                    and _claims(pattern, sentence):
                 found[tag] = sentence[:300]
     return sorted(found.items())
+
+
+def better_evidence(new: str, old: str) -> bool:
+    """A whole sentence says more than a heading or a menu item ("Facial Rejuvenation"): the
+    first claim stands unless it is a bare phrase and the new one is a sentence."""
+    return len(old.split()) < SENTENCE_WORDS <= len(new.split())
+
+
+SENTENCE_WORDS = 5

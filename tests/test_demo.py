@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from db.migrations import connect
-from scraper.normalize import license_number
+from scraper.normalize import license_number, site_id, website_url
 from scraper.sources import nppes_api, socrata
 from tests.sites import demo
 from tests.sites.serve import start_all
@@ -21,10 +21,12 @@ def demo_run(tmp_path_factory):
     server, sites = start_all(port=0)
     tmp = tmp_path_factory.mktemp("demo")
     db_path = tmp / "demo.db"
-    config = demo.write_config(tmp, server.url)
+    web = sites["websites_server"]
+    config = demo.write_config(tmp, server.url, web.url)
     try:
         first = demo.scrape(db_path, config)
         first_requests = list(server.requests)
+        web_requests = list(web.requests)
         server.reset_log()
         second = demo.scrape(db_path, config)
         second_requests = list(server.requests)
@@ -32,7 +34,7 @@ def demo_run(tmp_path_factory):
         server.stop()
     return {"sites": sites, "db": connect(db_path, readonly=True), "first": first,
             "second": second, "first_requests": first_requests,
-            "second_requests": second_requests}
+            "second_requests": second_requests, "web_requests": web_requests}
 
 
 def _runs(db, number):
@@ -46,7 +48,7 @@ def test_both_scrapes_succeed_for_every_source(demo_run):
     assert (demo_run["first"].returncode, demo_run["second"].returncode) == (0, 0)
     for number in (1, 2):
         runs = _runs(demo_run["db"], number)
-        assert set(runs) == {"nppes-api", "oig-leie", "nccaom", *socrata.DATASETS}
+        assert set(runs) == {"nppes-api", "oig-leie", "nccaom", "websites", *socrata.DATASETS}
         assert {r["status"] for r in runs.values()} == {"ok"}
 
 
@@ -225,3 +227,40 @@ def test_nccaom_diplomates_certified_and_tagged(demo_run):
     assert certified == len(listed)  # linked to a provider or standing alone, each counted once
     facial = list(db.query("select * from specialty_tags where tag = 'facial acupuncture'"))
     assert facial and all(t["evidence_url"].startswith("http") and t["snippet"] for t in facial)
+
+
+def test_practice_websites_read_politely_and_safely(demo_run):
+    db, websites = demo_run["db"], demo_run["sites"]["websites"]
+    web_port = demo_run["sites"]["websites_server"].port
+    rows = {r["site_id"]: r for r in db.query("select * from websites")}
+    # every website a scraped record lists was looked at once, whoever listed it
+    listed = {r["website"] for r in db.query(
+        "select website from providers where website is not null union "
+        "select website from certifications where website is not null")}
+    assert len(rows) == len({site_id(website_url(u)) for u in listed}) > 100
+    by_slug = {key.split("/")[2]: row for key, row in rows.items() if "/s/" in key}
+    assert by_slug["closeddooracupuncture"]["status"] == "robots"
+    assert by_slug["giantpageacupuncture"]["status"] == "too-large"
+    assert by_slug["movedawayacupuncture"]["status"] == "unsafe"
+    assert "loopback" in by_slug["movedawayacupuncture"]["detail"]
+    metadata = [r for r in rows.values() if r["url"].startswith("http://169.254.169.254")]
+    assert len(metadata) == 1 and metadata[0]["status"] == "unsafe"
+    # nothing under a robots-disallowed site, and no page of the huge site read twice
+    paths = [r.path for r in demo_run["web_requests"]]
+    assert not [p for p in paths if p.startswith("/s/closeddooracupuncture/")]
+    assert paths.count("/s/giantpageacupuncture/") == 1
+    # the redirect to the registries' port was never followed
+    assert not [r for r in demo_run["first_requests"] if r.path.startswith("/admin")]
+    # the tags each readable site claims, exactly: no more (the denials), no fewer
+    for slug, row in by_slug.items():
+        if row["status"] == "ok":
+            assert set(filter(None, (row["tags"] or "").split(", "))) == websites.truth[slug], slug
+    legacy = db.execute("select snippet from website_tags where site_id like ? and tag = ?",
+                        [f"%:{web_port}/s/vieilleecoleacupuncture", "facial acupuncture"]
+                        ).fetchone()[0]
+    assert "\u00ab Mei Zen\u00ae \u00bb" in legacy and "propos\u00e9e" in legacy
+    # practitioners carry the websites' claims, each with its evidence page
+    via_site = list(db.query("select * from specialty_tags where record_table = 'websites'"))
+    assert any(t["tag"] == "facial acupuncture" for t in via_site)
+    assert all(t["evidence_url"].startswith(f"http://127.0.0.1:{web_port}/s/")
+               for t in via_site)

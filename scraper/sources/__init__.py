@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import nccaom, nppes_api, oig_leie, socrata
+from . import nccaom, nppes_api, oig_leie, socrata, websites
 
 SOURCES: dict[str, Any] = {
     nppes_api.SOURCE_ID: nppes_api,
     **socrata.sources(),
     oig_leie.SOURCE_ID: oig_leie,
     nccaom.SOURCE_ID: nccaom,
+    websites.SOURCE_ID: websites,
 }
 
 

@@ -33,7 +33,7 @@ class PartState:
 class PageStep:
     part: str
     url: str
-    page: Page
+    page: Page | None  # None: the step's records were read by the source itself (websites)
     records: list[Any] | None  # None when the page was not modified (304)
     count: int  # records on the page (from the fetch log when not modified)
     state: PartState | None = None
@@ -90,3 +90,7 @@ class SourceContext(Protocol):
     def state(self, key: str) -> str | None: ...
 
     def provider_npis(self) -> set[str]: ...
+
+    def listed_websites(self) -> list[tuple[str, str]]: ...
+
+    def add_requests(self, n: int) -> None: ...

@@ -36,6 +36,7 @@ from ..normalize import (
     person_name,
     phone,
     title_name,
+    website_url,
     zip5,
 )
 from ..parsing import ParseError, require
@@ -172,7 +173,20 @@ def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None 
         authorized_official_phone=phone(basic.get("authorized_official_telephone_number")),
         other_names=other_names, identifiers=list(raw.get("identifiers") or []),
         addresses=addresses, taxonomies=taxonomies, provenance=provenance,
+        website=_website(raw.get("endpoints")),
     )
+
+
+def _website(endpoints: Any) -> str | None:
+    """The first website among a provider's endpoints (type WEB, "Website URL"). Most endpoints
+    are Direct messaging addresses or FHIR services; the saved samples carry none, so the field
+    names are those of the API's documentation, unverified against a live answer."""
+    for entry in endpoints if isinstance(endpoints, list) else []:
+        if not isinstance(entry, dict) or str(entry.get("endpointType", "")).upper() != "WEB":
+            continue
+        if url := website_url(entry.get("endpoint")):
+            return url
+    return None
 
 
 # -- walking the API --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from .serve import start_all
 DEMO_PACE = 0.005  # seconds between requests to the stand-in (the real default is 1 s)
 
 
-def write_config(directory: Path, base_url: str) -> Path:
+def write_config(directory: Path, base_url: str, websites_url: str | None = None) -> Path:
     """A configuration that points every source at the stand-ins, and nowhere else."""
     from urllib.parse import urlsplit
 
@@ -40,7 +40,15 @@ def write_config(directory: Path, base_url: str) -> Path:
         f'base_url = "{base_url}/FAP/SearchResultWithoutMap"',
         '# three states with every profile page: the whole NCCAOM stand-in would take minutes',
         'states = ["WA", "OR", "CO"]',
+        "[sources.websites]",
+        "max_page_bytes = 1_000_000",
     ]
+    if websites_url:
+        # The practice websites' stand-in is on loopback, which the guard for URLs taken from
+        # scraped data refuses: let that one port through, and no other (a site there that
+        # redirects to the registries' port must still be refused).
+        lines.insert(lines.index("[sources.nppes-api]"),
+                     f'allow_private_hosts = ["127.0.0.1:{urlsplit(websites_url).port}"]')
     for source_id, dataset in socrata.DATASETS.items():
         # each portal is mounted under its real host name: /data.wa.gov/resource/...
         lines += [f"[sources.{source_id}]",
@@ -64,11 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20_000, help="acupuncturists in the stand-in")
     parser.add_argument("--no-serve", action="store_true", help="scrape only")
     args = parser.parse_args(argv)
-    server, _sites = start_all(port=0, n=args.n)
-    print(f"Stand-ins running at {server.url} (NPPES API at {server.url}/api/)", flush=True)
+    server, sites = start_all(port=0, n=args.n)
+    websites_url = sites["websites_server"].url
+    print(f"Stand-ins running at {server.url} (NPPES API at {server.url}/api/), practice "
+          f"websites at {websites_url}/s/", flush=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            config = write_config(Path(tmp), server.url)
+            config = write_config(Path(tmp), server.url, websites_url)
             result = scrape(args.db, config)
     finally:
         server.stop()

@@ -46,7 +46,8 @@ import hashlib
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from .nppes_data import (
     FEMALE_FIRST,
@@ -381,8 +382,19 @@ class _Maker:
             state=state, postal_code=zip5, phone=phone)
 
 
-def generate_diplomates(providers: list[dict], seed: int = 2026) -> NccaomData:
-    """The directory's diplomates made from NPPES stand-in records (see the module docstring)."""
+def local_website(url: str, base: str) -> str:
+    """A made-up ``.example`` website moved onto the practice-websites stand-in at ``base``:
+    "http://www.lotusacupuncture.example/facial-rejuvenation" becomes
+    "<base>/s/lotusacupuncture/facial-rejuvenation"."""
+    parts = urlsplit(url)
+    slug = (parts.hostname or "").removeprefix("www.").removesuffix(".example")
+    return f"{base.rstrip('/')}/s/{slug}/{parts.path.lstrip('/')}"
+
+
+def generate_diplomates(providers: list[dict], seed: int = 2026,
+                        website_base: str | None = None) -> NccaomData:
+    """The directory's diplomates made from NPPES stand-in records (see the module docstring).
+    With ``website_base``, their websites point at the practice-websites stand-in there."""
     rng = random.Random(seed)
     taken = {(p["basic"]["first_name"], p["basic"]["last_name"], address["state"])
              for p in providers if p["enumeration_type"] == "NPI-1"
@@ -402,4 +414,7 @@ def generate_diplomates(providers: list[dict], seed: int = 2026) -> NccaomData:
             # One name holding markup, for the escaping tests, as the NPPES stand-in has one.
             last = f"O'HARA{XSS_TEXT}" if (state, number) == ("WA", 0) else None
             diplomates.append(maker.stranger(state, number, last))
+    if website_base:
+        diplomates = [replace(d, website=local_website(d.website, website_base))
+                      if d.website else d for d in diplomates]
     return NccaomData(diplomates)

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from .leie import LeieData, LeieSite, generate_leie_rows
 from .nccaom import NccaomSite, search_path
@@ -29,6 +30,30 @@ from .nppes_data import generate_providers
 from .server import SiteServer
 from .socrata import SodaPortal
 from .socrata_data import BoardData, generate_board_rows
+from .websites import SPECIAL, PracticeWebsites
+
+METADATA_URL = "http://169.254.169.254/latest/meta-data/"
+
+
+def add_website_endpoints(providers: list[dict], base: str, share: float = 0.02) -> None:
+    """Give about ``share`` of the individuals an NPPES endpoint of type WEB on the practice-
+    websites stand-in (and a Direct messaging address to some, which is not a website). The
+    first few listed get the special sites (legacy encoding, huge page, robots, redirect) and
+    one lists the cloud metadata address, which must never be fetched."""
+    special = [*SPECIAL, None]
+    for provider in providers:
+        npi = int(provider["number"])
+        if provider["enumeration_type"] != "NPI-1" or (npi * 7919) % 1000 >= share * 1000:
+            continue
+        last = provider["basic"]["last_name"].lower()
+        slug = special.pop(0) if special else f"{''.join(c for c in last if c.isalpha())}" \
+            f"{npi % 97}acupuncture"
+        url = METADATA_URL if slug is None else f"{base}/s/{slug}/"
+        provider["endpoints"] = [
+            {"endpointType": "DIRECT", "endpointTypeDescription": "Direct Messaging Address",
+             "endpoint": f"{last}@direct.example", "affiliation": "N"},
+            {"endpointType": "WEB", "endpointTypeDescription": "Website URL",
+             "endpoint": url, "affiliation": "N"}]
 
 
 class Generated:
@@ -38,10 +63,6 @@ class Generated:
         self.n = n
 
     @cached_property
-    def providers(self) -> list[dict]:
-        return generate_providers(self.n)
-
-    @cached_property
     def board_data(self) -> dict[str, BoardData]:
         return generate_board_rows(self.providers)
 
@@ -49,9 +70,32 @@ class Generated:
     def leie(self) -> LeieData:
         return generate_leie_rows(self.providers, n_unrelated=max(200, self.n // 4))
 
+    website_base: str | None = None  # where the practice-websites stand-in listens, if it does
+
+    @cached_property
+    def providers(self) -> list[dict]:
+        providers = generate_providers(self.n)
+        if self.website_base:
+            add_website_endpoints(providers, self.website_base)
+        return providers
+
     @cached_property
     def nccaom(self) -> NccaomData:
-        return generate_diplomates(self.providers)
+        return generate_diplomates(self.providers, website_base=self.website_base)
+
+    def website_slugs(self) -> dict[str, bool]:
+        """The practice websites the NCCAOM and NPPES stand-ins list, each with True if a
+        listing links straight to its facial-rejuvenation page (so it must have one)."""
+        urls = [d.website for d in self.nccaom.diplomates if d.website]
+        urls += [e["endpoint"] for p in self.providers for e in p.get("endpoints", [])
+                 if e["endpointType"] == "WEB"]
+        slugs: dict[str, bool] = {}
+        for url in urls:
+            path = urlsplit(url).path
+            if path.startswith("/s/"):
+                slug = path.split("/")[2]
+                slugs[slug] = slugs.get(slug, False) or path.endswith("/facial-rejuvenation")
+        return slugs
 
 
 class StandIn(NamedTuple):
@@ -80,7 +124,12 @@ def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any
     with `server.stop()`.
     """
     server = SiteServer(port=port)
+    # The practice websites listen on a port of their own: a site there that redirects to the
+    # registries' port is the "redirect to an internal address" case of the SSRF guard.
+    web = SiteServer().start()
+    server.companions.append(web)
     data = Generated(n)
+    data.website_base = web.url
     sites: dict[str, Any] = {}
     for name, stand_in in STAND_INS.items():
         built = stand_in.build(data)
@@ -94,6 +143,11 @@ def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any
     sites["leie_data"] = data.leie
     sites["nccaom_data"] = data.nccaom
     server.start()
+    websites = PracticeWebsites.for_slugs(data.website_slugs(), f"{server.url}/admin/")
+    web.add_site("/s/", websites)
+    web.robots_txt = websites.robots_txt()
+    sites["websites"] = websites
+    sites["websites_server"] = web
     return server, sites
 
 

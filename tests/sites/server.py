@@ -128,6 +128,7 @@ class SiteServer:
         self.faults_served: list[ServedFault] = []
         self.errors: list[str] = []  # exceptions raised by a site (answered with a 500)
         self._routes: list[tuple[str, Site]] = []
+        self.companions: list[SiteServer] = []  # stopped with this one
         self._faults: list[Fault] = []
         self._global_delay = 0.0
         self._lock = threading.Lock()
@@ -168,6 +169,8 @@ class SiteServer:
         return self
 
     def stop(self) -> None:
+        for companion in self.companions:
+            companion.stop()
         if self._httpd is None:
             return
         self._httpd.shutdown()
