@@ -539,8 +539,6 @@ class Fetcher:
                 problem = f"{type(exc).__name__}: {exc}"
                 self._count("errors." + type(exc).__name__)
             else:
-                self._count("requests")
-                self._count(f"status.{response.status_code}")
                 challenge = detect_challenge(response.status_code, response.headers,
                                              response.content)
                 if challenge:
@@ -579,6 +577,9 @@ class Fetcher:
         the returned response carries the body's sha256 in ``extensions["digest"]``."""
         client = self._untrusted_client if untrusted else self._client
         with client.stream("GET", url, headers=headers) as response:
+            # counted here, so that an answer refused for its size still counts as a request
+            self._count("requests")
+            self._count(f"status.{response.status_code}")
             to_file = sink is not None and 200 <= response.status_code < 300
             # only a body written to a file may be as large as a download; others sit in memory
             limit = self.config.max_download_bytes if to_file else self.config.max_bytes

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from scraper.config import HttpConfig, load_config
-from scraper.http import Fetcher, PublicOnly, UnsafeURL, Unresolvable, address_problem
+from scraper.http import Fetcher, PublicOnly, Unresolvable, UnsafeURL, address_problem
 from tests.sites.server import Response, SiteServer, text_response
 
 PUBLIC = "93.184.215.14"  # a public address; never contacted (the transports are mocks)
