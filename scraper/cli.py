@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import time
+from datetime import UTC, datetime
 
 import click
 
@@ -124,6 +125,97 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
         click.echo(link_summary(_relink(config, db_path or config.db)))
     if any(r.status != "ok" for r in results):
         ctx.exit(1)
+
+
+def _plans(config, path: str):
+    from db.migrations import open_db
+    from db.store import _pid_alive
+
+    from .schedule import schedule
+
+    try:
+        db = open_db(path)
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    try:
+        return schedule(db, config, SOURCES, lambda run: _pid_alive(run["pid"], run["host"]))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        db.close()
+
+
+@cli.command(name="run-due")
+@click.argument("sources", nargs=-1)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="SQLite database to write (default from configuration: practitioners.db).")
+@click.pass_context
+def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -> None:
+    """Run the sources (default: all, or SOURCES) whose time has come, then link.
+
+    Safe to call from cron every few minutes: one call at a time (a second one finds the lock
+    held and exits quietly with status 0), a source that failed is retried later with backoff,
+    a killed run is resumed. Prints one line per source run; exits 1 if any failed.
+
+    \b
+    Example:
+        practitioners run-due        # from cron: */10 * * * *
+    """
+    from .schedule import RunLock
+
+    config = _config(ctx)
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise click.BadParameter(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}",
+                                 param_hint="SOURCES")
+    path = db_path or config.db
+    with RunLock(path) as lock:
+        if not lock.acquired:
+            click.echo(f"another run-due holds {lock.path}; nothing to do")
+            return
+        now = datetime.now(UTC)
+        plans = [p for p in _plans(config, path) if not sources or p.source in sources]
+        due = [p.source for p in plans if p.is_due(now)]
+        if not due:
+            upcoming = min((p for p in plans if p.next_at), key=lambda p: p.next_at, default=None)
+            click.echo("nothing due" + (f"; next: {upcoming.source} at "
+                                        f"{upcoming.next_at:%Y-%m-%d %H:%M} UTC"
+                                        if upcoming else ""))
+            return
+        try:
+            with Fetcher(config.http) as fetcher:
+                results = run_sources(config, due, fetcher=fetcher, db_path=path)
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; the next run-due resumes") from None
+        except (RuntimeError, OSError, sqlite3.Error) as exc:
+            raise click.ClickException(f"{path}: {exc}") from None
+        for result in results:
+            click.echo(result.summary())
+        if any(r.status in ("ok", "partial") for r in results):
+            click.echo(link_summary(_relink(config, path)))
+    if any(r.status in ("failed", "gated") for r in results):
+        ctx.exit(1)
+
+
+@cli.command(name="schedule")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@click.pass_context
+def show_schedule(ctx: click.Context, db_path: str | None) -> None:
+    """Show when each source is next due, and why.
+
+    \b
+    Example:
+        practitioners schedule --db practitioners.db
+    """
+    config = _config(ctx)
+    now = datetime.now(UTC)
+    click.echo(f"{'source':12} {'every':>9} {'last run':30} {'next due':17}  why")
+    for p in _plans(config, db_path or config.db):
+        last = f"{p.last_status} {p.last_finished or ''}".strip() if p.last_status else "-"
+        when = "running" if p.running else "now" if p.is_due(now) else \
+            f"{p.next_at:%Y-%m-%d %H:%M}"
+        every = f"{p.every.days}d" if p.every.days and not p.every.seconds else str(p.every)
+        click.echo(f"{p.source:12} {every:>9} {last:30} {when:17}  {p.reason}")
 
 
 @cli.command()
