@@ -400,6 +400,13 @@ def m009_websites(db: Database) -> None:
     db["website_tags"].create_index(["tag"])
 
 
+@migrations()
+def m010_run_boot_id(db: Database) -> None:
+    # With the pid and host: after a reboot the pid of a killed run may belong to another
+    # process; the boot id tells the two apart.
+    db["scrape_runs"].add_column("boot_id", str)
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -52,6 +53,23 @@ RUN_COUNTERS = ("requests", "not_modified", "pages", "records", "inserted", "upd
                 "unchanged", "gone", "incomplete_parts")
 
 
+def boot_id() -> str | None:
+    """This boot of the machine (Linux); None where the system does not say."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def run_alive(run: dict[str, Any]) -> bool:
+    """Is the process of a 'running' run still going? Not if it ran on another host or
+    before a reboot (its pid may since have gone to another process), or if it has exited."""
+    recorded = run.get("boot_id")
+    if recorded and recorded != boot_id():
+        return False
+    return _pid_alive(run.get("pid"), run.get("host"))
+
+
 def _pid_alive(pid: int | None, host: str | None) -> bool:
     if not pid or host != socket.gethostname():
         return False
@@ -73,19 +91,21 @@ def start_run(db: Database, source: str, scope: dict[str, Any], now: str) -> tup
     scope_json = json.dumps(scope, sort_keys=True)
     with transaction(db):
         for run in db.query(
-            "select id, scope, pid, host from scrape_runs where source = ? and status = 'running' "
-            "order by id desc", [source]):
-            if _pid_alive(run["pid"], run["host"]) and run["pid"] != os.getpid():
+            "select id, scope, pid, host, boot_id from scrape_runs where source = ? "
+            "and status = 'running' order by id desc", [source]):
+            if run_alive(dict(run)) and run["pid"] != os.getpid():
                 raise RuntimeError(f"run {run['id']} of {source} is still going (pid {run['pid']})")
             if run["scope"] == scope_json:
-                db.execute("update scrape_runs set pid = ?, host = ?, resumed = resumed + 1 "
-                           "where id = ?", [os.getpid(), socket.gethostname(), run["id"]])
+                db.execute("update scrape_runs set pid = ?, host = ?, boot_id = ?, "
+                           "resumed = resumed + 1 where id = ?",
+                           [os.getpid(), socket.gethostname(), boot_id(), run["id"]])
                 return run["id"], True
             db.execute("update scrape_runs set status = 'failed', finished_at = ?, error = ? "
                        "where id = ?", [now, "interrupted; superseded by a run of another scope",
                                         run["id"]])
         row = {"source": source, "status": "running", "started_at": now, "scope": scope_json,
-               "pid": os.getpid(), "host": socket.gethostname(), "resumed": 0,
+               "pid": os.getpid(), "host": socket.gethostname(), "boot_id": boot_id(),
+               "resumed": 0,
                **{c: 0 for c in RUN_COUNTERS}}
         run_id = db["scrape_runs"].insert(row).last_pk
     return int(run_id), False

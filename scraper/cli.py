@@ -129,7 +129,7 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
 
 def _plans(config, path: str):
     from db.migrations import open_db
-    from db.store import _pid_alive
+    from db.store import run_alive
 
     from .schedule import schedule
 
@@ -138,7 +138,7 @@ def _plans(config, path: str):
     except sqlite3.Error as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     try:
-        return schedule(db, config, SOURCES, lambda run: _pid_alive(run["pid"], run["host"]))
+        return schedule(db, config, SOURCES, run_alive)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import socket
 from dataclasses import replace
 
 from db import store
@@ -160,3 +162,20 @@ def test_a_run_alive_in_another_process_is_refused(memdb):
         assert "still going (pid 1)" in str(exc)
     else:
         raise AssertionError("a second concurrent run was allowed")
+
+
+def test_a_running_run_from_before_a_reboot_is_not_alive(memdb):
+    """After a reboot, a killed run's pid may belong to another process: the boot id says the
+    run is dead, and the next start resumes it instead of waiting for it."""
+    from db.store import boot_id, run_alive
+
+    mine = {"pid": os.getpid(), "host": socket.gethostname(), "boot_id": boot_id()}
+    assert run_alive(mine)
+    assert not run_alive({**mine, "boot_id": "another-boot"})
+    assert not run_alive({**mine, "host": "elsewhere"})
+    memdb["scrape_runs"].insert({"source": "nppes-api", "status": "running", "scope": "{}",
+                                 "started_at": "2026-11-01T00:00:00Z", "pid": 1,
+                                 "host": socket.gethostname(), "boot_id": "another-boot",
+                                 "resumed": 0})
+    run_id, resumed = store.start_run(memdb, "nppes-api", {}, "2026-11-22T00:00:00Z")
+    assert resumed and memdb["scrape_runs"].get(run_id)["boot_id"] == boot_id()
