@@ -1,7 +1,8 @@
 """The published directory in a real headless Chromium, against a real `datasette` server on
 127.0.0.1 over the stand-ins scraped through the real command line: search a name, filter by
-state and license status, open the practitioner and see the linked license; a scraped name
-holding <script> shows as text and runs nothing.
+state and license status, open the practitioner and see the linked license; follow the facial
+acupuncture link and open a practitioner's claim with its evidence; a scraped name holding
+<script> shows as text and runs nothing.
 
 Needs the Debian packages chromium and chromium-driver (.ci/run installs them). Without them the
 test is skipped on a developer's machine, and fails in CI (CI=true).
@@ -205,6 +206,29 @@ def test_search_filter_and_open_a_practitioner(server, browser):
     assert source_link.get_attribute("href").startswith("http://127.0.0.1:")
     assert item.find_element(By.CSS_SELECTOR, "time.as-of").text.startswith("20")
     _screenshot(browser, "practitioner.png")
+    _no_dialogs(browser)
+
+
+def test_facial_acupuncture_is_one_click_away_with_its_evidence(server, browser):
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server['url']}/{DB}/practitioners")
+    browser.find_element(By.LINK_TEXT, "Facial acupuncture").click()
+    _wait(browser, lambda d: "specialties__arraycontains=facial+acupuncture" in d.current_url)
+    cells = browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns td.col-specialties")
+    assert cells and all("facial acupuncture" in json.loads(c.text) for c in cells)
+    browser.find_element(By.CSS_SELECTOR, "td.col-practitioner_id a").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "li.specialty"))
+    claim = browser.find_element(By.CSS_SELECTOR, 'li.specialty[data-tag="facial acupuncture"]')
+    assert claim.find_element(By.CSS_SELECTOR, "q.snippet").text
+    evidence = claim.find_element(By.CSS_SELECTOR, "a.evidence-url")
+    assert evidence.get_attribute("href").startswith("http://127.0.0.1:")
+    assert evidence.get_attribute("rel") == "nofollow noopener noreferrer"
+    assert browser.find_element(By.CSS_SELECTOR, "h2#specialties").text == (
+        "Specialties (self-reported)")
+    _screenshot(browser, "specialties.png")
     _no_dialogs(browser)
 
 

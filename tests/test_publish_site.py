@@ -1,9 +1,12 @@
 """The published directory, in-process through datasette.client, over the stand-ins scraped
-through the real command line: the canned queries (ranked search, near a ZIP, expiring
-licenses, discipline and exclusions), the practitioner page with every linked record, facets,
-a description for every table and column, escaping, read-only serving.
+through the real command line: the canned queries (ranked search, near a ZIP, facial acupuncture
+near a ZIP, expiring licenses, discipline and exclusions), the practitioner page with every
+linked record, its NCCAOM certification and its specialties, facets, a description for every
+table and column, escaping, read-only serving.
 
-Issue: "One practitioner, every source: the Datasette search experience".
+Issues: "One practitioner, every source: the Datasette search experience"; "Datasette:
+certifications and specialty tags on the practitioner page and as facets (a 'facial
+acupuncture' filter), each with its evidence link".
 """
 
 from __future__ import annotations
@@ -33,17 +36,22 @@ DB = "site"  # the served file is site.db, so Datasette names the database "site
 PRACTITIONER_FACETS = {"state", "license_status", "credentials", "certified", "disciplined",
                        "excluded", "specialties"}
 _BUILT: dict[str, Path] = {}
+# Where a specialty claim was read, as facial_near_zip and the practitioner page say it.
+READ_ON = {"certifications": "NCCAOM profile", "websites": "practice website"}
+READ_IN = {"certifications": "an NCCAOM profile", "websites": "the practice's website"}
 
 
 def scraped_site_db(tmp_path_factory) -> Path:
     """Once per test session (tests/test_browser.py uses it too): every stand-in scraped and
-    linked by the real `practitioners scrape`, as `make demo` does, on a smaller data set."""
+    linked by the real `practitioners scrape`, as `make demo` does, on a smaller data set,
+    practice websites included."""
     if "db" not in _BUILT:
-        server, _sites = start_all(port=0, n=SITE_N)
+        server, sites = start_all(port=0, n=SITE_N)
         tmp = tmp_path_factory.mktemp("site")
         db_path = tmp / f"{DB}.db"
+        config = demo.write_config(tmp, server.url, sites["websites_server"].url)
         try:
-            result = demo.scrape(db_path, demo.write_config(tmp, server.url))
+            result = demo.scrape(db_path, config)
         finally:
             server.stop()
         assert result.returncode == 0
@@ -174,15 +182,65 @@ def test_near_zip_takes_zip_plus_four_and_ignores_unknown_zips(site, db):
     assert rows(site, f"/{DB}/near_zip.json?zip=&miles=") == []
 
 
-def test_near_zip_prefilters_through_the_location_index(site):
+def query_plan(site: Path, query: str) -> str:
     sql = yaml.safe_load(METADATA_PATH.read_text())["databases"][METADATA_DB_NAME][
-        "queries"]["near_zip"]["sql"]
+        "queries"][query]["sql"]
     conn = sqlite3.connect(f"file:{site}?mode=ro", uri=True)
     load_sql_functions().prepare_connection(conn)
-    plan = " ".join(str(r[-1]) for r in conn.execute(f"explain query plan {sql}",
+    return " ".join(str(r[-1]) for r in conn.execute(f"explain query plan {sql}",
                                                      {"zip": "98101", "miles": 10}))
+
+
+def test_near_zip_prefilters_through_the_location_index(site):
+    plan = query_plan(site, "near_zip")
     assert re.search(r"SEARCH p USING (COVERING )?INDEX \S+ \(latitude>\? AND latitude<\?\)",
                      plan), plan
+
+
+def test_facial_near_zip_reads_no_table_whole(site):
+    """SQLite may start from the location box or from the tag's index (the fewer rows): either
+    way it never reads every practitioner or every tag."""
+    plan = query_plan(site, "facial_near_zip")
+    assert re.search(r"SEARCH p USING (COVERING )?INDEX", plan), plan
+    assert re.search(r"SEARCH t USING (COVERING )?INDEX", plan), plan
+    assert not re.search(r"SCAN (p|t)\b", plan), plan
+
+
+# --- facial acupuncture near a ZIP ---------------------------------------------------------
+
+def test_facial_near_zip_matches_sql_and_a_haversine(site, db):
+    """Everyone in good standing claiming facial acupuncture within the distance, and no one
+    else, nearest first, each with the words and the page of the claim."""
+    claims = {r["practitioner_id"]: r for r in db.execute(
+        "select p.practitioner_id, p.latitude, p.longitude, p.zip, t.snippet, t.evidence_url, "
+        "t.record_table "
+        "from practitioners p join specialty_tags t using (practitioner_id) "
+        "where t.tag = 'facial acupuncture' and p.license_status = 'active' "
+        "and p.excluded = 0 and p.gone_at is null and p.latitude is not null")}
+    assert claims, "the stand-ins should give some facial acupuncture claims"
+    miles = 300
+
+    def near(origin) -> int:  # a practitioner's coordinates are those of their ZIP's centre
+        return sum(haversine_miles(origin["latitude"], origin["longitude"], r["latitude"],
+                                   r["longitude"]) <= miles for r in claims.values())
+
+    zip_code = max(claims.values(), key=lambda r: (near(r), r["zip"]))["zip"]
+    origin = zipcodes.matching(zip_code)[0]
+    lat0, lon0 = float(origin["lat"]), float(origin["long"])
+    expected = {pid: haversine_miles(lat0, lon0, r["latitude"], r["longitude"])
+                for pid, r in claims.items()}
+    expected = {pid: d for pid, d in expected.items() if d <= miles}
+    found = rows(site, f"/{DB}/facial_near_zip.json?zip={zip_code}&miles={miles}&_size=max")
+    assert {r["practitioner_id"] for r in found} == set(expected)
+    assert [r["miles"] for r in found] == sorted(r["miles"] for r in found)
+    for r in found:
+        claim = claims[r["practitioner_id"]]
+        assert r["miles"] == pytest.approx(expected[r["practitioner_id"]], abs=0.051)
+        assert (r["evidence_snippet"], r["evidence_url"]) == (claim["snippet"],
+                                                              claim["evidence_url"])
+        assert r["license_status"] == "active"
+        assert r["read_on"] == READ_ON[claim["record_table"]]
+    assert {r["read_on"] for r in found} == set(READ_ON.values())  # profiles and websites
 
 
 # --- expiring licenses ----------------------------------------------------------------------
@@ -280,6 +338,35 @@ def test_practitioner_page_shows_discipline_cases(site, db):
     assert f"(case {row[1]})" in page
 
 
+@pytest.mark.parametrize("record_table", ["certifications", "websites"])
+def test_practitioner_page_shows_certification_and_every_specialty_tag(site, db, record_table):
+    pid = db.execute("select practitioner_id from specialty_tags where tag = "
+                     "'facial acupuncture' and record_table = ? order by practitioner_id "
+                     "limit 1", [record_table]).fetchone()[0]
+    tags = db.execute("select * from specialty_tags where practitioner_id = ? order by tag",
+                      [pid]).fetchall()
+    page = BeautifulSoup(get(site, f"/{DB}/practitioners/{pid.replace(':', '~3A')}").text,
+                         "lxml")
+    items = page.select("li.specialty")
+    assert [li["data-tag"] for li in items] == [t["tag"] for t in tags]
+    for li, tag in zip(items, tags, strict=True):
+        assert li.select_one("q.snippet").get_text() == tag["snippet"]
+        assert li.select_one("a.evidence-url")["href"] == tag["evidence_url"]
+        assert li.select_one("a.record").get_text() == READ_IN[tag["record_table"]]
+        assert li.select_one(".host").get_text() == "127.0.0.1"  # the stand-ins' host
+        assert li.select_one("time.tagged-at")["datetime"] == tag["tagged_at"]
+    certifications = db.execute(
+        "select c.* from certifications c join practitioner_links l on l.record_table = "
+        "'certifications' and l.record_id = c.profile_id where l.practitioner_id = ?",
+        [pid]).fetchall()
+    assert [li["data-profile-id"] for li in page.select("li.certification")] == [
+        c["profile_id"] for c in certifications]
+    for li, cert in zip(page.select("li.certification"), certifications, strict=True):
+        assert li.select_one(".certificates").get_text() == cert["certificates"]
+        assert li.select_one("a.profile-url")["href"] == cert["profile_url"]
+        assert li.select_one("time.as-of").get_text() == cert["last_seen_at"]
+
+
 def test_other_row_pages_are_datasettes_own(site, db):
     npi = db.execute("select npi from providers limit 1").fetchone()[0]
     page = BeautifulSoup(get(site, f"/{DB}/providers/{npi}").text, "lxml")
@@ -318,13 +405,13 @@ def test_every_table_and_column_is_described(site):
         described = meta.get("columns", {})
         missing += [f"{table['name']}.{c}" for c in table["columns"] if not described.get(c)]
     assert not missing, "not described in publish/metadata.yml: " + ", ".join(missing)
-    assert {"practitioners", "practitioner_links", "licenses"} <= {
-        t["name"] for t in database["tables"] if not t["hidden"]}
+    assert {"practitioners", "practitioner_links", "licenses", "specialty_tags", "websites",
+            "website_tags"} <= {t["name"] for t in database["tables"] if not t["hidden"]}
 
 
 def test_every_canned_query_has_a_title_and_description(site):
     queries = get(site, f"/{DB}.json").json()["queries"]
-    assert {q["name"] for q in queries} >= {"search", "near_zip", "expiring",
+    assert {q["name"] for q in queries} >= {"search", "near_zip", "facial_near_zip", "expiring",
                                             "disciplined_or_excluded"}
     assert all(q["title"] and q["description"] and not q.get("write") for q in queries)
 

@@ -7,12 +7,20 @@ rule, confidence and explanation of the link, the record's source, its source UR
 run last saw it there. ``templates/row.html`` shows them; every value goes through Jinja's
 autoescaping, and only http(s) source URLs become links.
 
+It also gives ``practitioner_certifications`` (the NCCAOM listings linked to the person: their
+certificates, status and profile link, as of the run that last saw them) and
+``practitioner_specialties`` (one entry per row of ``specialty_tags``: the tag, the words that
+claim it, where they were read, the page that says it and when it was tagged). Specialties are
+self-reported: no board records them, and the page says so.
+
 ``render_cell`` turns a practitioner_id in a query's results (the canned queries) or in
-``practitioner_links`` into a link to that practitioner's page.
+``practitioner_links`` into a link to that practitioner's page, and an http(s) evidence_url
+into a link that passes no ranking and no referrer to the practice's site.
 """
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode, urlsplit
 
 from datasette import hookimpl
@@ -21,6 +29,12 @@ from markupsafe import Markup, escape
 
 PRACTITIONERS = "practitioners"
 LINKS = "practitioner_links"
+TAGS = "specialty_tags"
+# Where a specialty claim was read, by specialty_tags.record_table.
+READ_IN = {"certifications": "an NCCAOM profile", "websites": "the practice's website"}
+# Columns of the claim's record that hold an address, when the evidence URL cannot give the host.
+RECORD_URLS = ("final_url", "url", "profile_url")
+EXTERNAL_REL = "nofollow noopener noreferrer"
 ID_PREFIXES = ("npi:", "lic:", "exc:", "ncc:")
 # What to show of each kind of linked record, as (column, label); other tables show their source.
 FACTS = {
@@ -60,19 +74,41 @@ def safe_url(value) -> str | None:
     return None
 
 
+def host_of(value, *, with_port: bool = False) -> str | None:
+    """The host of an http(s) URL, for "read at www.example.com" (never a user name before an
+    @, which could pass for the host); None when there is none or the URL cannot be read."""
+    href = safe_url(value)
+    if href is None:
+        return None
+    try:
+        parts = urlsplit(href)
+        host = parts.netloc.rpartition("@")[2] if with_port else parts.hostname
+    except ValueError:  # "http://[::1" and other addresses no parser can read
+        return None
+    return host or None
+
+
 FLAGS = {"certified", "disciplined", "excluded"}
+JSON_LISTS = {"specialties"}
+
+
+def _readable(column: str, value):
+    if column in FLAGS:
+        return {1: "yes", 0: "no"}.get(value, value)
+    if column in JSON_LISTS:
+        try:
+            items = json.loads(value)
+        except (TypeError, ValueError):
+            return value
+        return ", ".join(map(str, items)) if isinstance(items, list) else value
+    return value
 
 
 def _facts(row: dict, columns: list[tuple[str, str]]) -> list[tuple[str, object]]:
-    """(label, value) for the columns that hold something; 0/1 flags read as no/yes."""
-    facts = []
-    for column, label in columns:
-        value = row.get(column)
-        if value in (None, ""):
-            continue
-        facts.append((label, {1: "yes", 0: "no"}.get(value, value) if column in FLAGS
-                      else value))
-    return facts
+    """(label, value) for the columns that hold something; 0/1 flags read as no/yes and JSON
+    lists as a comma-separated list."""
+    return [(label, _readable(column, row[column])) for column, label in columns
+            if row.get(column) not in (None, "")]
 
 
 async def _records(db, table: str, ids: list[str]) -> dict[str, dict]:
@@ -104,6 +140,57 @@ async def _discipline(db, license_ids: list[str]) -> dict[str, list[dict]]:
     for row in result.rows:
         actions.setdefault(row["license_id"], []).append(dict(row))
     return actions
+
+
+def _certifications(datasette, database: str, links: list[dict],
+                    records: dict[str, dict]) -> list[dict]:
+    """The NCCAOM listings linked to the practitioner, with the link that joined them."""
+    certifications = []
+    for link in links:
+        record = records.get(link["record_id"]) if link["record_table"] == "certifications" \
+            else None
+        if record is None:
+            continue
+        href = safe_url(record.get("profile_url"))
+        certifications.append({
+            **record,
+            "rule": link["rule"],
+            "confidence": link["confidence"],
+            "profile_href": href,
+            "profile_host": host_of(href),
+            "record_url": datasette.urls.row(database, "certifications",
+                                             tilde_encode(link["record_id"])),
+        })
+    return certifications
+
+
+async def _specialties(datasette, db, database: str, practitioner_id: str) -> list[dict]:
+    """The practitioner's specialty_tags, each with where it was read and the page saying it."""
+    if not await db.table_exists(TAGS):
+        return []
+    tags = [dict(r) for r in (await db.execute(
+        f"select * from {TAGS} where practitioner_id = ? order by tag, record_table, record_id",
+        [practitioner_id])).rows]
+    records: dict[str, dict[str, dict]] = {}
+    for table in {tag["record_table"] for tag in tags if tag["record_table"]}:
+        records[table] = await _records(
+            db, table, [tag["record_id"] for tag in tags if tag["record_table"] == table])
+    specialties = []
+    for tag in tags:
+        table = tag["record_table"]
+        record = records.get(table, {}).get(tag["record_id"])
+        href = safe_url(tag["evidence_url"])
+        host = host_of(href) or next(
+            (h for h in (host_of((record or {}).get(c)) for c in RECORD_URLS) if h), None)
+        specialties.append({
+            **tag,
+            "read_in": READ_IN.get(table) or f"a record in {table or 'an unknown table'}",
+            "host": host,
+            "evidence_href": href,
+            "record_url": datasette.urls.row(database, table, tilde_encode(tag["record_id"]))
+            if record else None,
+        })
+    return specialties
 
 
 async def practitioner_context(datasette, database: str, practitioner_id: str) -> dict:
@@ -142,7 +229,7 @@ async def practitioner_context(datasette, database: str, practitioner_id: str) -
             "source": rec.get("source"),
             "source_url": rec.get("source_url"),
             "source_href": href,
-            "source_host": urlsplit(href).netloc if href else None,
+            "source_host": host_of(href, with_port=True),
             "last_seen_at": rec.get("last_seen_at"),
             "gone_at": rec.get("gone_at"),
         })
@@ -150,6 +237,9 @@ async def practitioner_context(datasette, database: str, practitioner_id: str) -
         "practitioner": practitioner,
         "practitioner_fields": _facts(practitioner, FIELDS),
         "practitioner_sources": sources,
+        "practitioner_certifications": _certifications(
+            datasette, database, links, records.get("certifications", {})),
+        "practitioner_specialties": await _specialties(datasette, db, database, practitioner_id),
         "practitioner_links_url": datasette.urls.table(database, LINKS) + "?"
         + urlencode({"practitioner_id": practitioner_id}),
     }
@@ -171,7 +261,13 @@ def extra_template_vars(view_name, table, database, request, datasette):
 
 @hookimpl
 def render_cell(value, column, table, database, datasette):
-    """In query results and in practitioner_links, a practitioner_id links to its page."""
+    """In query results and in practitioner_links, a practitioner_id links to its page; an
+    evidence_url (a practice's page, anywhere) links without ranking or referrer."""
+    if column == "evidence_url":
+        href = safe_url(value)
+        if href is None:
+            return None  # Datasette shows it as text
+        return Markup('<a href="{}" rel="{}">{}</a>').format(href, EXTERNAL_REL, href)
     if column != "practitioner_id" or table not in (None, LINKS):
         return None
     if not isinstance(value, str) or not value.startswith(ID_PREFIXES):
