@@ -221,7 +221,9 @@ def provider_rows(provider: Provider) -> tuple[dict[str, Any], list[dict], list[
     })
     # vars(), not asdict(): these dataclasses are flat, and asdict's deep copies cost more
     # than the rest of the row building together.
-    addresses = [{"npi": provider.npi, **vars(a)} for a in provider.addresses]
+    # in a fixed order: the API lists the mailing address first for some, the files never do
+    addresses = [{"npi": provider.npi, **vars(a)}
+                 for a in sorted(provider.addresses, key=lambda a: (a.purpose, a.seq))]
     taxonomies = [{"npi": provider.npi, **vars(t), "is_primary": int(t.is_primary)}
                   for t in provider.taxonomies]
     row["record_hash"] = record_hash(row, addresses, taxonomies)
@@ -571,4 +573,55 @@ def upsert_websites(db: Database, records: Iterable[Any], run_id: int,
             _set(db, "website_tags", "claim_id", claim_id, {"gone_at": seen_at})
         insert_many(db, "changes", [change_row("website_tags", c, "gone_at", None, seen_at,
                                                run_id, seen_at) for c in stale])
+    return counts
+
+
+# -- NPPES files ------------------------------------------------------------------------------
+
+API_ONLY_COLUMNS = ("created_at", "updated_at")
+
+
+def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
+                          seen_at: str) -> Counter[str]:
+    """Providers read from the NPPES files, and the deactivation report's NPIs.
+
+    What only the API gives (its created/updated timestamps, the update date of a practice
+    location) is taken from the stored row, so the API and the files agree on a provider."""
+    providers, deactivations = [], []
+    for record in records:
+        (deactivations if hasattr(record, "deactivated_on") and not hasattr(record, "addresses")
+         else providers).append(record)
+    for chunk_start in range(0, len(providers), 500):
+        chunk = providers[chunk_start:chunk_start + 500]
+        marks = ",".join("?" * len(chunk))
+        stored = {r["npi"]: r for r in db.query(
+            f"select npi, created_at, updated_at from providers where npi in ({marks})",
+            [p.npi for p in chunk])}
+        dates = {}
+        for r in db.query(f"select npi, address_1, postal_code, updated_on from "
+                          f"provider_addresses where purpose = 'practice' and npi in ({marks})",
+                          [p.npi for p in chunk]):
+            dates[(r["npi"], r["address_1"], r["postal_code"])] = r["updated_on"]
+        for provider in chunk:
+            old = stored.get(provider.npi)
+            if old:
+                for column in API_ONLY_COLUMNS:
+                    if getattr(provider, column) is None:
+                        setattr(provider, column, old[column])
+            for address in provider.addresses:
+                if address.purpose == "practice" and address.updated_on is None:
+                    address.updated_on = dates.get((provider.npi, address.address_1,
+                                                    address.postal_code))
+    counts = upsert_providers(db, providers, run_id, seen_at)
+    for record in deactivations:
+        row = list(db.query("select deactivated_on, status from providers where npi = ?",
+                            [record.npi]))
+        if not row or row[0]["deactivated_on"] == record.deactivated_on:
+            continue
+        values = {"deactivated_on": record.deactivated_on, "status": "D"}
+        _set(db, "providers", "npi", record.npi, values)
+        insert_many(db, "changes", [change_row("providers", record.npi, k, row[0][k], v, run_id,
+                                               seen_at) for k, v in values.items()
+                                    if row[0][k] != v])
+        counts["deactivated"] += 1
     return counts

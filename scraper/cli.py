@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
@@ -18,7 +19,7 @@ from . import __version__
 from .config import ConfigError, load_config
 from .http import Fetcher
 from .jobs import Progress, relink, run_sources
-from .sources import SOURCES
+from .sources import SOURCES, is_default
 
 ALL_STATES = {s for m in SOURCES.values() for s in getattr(m, "STATES", ())} | {
     s for m in SOURCES.values() for s in getattr(m, "OTHER_STATES", ())}
@@ -66,6 +67,10 @@ class _ProgressLine:
         total = f"/{p.scopes_total}" if p.scopes_total else ""
         line = (f"{p.source}: {p.scopes_done}{total} states, {p.records:,} records, "
                 f"{p.pages:,} pages  {p.part}")
+        if p.bytes_total or p.bytes_done:
+            of = f" of {p.bytes_total / 1e6:,.0f} MB" if p.bytes_total else " MB"
+            share = f" ({100 * p.bytes_done / p.bytes_total:.0f}%)" if p.bytes_total else ""
+            line = f"{p.source}: {p.bytes_done / 1e6:,.0f}{of}{share} read  {p.part}"
         if self.tty:
             click.echo("\r" + line[:120].ljust(120), nl=False, err=True)
         else:
@@ -82,9 +87,11 @@ class _ProgressLine:
               help="SQLite database to write (default from configuration: practitioners.db).")
 @click.option("--state", "states", multiple=True, metavar="XX",
               help="Only this state (two-letter code); repeat for several. Default: all states.")
+@click.option("--file", "file_path", type=click.Path(exists=True, dir_okay=False),
+              help="nppes-bulk: import this monthly NPPES zip already on disk.")
 @click.pass_context
 def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
-           states: tuple[str, ...]) -> None:
+           states: tuple[str, ...], file_path: str | None) -> None:
     """Scrape SOURCES (default: all) into the database, one recorded run per source.
 
     A run that was killed is picked up where it stopped by the next scrape of the same
@@ -93,8 +100,16 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
     \b
     Example:
         practitioners scrape nppes-api --state CA --db practitioners.db
+        practitioners scrape nppes-bulk --file NPPES_Data_Dissemination_November_2026_V2.zip
     """
     config = _config(ctx)
+    if file_path:
+        if sources != ("nppes-bulk",):
+            raise click.BadParameter("--file goes with the nppes-bulk source alone",
+                                     param_hint="--file")
+        sources_settings = {**config.sources,
+                            "nppes-bulk": {**config.source("nppes-bulk"), "file": file_path}}
+        config = replace(config, sources=sources_settings)
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise click.BadParameter(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}",
@@ -103,7 +118,7 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
     if bad:
         raise click.BadParameter(f"{bad[0]!r} is not a US state or territory code",
                                  param_hint="--state")
-    chosen = list(sources) or _sources_for(states)
+    chosen = list(sources) or _sources_for(states, config)
     progress = _ProgressLine()
     try:
         with Fetcher(config.http) as fetcher:
@@ -138,7 +153,8 @@ def _plans(config, path: str):
     except sqlite3.Error as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     try:
-        return schedule(db, config, SOURCES, run_alive)
+        chosen = {k: v for k, v in SOURCES.items() if is_default(k, config.source(k))}
+        return schedule(db, config, chosen, run_alive)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -244,12 +260,13 @@ def _relink(config, path: str):
         raise click.ClickException(f"{path}: cannot link: {exc}") from None
 
 
-def _sources_for(states: tuple[str, ...]) -> list[str]:
-    """All sources, less the state boards of states not asked for."""
+def _sources_for(states: tuple[str, ...], config) -> list[str]:
+    """All sources (opt-in ones when configured), less the boards of states not asked for."""
     wanted = {s.upper() for s in states}
     return [source_id for source_id, source in SOURCES.items()
-            if not wanted or not hasattr(source, "dataset")
-            or source.dataset.jurisdiction in wanted]
+            if is_default(source_id, config.source(source_id))
+            and (not wanted or not hasattr(source, "dataset")
+                 or source.dataset.jurisdiction in wanted)]
 
 
 @cli.command(name="sources")

@@ -589,7 +589,11 @@ class Fetcher:
             if declared and declared.isdigit() and int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
                                        f"{limit}-byte cap", status=response.status_code)
-            if to_file:
+            if to_file and getattr(self._local, "on_headers", None):
+                self._local.on_headers(response.headers)
+            if to_file and response.status_code == 206:
+                sink.seek(0, 2)  # the rest of a file begun before: append
+            elif to_file:
                 sink.seek(0)
                 sink.truncate()
             digest = hashlib.sha256()
@@ -630,11 +634,34 @@ class Fetcher:
         return self._get(url, validators, headers, None, untrusted, max_bytes)
 
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
-                 headers: dict[str, str] | None = None) -> Page:
+                 headers: dict[str, str] | None = None, resume: str | None = None,
+                 on_headers: Callable[[httpx.Headers], None] | None = None) -> Page:
         """GET a large file into ``sink`` (an open binary file), never holding it in memory.
-        The Page has no content; ``digest`` is the body's sha256. Same politeness as get()."""
-        page = self._get(url, validators, headers, sink, False, None)
+        The Page has no content; ``digest`` is the body's sha256. Same politeness as get().
+
+        ``resume``: the ETag of the file ``sink`` already holds the start of (opened for
+        appending). The rest is asked for with ``Range`` and ``If-Range``: a 206 appends it,
+        a 200 (the file changed, or the server ignores ranges) starts the file over.
+        ``on_headers`` is called with the headers of a 2xx answer before its body is read (to
+        remember its ETag, should the transfer be cut short)."""
+        headers = dict(headers or {})
+        sink.seek(0, 2)
+        have = sink.tell()
+        if resume and have:
+            headers.update({"Range": f"bytes={have}-", "If-Range": resume})
+        self._local.on_headers = on_headers
+        try:
+            page = self._get(url, validators, headers, sink, False, None)
+        finally:
+            self._local.on_headers = None
         page.path = getattr(sink, "name", None)
+        if page.status == 206:  # the digest must cover the whole file, not the part sent now
+            sink.flush()
+            sink.seek(0)
+            digest = hashlib.sha256()
+            for block in iter(lambda: sink.read(1 << 20), b""):
+                digest.update(block)
+            page.digest = digest.hexdigest()
         return page
 
     def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,

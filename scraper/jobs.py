@@ -44,6 +44,9 @@ class Sink:
 SINKS: dict[str, Sink] = {
     "providers": Sink(store.upsert_providers, "providers",
                       (("providers", "npi", "state", {}),)),
+    # The NPPES files: what only the API gives is kept; a deactivation report sets dates.
+    "providers-bulk": Sink(store.upsert_bulk_providers, "providers",
+                           (("providers", "npi", "state", {}),)),
     "licenses": Sink(store.upsert_license_records, "licenses",
                      (("licenses", "license_id", "source", {}),
                       ("disciplinary_actions", "action_id", "source", {}))),
@@ -68,6 +71,8 @@ class Progress:
     records: int = 0
     scopes_done: int = 0
     scopes_total: int = 0
+    bytes_done: int = 0  # for a source reading one big file
+    bytes_total: int = 0
 
 
 @dataclass
@@ -108,6 +113,7 @@ class RunContext:
         self.states = states
         self.incomplete_parts = 0
         self.extra_requests = 0  # sent by a source's own worker threads
+        self.on_bytes: Callable[[int, int | None], None] | None = None
         self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
         self._checkpoints = store.load_checkpoints(db, run_id)
 
@@ -132,6 +138,11 @@ class RunContext:
     def add_requests(self, n: int) -> None:
         self.extra_requests += n
 
+    def report_bytes(self, n: int, total: int | None = None) -> None:
+        """A source reading a big file says how far it is (``n`` more bytes read)."""
+        if self.on_bytes is not None:
+            self.on_bytes(n, total)
+
     def note_resumed(self, state: PartState) -> None:
         if state.state == "incomplete":
             self.incomplete_parts += 1
@@ -151,6 +162,15 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     run_id, resumed = store.start_run(db, source_id, {"states": scope_states}, now)
     ctx = RunContext(db, run_id, source_id, settings, scope_states)
     progress = Progress(source_id, scopes_total=len(scope_states or getattr(source, "STATES", [])))
+
+    def on_bytes(n: int, total: int | None) -> None:
+        progress.bytes_done += n
+        if total:
+            progress.bytes_total = total
+        if on_progress:
+            on_progress(progress)
+
+    ctx.on_bytes = on_bytes
     counts: Counter[str] = Counter()
     notes: list[str] = []
     status, error = "ok", None
@@ -275,7 +295,7 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
     """
     ids = list(source_ids)
     open_db(db_path or config.db).close()  # create and migrate once, before any thread writes
-    first = [s for s in ids if get_source(s).SINK == "providers"]
+    first = [s for s in ids if get_source(s).SINK.startswith("providers")]
     last = [s for s in ids if get_source(s).SINK == "websites"]
     middle = [s for s in ids if s not in first and s not in last]
     waves = [wave for wave in (first, middle, last) if wave]

@@ -6,7 +6,8 @@ site does around the content, so that the scraper's HTTP layer meets it here as 
 
 - `/robots.txt` (the `robots_txt` attribute; `None` answers 404);
 - conditional requests: every 200 answer carries an `ETag` (quoted SHA-1 of the body) and a
-  `Last-Modified`; `If-None-Match` / `If-Modified-Since` get a bodiless 304;
+  `Last-Modified`; `If-None-Match` / `If-Modified-Since` get a bodiless 304; `Range: bytes=N-`
+  (with `If-Range` naming the current ETag, or without it) gets a 206 with the rest;
 - a request log (`requests`) so tests can check the User-Agent, the pace and the count of requests;
 - faults on demand (`inject`): an error status with headers such as `Retry-After`, a slow answer,
   a body cut short, a connection dropped without an answer.
@@ -338,7 +339,24 @@ def _conditional(request: Request, response: Response, last_modified: str) -> Re
                 return Response(304, validators)
         except (TypeError, ValueError):
             pass  # an unreadable date is ignored, as HTTP says
-    return response
+    return _range(request, response, etag)
+
+
+def _range(request: Request, response: Response, etag: str) -> Response:
+    """``Range: bytes=N-`` (the rest of a file from N), honoured when ``If-Range`` is absent
+    or names the current ETag; otherwise the whole body, as HTTP says."""
+    wanted = request.header("Range") or ""
+    if not wanted.startswith("bytes=") or not wanted.endswith("-"):
+        return response
+    if_range = request.header("If-Range")
+    start = wanted[len("bytes="):-1]
+    size = len(response.body)
+    if (if_range is not None and if_range != etag) or not start.isdigit() \
+            or int(start) >= size:
+        return response
+    first = int(start)
+    headers = {**response.headers, "Content-Range": f"bytes {first}-{size - 1}/{size}"}
+    return Response(206, headers, response.body[first:])
 
 
 def _write(handler: _Handler, response: Response, *, truncate: bool = False) -> None:

@@ -1,0 +1,626 @@
+"""The NPPES data dissemination files: every provider with a configured taxonomy, without the API.
+
+CMS publishes each month a full file (``NPPES_Data_Dissemination_<Month>_<Year>_V2.zip``, about
+1 GB, holding ``npidata_pfile_<from>-<to>.csv`` of about 9 GB: 8 to 9 million rows and 329 or more
+columns) and each week an increment of a few MB in the same layout, plus a monthly report of
+deactivated NPIs. This source:
+
+- streams the ``npidata_pfile`` member straight out of the zip, never extracting it to disk;
+- keeps the rows that carry a configured taxonomy code (``171100000X``, Acupuncturist, by
+  default) in any of the 15 taxonomy slots. A cheap byte test (is the code anywhere in the
+  record?) rules out nearly every row before any CSV parsing; records are cut at line ends
+  outside quotes, so a quoted field holding a line break stays whole;
+- reads columns by their header name, so the older and the current layouts both work;
+- maps the rows to the same tables and values as the API source (``nppes-api``). What only the
+  API gives (the record's created/updated timestamps, the update date of a practice location)
+  is kept from what is already stored, so the two sources do not undo each other;
+- applies weekly files in order, each once; applies the deactivation report (CSV, or the xlsx
+  CMS ships) by setting ``deactivated_on`` on the providers it names;
+- imports a file whole or not at all: the rows are committed in one transaction after the whole
+  member was read, so a truncated zip, a missing column or a broken quote (each reported with the
+  file and line) leaves the database as it was.
+
+Settings (``[sources.nppes-bulk]``): ``file`` (a monthly zip on disk) or ``url`` (downloaded to
+``cache_dir``, resumably and conditionally), ``weekly_files`` / ``weekly_urls``,
+``deactivation_file`` / ``deactivation_url``, ``taxonomy_codes`` (["171100000X"]),
+``nucc_csv`` (the NUCC taxonomy CSV, for the descriptions of codes not in
+``scraper/data/taxonomies.csv``). The source runs only when asked for by name, or when its
+settings name a file or URL: the API is the default way to get providers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+from ..http import Fetcher
+from ..models import Address, Provenance, Provider, Taxonomy
+from ..normalize import (
+    clean,
+    format_postal_code,
+    iso_date,
+    license_number,
+    person_name,
+    phone,
+    title_name,
+    website_url,
+    zip5,
+)
+from .base import PageStep, ScopeDone, SourceContext, SourceError, SourceUnchanged
+from .nppes_api import STATES
+
+SOURCE_ID = "nppes-bulk"
+TITLE = "NPPES data dissemination files (monthly and weekly zips)"
+BASE_URL = "https://download.cms.gov/nppes/NPI_Files.html"
+SINK = "providers-bulk"
+OPT_IN = True  # not part of "every source": run when named, or when settings name a file
+DEFAULT_CODES = ("171100000X",)
+CHUNK = 1 << 22  # bytes read from the zip member at a time
+MAX_RECORD_LINES = 200  # a record spanning more lines than this has a broken quote
+TAXONOMY_SLOTS = 15
+IDENTIFIER_SLOTS = 50
+REQUIRED = ("NPI", "Entity Type Code", "Healthcare Provider Taxonomy Code_1")
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# NPPES other-identifier type codes, as the API spells their descriptions.
+IDENTIFIER_TYPES = {"01": "Other", "02": "MEDICARE UPIN", "04": "MEDICARE ID-Type Unspecified",
+                    "05": "MEDICAID", "06": "MEDICARE OSCAR/CERTIFICATION", "07": "MEDICARE NSC",
+                    "08": "MEDICARE PIN"}
+OTHER_NAME_TYPES = {"1": "Former Name", "2": "Professional Name", "3": "Doing Business As",
+                    "4": "Former Legal Business Name", "5": "Other Name"}
+
+
+class BulkFileError(SourceError):
+    """A dissemination file that cannot be imported, named with the line where it went wrong."""
+
+    def __init__(self, file: str, message: str, line: int | None = None):
+        where = f"{file}, line {line}" if line else file
+        super().__init__(f"{where}: {message}")
+        self.file, self.line = file, line
+
+
+@dataclass(frozen=True)
+class Deactivation:
+    """An NPI the deactivation report lists, and since when."""
+
+    npi: str
+    deactivated_on: str
+    provenance: Provenance | None = None
+
+
+@dataclass
+class ImportStats:
+    bytes_read: int = 0
+    rows: int = 0  # records in the member, header excluded
+    candidates: int = 0  # records the byte test let through
+    kept: int = 0
+    locations: int = 0
+    endpoints: int = 0
+    members: list[str] = field(default_factory=list)
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+def _records(stream: BinaryIO, name: str, needles: tuple[bytes, ...], stats: ImportStats,
+             on_bytes: Callable[[int], None] | None = None,
+             keep: Callable[[bytes], bool] | None = None) -> Iterator[tuple[int, bytes]]:
+    """(line number, record) for the header and for every record holding one of ``needles``
+    (or, with ``keep``, every record ``keep`` accepts).
+
+    A record ends at a line end outside quotes: a line with an odd number of quote characters
+    opens a field that a later line closes. Only records that pass the byte test are parsed
+    later, so most of the file is only split and counted."""
+    line_no = 0
+    tail = b""
+    pending: list[bytes] = []
+    pending_quotes = 0
+    start = 0
+    header_done = False
+    single = needles[0] if len(needles) == 1 else None
+    while True:
+        try:
+            chunk = stream.read(CHUNK)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise BulkFileError(name, f"the zip is damaged or truncated: {exc}",
+                                line_no + 1) from None
+        if not chunk:
+            break
+        stats.bytes_read += len(chunk)
+        if on_bytes:
+            on_bytes(len(chunk))
+        lines = (tail + chunk).split(b"\n")
+        tail = lines.pop()
+        for line in lines:
+            line_no += 1
+            quotes = line.count(b'"')
+            if pending:
+                pending.append(line)
+                pending_quotes += quotes
+                if pending_quotes & 1:
+                    if len(pending) > MAX_RECORD_LINES:
+                        raise BulkFileError(name, "a quoted field is never closed (a broken "
+                                            "quote)", start)
+                    continue
+                line = b"\n".join(pending)
+                pending = []
+            elif quotes & 1:
+                pending, pending_quotes, start = [line], quotes, line_no
+                continue
+            else:
+                start = line_no
+            if not header_done:
+                header_done = True
+                yield start, line
+                continue
+            stats.rows += 1
+            if keep is not None:
+                if keep(line):
+                    yield start, line
+            elif (single in line) if single is not None else any(n in line for n in needles):
+                yield start, line
+    if pending or tail.strip():
+        if pending:
+            pending.append(tail)
+            record = b"\n".join(pending)
+            if record.count(b'"') & 1:
+                raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
+                                    start)
+        else:
+            line_no += 1
+            start, record = line_no, tail
+        if not header_done:
+            yield start, record
+            return
+        stats.rows += 1
+        if keep(record) if keep is not None else any(n in record for n in needles):
+            yield start, record
+
+
+def _decode(record: bytes) -> str:
+    try:
+        return record.decode("utf-8")
+    except UnicodeDecodeError:
+        return record.decode("cp1252", errors="replace")
+
+
+def _fields(record: bytes, name: str, line: int, width: int | None) -> list[str]:
+    try:
+        rows = list(csv.reader(io.StringIO(_decode(record).rstrip("\r\n")), strict=True))
+    except csv.Error as exc:
+        raise BulkFileError(name, f"not valid CSV: {exc}", line) from None
+    if len(rows) != 1:
+        raise BulkFileError(name, f"one record read as {len(rows)}", line)
+    if width is not None and len(rows[0]) != width:
+        raise BulkFileError(name, f"{len(rows[0])} fields where the header has {width} "
+                            "(a broken quote or a cut line)", line)
+    return rows[0]
+
+
+class Columns:
+    """Column positions by header name (case and surrounding spaces ignored)."""
+
+    def __init__(self, header: list[str], name: str, required: tuple[str, ...] = REQUIRED):
+        self.index = {h.strip().lower(): i for i, h in enumerate(header)}
+        self.width = len(header)
+        missing = [c for c in required if c.lower() not in self.index]
+        if missing:
+            raise BulkFileError(name, f"the header has no column {missing[0]!r} (is this an "
+                                "npidata_pfile?)", 1)
+
+    def getter(self, row: list[str]) -> Callable[[str], str | None]:
+        index = self.index
+
+        def get(column: str) -> str | None:
+            at = index.get(column.lower())
+            return clean(row[at]) if at is not None else None
+        return get
+
+
+def matching_rows(stream: BinaryIO, name: str, codes: tuple[str, ...], stats: ImportStats,
+                  on_bytes: Callable[[int], None] | None = None,
+                  ) -> Iterator[tuple[int, Callable[[str], str | None]]]:
+    """(line, column getter) of every row with one of ``codes`` in a taxonomy slot."""
+    records = _records(stream, name, tuple(c.encode() for c in codes), stats, on_bytes)
+    first = next(records, None)
+    if first is None:
+        raise BulkFileError(name, "the file is empty")
+    columns = Columns(_fields(first[1], name, first[0], None), name)
+    slots = [f"Healthcare Provider Taxonomy Code_{i}" for i in range(1, TAXONOMY_SLOTS + 1)]
+    wanted = set(codes)
+    for line, record in records:
+        stats.candidates += 1
+        get = columns.getter(_fields(record, name, line, columns.width))
+        if any(get(slot) in wanted for slot in slots):  # the code may sit in another column
+            stats.kept += 1
+            yield line, get
+
+
+@lru_cache(maxsize=4)
+def taxonomy_descriptions(extra_csv: str | None = None) -> dict[str, str]:
+    """Code -> description as the API gives it, from our table and an optional NUCC CSV."""
+    table: dict[str, str] = {}
+    text = (DATA_DIR / "taxonomies.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    for row in csv.DictReader(lines):
+        table[row["code"]] = row["description"]
+    if extra_csv:
+        with open(extra_csv, encoding="utf-8", errors="replace", newline="") as handle:
+            for row in csv.DictReader(handle):
+                code = (row.get("Code") or "").strip()
+                classification = (row.get("Classification") or "").strip()
+                special = (row.get("Specialization") or "").strip()
+                if code and classification:
+                    table.setdefault(code, f"{classification}, {special}" if special
+                                     else classification)
+    return table
+
+
+def _date(get: Callable[[str], str | None], column: str, name: str, line: int) -> str | None:
+    try:
+        return iso_date(get(column))
+    except ValueError as exc:
+        raise BulkFileError(name, f"{column}: {exc}", line) from None
+
+
+def _address(get, purpose: str, kind: str) -> Address | None:
+    line1 = get(f"Provider First Line Business {kind} Address")
+    if line1 is None:
+        return None
+    postal = get(f"Provider Business {kind} Address Postal Code")
+    state = get(f"Provider Business {kind} Address State Name")
+    country = get(f"Provider Business {kind} Address Country Code (If outside U.S.)") or "US"
+    return Address(purpose=purpose, seq=0, address_1=line1,
+                   address_2=get(f"Provider Second Line Business {kind} Address"),
+                   city=get(f"Provider Business {kind} Address City Name"), state=state,
+                   postal_code=format_postal_code(postal), zip5=zip5(postal),
+                   country_code=country,
+                   phone=phone(get(f"Provider Business {kind} Address Telephone Number")),
+                   fax=phone(get(f"Provider Business {kind} Address Fax Number")))
+
+
+def provider_from_row(get: Callable[[str], str | None], name: str, line: int,
+                      descriptions: dict[str, str], provenance: Provenance | None) -> Provider:
+    """One npidata_pfile row as a Provider with the values the API source would give."""
+    npi = get("NPI") or ""
+    if not re.fullmatch(r"\d{10}", npi):
+        raise BulkFileError(name, f"NPI {npi!r} is not ten digits", line)
+    kind = {"1": "NPI-1", "2": "NPI-2"}.get(get("Entity Type Code") or "")
+    if kind is None:
+        raise BulkFileError(name, f"NPI {npi}: entity type {get('Entity Type Code')!r}", line)
+    first, middle = get("Provider First Name"), get("Provider Middle Name")
+    last, suffix = get("Provider Last Name (Legal Name)"), get("Provider Name Suffix Text")
+    organization = get("Provider Organization Name (Legal Business Name)")
+    display = (person_name(first, middle, last, suffix) if kind == "NPI-1" else organization) \
+        or npi
+    taxonomies = []
+    for i in range(1, TAXONOMY_SLOTS + 1):
+        code = get(f"Healthcare Provider Taxonomy Code_{i}")
+        if code is None:
+            continue
+        number = get(f"Provider License Number_{i}")
+        taxonomies.append(Taxonomy(
+            seq=len(taxonomies), code=code, description=descriptions.get(code),
+            is_primary=get(f"Healthcare Provider Primary Taxonomy Switch_{i}") == "Y",
+            state=get(f"Provider License Number State Code_{i}"), license_number=number,
+            license_number_normalized=license_number(number),
+            taxonomy_group=get(f"Healthcare Provider Taxonomy Group_{i}")))
+    identifiers = []
+    for i in range(1, IDENTIFIER_SLOTS + 1):
+        value = get(f"Other Provider Identifier_{i}")
+        if value is None:
+            continue
+        code = get(f"Other Provider Identifier Type Code_{i}") or ""
+        identifiers.append({"code": code, "desc": IDENTIFIER_TYPES.get(code, code),
+                            "issuer": get(f"Other Provider Identifier Issuer_{i}") or "",
+                            "identifier": value,
+                            "state": get(f"Other Provider Identifier State_{i}") or ""})
+    other_names: list[dict[str, Any]] = []
+    if kind == "NPI-1" and get("Provider Other Last Name"):
+        code = get("Provider Other Last Name Type Code") or ""
+        other_names.append({k: v for k, v in (
+            ("type", OTHER_NAME_TYPES.get(code)), ("code", code),
+            ("first_name", get("Provider Other First Name")),
+            ("last_name", get("Provider Other Last Name")),
+            ("middle_name", get("Provider Other Middle Name")),
+            ("prefix", get("Provider Other Name Prefix Text")),
+            ("suffix", get("Provider Other Name Suffix Text")),
+            ("credential", get("Provider Other Credential Text"))) if v})
+    elif kind == "NPI-2" and get("Provider Other Organization Name"):
+        code = get("Provider Other Organization Name Type Code") or ""
+        other_names.append({k: v for k, v in (
+            ("organization_name", get("Provider Other Organization Name")),
+            ("type", OTHER_NAME_TYPES.get(code)), ("code", code)) if v})
+    addresses = [a for a in (_address(get, "location", "Practice Location"),
+                             _address(get, "mailing", "Mailing")) if a is not None]
+    deactivated = _date(get, "NPI Deactivation Date", name, line)
+    reactivated = _date(get, "NPI Reactivation Date", name, line)
+    sole = {"Y": "YES", "N": "NO"}.get(get("Is Sole Proprietor") or "")
+    official = person_name(get("Authorized Official First Name"),
+                           get("Authorized Official Middle Name"),
+                           get("Authorized Official Last Name"))
+    return Provider(
+        npi=npi, enumeration_type=kind, display_name=display, first_name=title_name(first),
+        middle_name=title_name(middle), last_name=title_name(last),
+        name_prefix=get("Provider Name Prefix Text"), name_suffix=suffix,
+        credential=get("Provider Credential Text"), organization_name=organization,
+        gender=get("Provider Gender Code"), sole_proprietor=sole,
+        status="A" if not deactivated or (reactivated and reactivated >= deactivated) else "D",
+        enumerated_on=_date(get, "Provider Enumeration Date", name, line),
+        updated_on=_date(get, "Last Update Date", name, line),
+        created_at=None, updated_at=None,  # the API's own timestamps; kept from what is stored
+        deactivated_on=deactivated, reactivated_on=reactivated,
+        authorized_official=official,
+        authorized_official_title=get("Authorized Official Title or Position"),
+        authorized_official_phone=phone(get("Authorized Official Telephone Number")),
+        other_names=other_names, identifiers=identifiers, addresses=addresses,
+        taxonomies=taxonomies, provenance=provenance)
+
+
+def _side_rows(archive: zipfile.ZipFile, pattern: str, npis: set[str],
+               stats: ImportStats) -> dict[str, list[Callable[[str], str | None]]]:
+    """Rows of a companion member (practice locations, endpoints) for the NPIs kept."""
+    member = _member(archive, pattern, required=False)
+    if member is None or not npis:
+        return {}
+    stats.members.append(member)
+    out: dict[str, list] = {}
+    wanted = {n.encode() for n in npis}
+
+    def ours(record: bytes) -> bool:  # the first field is the NPI, quoted or not
+        first = record.split(b",", 1)[0].strip(b'" \r')
+        return first in wanted
+
+    with archive.open(member) as stream:
+        records = _records(stream, member, (), ImportStats(), keep=ours)
+        first = next(records, None)
+        if first is None:
+            return {}
+        columns = Columns(_fields(first[1], member, first[0], None), member, ("NPI",))
+        for line, record in records:
+            get = columns.getter(_fields(record, member, line, columns.width))
+            out.setdefault(get("NPI"), []).append(get)
+    return out
+
+
+def _member(archive: zipfile.ZipFile, pattern: str, required: bool = True) -> str | None:
+    names = [n for n in archive.namelist()
+             if re.search(pattern, n.rsplit("/", 1)[-1], re.I) and "fileheader" not in n.lower()]
+    if not names:
+        if required:
+            raise BulkFileError(archive.filename or "zip", "no member matching "
+                                f"{pattern!r} (members: {', '.join(archive.namelist()[:8])})")
+        return None
+    return sorted(names)[0]
+
+
+def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
+             source_url: str | None = None, fetched_at: str = "", nucc_csv: str | None = None,
+             on_bytes: Callable[[int], None] | None = None) -> tuple[list[Provider], ImportStats]:
+    """Every provider with one of ``codes`` in a dissemination zip (monthly or weekly)."""
+    name = Path(path).name
+    stats = ImportStats()
+    descriptions = taxonomy_descriptions(nucc_csv)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BulkFileError(name, f"not a readable zip: {exc}") from None
+    with archive:
+        member = _member(archive, r"^npidata_pfile.*\.csv$")
+        stats.members.append(member)
+        provenance = Provenance(SOURCE_ID, source_url or f"file:{name}#{member}", fetched_at)
+        label = f"{name}:{member}"
+        with archive.open(member) as stream:
+            providers = [provider_from_row(get, label, line, descriptions, provenance)
+                         for line, get in matching_rows(stream, label, codes, stats, on_bytes)]
+        npis = {p.npi for p in providers}
+        for npi, rows in _side_rows(archive, r"^pl_pfile.*\.csv$", npis, stats).items():
+            provider = next(p for p in providers if p.npi == npi)
+            for get in rows:
+                line1 = get("Provider Secondary Practice Location Address- Address Line 1")
+                if line1 is None:
+                    continue
+                postal = get("Provider Secondary Practice Location Address - Postal Code")
+                provider.addresses.append(Address(
+                    purpose="practice", seq=sum(a.purpose == "practice"
+                                                for a in provider.addresses) + 1,
+                    address_1=line1,
+                    address_2=get("Provider Secondary Practice Location Address-  Address Line 2"),
+                    city=get("Provider Secondary Practice Location Address - City Name"),
+                    state=get("Provider Secondary Practice Location Address - State Name"),
+                    postal_code=format_postal_code(postal), zip5=zip5(postal),
+                    country_code=get("Provider Secondary Practice Location Address - Country "
+                                     "Code (If outside U.S.)") or "US",
+                    phone=phone(get("Provider Secondary Practice Location Address - Telephone "
+                                    "Number")),
+                    fax=phone(get("Provider Practice Location Address - Fax Number"))))
+                stats.locations += 1
+        for npi, rows in _side_rows(archive, r"^endpoint_pfile.*\.csv$", npis, stats).items():
+            provider = next(p for p in providers if p.npi == npi)
+            for get in rows:
+                if (get("Endpoint Type") or "").upper() == "WEB" and provider.website is None:
+                    provider.website = website_url(get("Endpoint"))
+                    stats.endpoints += 1
+    return providers, stats
+
+
+def read_deactivations(path: str | Path) -> list[tuple[str, str]]:
+    """(NPI, ISO date) of the NPPES deactivation report: the xlsx CMS ships (read without a
+    spreadsheet library: an xlsx is a zip of XML) or a CSV of the same two columns."""
+    name = Path(path).name
+    rows: list[list[str]] = []
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            inner = [n for n in archive.namelist() if n.lower().endswith((".xlsx", ".csv"))]
+            if "xl/workbook.xml" in archive.namelist():
+                rows = _xlsx_rows(archive)
+            elif inner:  # the report zipped
+                data = archive.read(inner[0])
+                if inner[0].lower().endswith(".xlsx"):
+                    with zipfile.ZipFile(io.BytesIO(data)) as book:
+                        rows = _xlsx_rows(book)
+                else:
+                    rows = list(csv.reader(io.StringIO(_decode(data))))
+    else:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            rows = list(csv.reader(handle))
+    out = []
+    for row in rows:
+        cells = [(c or "").strip() for c in row]
+        if len(cells) >= 2 and re.fullmatch(r"\d{10}", cells[0]):
+            try:
+                when = iso_date(cells[1]) if not re.fullmatch(r"\d+(\.0)?", cells[1]) \
+                    else _excel_date(cells[1])
+            except ValueError as exc:
+                raise BulkFileError(name, f"NPI {cells[0]}: {exc}") from None
+            if when:
+                out.append((cells[0], when))
+    if not out:
+        raise BulkFileError(name, "no NPI and deactivation date found (is this the "
+                            "deactivation report?)")
+    return out
+
+
+def _excel_date(serial: str) -> str:
+    from datetime import date, timedelta
+
+    return (date(1899, 12, 30) + timedelta(days=int(float(serial)))).isoformat()
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def _xlsx_rows(book: zipfile.ZipFile) -> list[list[str]]:
+    shared = []
+    if "xl/sharedStrings.xml" in book.namelist():
+        root = ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
+        shared = ["".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t"))
+                  for si in root.findall("m:si", _NS)]
+    sheets = sorted(n for n in book.namelist() if n.startswith("xl/worksheets/sheet"))
+    if not sheets:
+        return []
+    root = ElementTree.fromstring(book.read(sheets[0]))
+    rows = []
+    for row in root.iter(f"{{{_NS['m']}}}row"):
+        values = []
+        for cell in row.findall("m:c", _NS):
+            value = cell.find("m:v", _NS)
+            inline = cell.find("m:is/m:t", _NS)
+            text = inline.text if inline is not None else (value.text if value is not None
+                                                            else "")
+            if cell.get("t") == "s" and text:
+                text = shared[int(text)]
+            values.append(text or "")
+        rows.append(values)
+    return rows
+
+
+# -- the source ---------------------------------------------------------------------------------
+
+def _local(fetcher: Fetcher, ctx: SourceContext, url: str) -> tuple[Path, Any]:
+    """Download ``url`` into the cache; (path, page), page None when it has not changed since
+    the last import. Conditional (the validators of the last committed import), and resumable:
+    a download cut short leaves ``<file>.part`` and its ETag beside it, and the next attempt
+    asks only for the rest (``Range`` with ``If-Range``: if the file changed, it starts over)."""
+    cache = Path(ctx.settings.get("cache_dir", ".cache/nppes"))
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / (Path(urlsplit(url).path).name or "nppes.zip")
+    known = ctx.known(url) if target.exists() else None
+    partial = target.with_suffix(target.suffix + ".part")
+    tag_file = partial.with_suffix(".etag")
+    resume = tag_file.read_text().strip() if partial.exists() and tag_file.exists() else None
+
+    def remember(headers) -> None:  # what the partial file is a part of, should it stay one
+        if headers.get("etag"):
+            tag_file.write_text(headers["etag"])
+        else:
+            tag_file.unlink(missing_ok=True)
+
+    with open(partial, "a+b" if resume else "w+b") as sink:
+        page = fetcher.download(url, sink, validators=known.validators if known else None,
+                                resume=resume, on_headers=remember)
+    if page.not_modified:
+        partial.unlink(missing_ok=True)
+        tag_file.unlink(missing_ok=True)
+        return target, None
+    partial.replace(target)
+    tag_file.unlink(missing_ok=True)
+    return target, page
+
+
+def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
+    settings = ctx.settings
+    codes = tuple(settings.get("taxonomy_codes") or DEFAULT_CODES)
+    nucc = settings.get("nucc_csv")
+    progress = getattr(ctx, "report_bytes", None)
+    monthly = settings.get("file")
+    page = None
+    if not monthly and settings.get("url"):
+        path, page = _local(fetcher, ctx, settings["url"])
+        if page is None:
+            yield SourceUnchanged(SOURCE_ID, f"{settings['url']}: not modified")
+        monthly = str(path)
+    if monthly and (page is not None or settings.get("file")):
+        if progress:
+            progress(0, _member_size(monthly))
+        providers, stats = read_zip(monthly, codes, source_url=settings.get("url"),
+                                    fetched_at=ctx.timestamp(page.fetched_at) if page else "",
+                                    nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
+        url = settings.get("url") or f"file:{Path(monthly).name}"
+        yield PageStep("monthly", url, page, providers, len(providers)).finish(
+            "done", note=f"{stats.rows} rows, {stats.candidates} passed the byte test, "
+                         f"{stats.kept} kept")
+        for state in STATES:  # a full file: whoever it no longer lists is gone
+            yield ScopeDone(state, complete=True)
+    weekly = list(settings.get("weekly_files") or [])
+    for url in settings.get("weekly_urls") or []:
+        path, wpage = _local(fetcher, ctx, url)
+        weekly.append(str(path))
+    for path in sorted(weekly, key=_period):  # in date order
+        key = f"applied:{Path(path).name}"
+        if ctx.state(key):
+            continue
+        providers, stats = read_zip(path, codes, nucc_csv=nucc)
+        yield PageStep(f"weekly:{Path(path).name}", f"file:{Path(path).name}", None, providers,
+                       len(providers)).finish("done")
+        yield ScopeDone(f"weekly:{Path(path).name}", complete=False, state={key: "yes"})
+    report = settings.get("deactivation_file")
+    if settings.get("deactivation_url"):
+        report = str(_local(fetcher, ctx, settings["deactivation_url"])[0])
+    if report:
+        rows = read_deactivations(report)
+        provenance = Provenance(SOURCE_ID, f"file:{Path(report).name}", "")
+        records = [Deactivation(npi, when, provenance) for npi, when in rows]
+        yield PageStep("deactivations", f"file:{Path(report).name}", None, records,
+                       len(records)).finish("done")
+
+
+def _period(path: str) -> str:
+    """The first date a weekly file covers, for ordering ("..._111124_111724_Weekly.zip" or
+    "npidata_pfile_20241111-20241117"): as YYYYMMDD when it can be read, else the name."""
+    name = Path(path).name
+    long = re.search(r"(20\d{2})(\d{2})(\d{2})", name)
+    if long:
+        return "".join(long.groups())
+    short = re.search(r"_(\d{2})(\d{2})(\d{2})_", name)
+    if short:
+        month, day, year = short.groups()
+        return f"20{year}{month}{day}"
+    return name
+
+
+def _member_size(path: str) -> int:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _member(archive, r"^npidata_pfile.*\.csv$")
+            return archive.getinfo(member).file_size
+    except (zipfile.BadZipFile, OSError, SourceError):
+        return 0

@@ -1,0 +1,326 @@
+"""The NPPES dissemination files: streaming out of the zip, the byte test, by-name columns,
+the same rows as the API, weekly files and deactivations, bad input, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from db.migrations import connect, open_db
+from db.store import provider_rows
+from scraper.cli import cli
+from scraper.config import Config, HttpConfig
+from scraper.http import Fetcher
+from scraper.jobs import run_source
+from scraper.sources.nppes_api import parse_provider
+from scraper.sources.nppes_bulk import BulkFileError, read_deactivations, read_zip
+from tests.sites.nppes import NppesApi
+from tests.sites.nppes_bulk import (
+    HEADER,
+    BulkSite,
+    current_header,
+    older_header,
+    write_zip,
+)
+from tests.sites.nppes_data import generate_providers
+from tests.sites.server import SiteServer
+
+HTTP = HttpConfig(min_interval=0, backoff_base=0.01, max_retries=1, allowed_hosts=("127.0.0.1",))
+API_ONLY = ("created_at", "updated_at", "record_hash")
+
+
+@pytest.fixture(scope="module")
+def providers():
+    return generate_providers(n=1500, seed=11)
+
+
+def _acupuncturists(providers):
+    return {str(p["number"]) for p in providers
+            if any(t["code"] == "171100000X" for t in p["taxonomies"])}
+
+
+def _rows(provider):
+    row, addresses, taxonomies = provider_rows(provider)
+    row = {k: v for k, v in row.items() if k not in API_ONLY}
+    addresses = [{k: v for k, v in a.items() if not (a["purpose"] == "practice"
+                                                    and k == "updated_on")} for a in addresses]
+    return row, addresses, taxonomies
+
+
+def test_the_file_gives_the_api_rows_for_every_provider(providers, tmp_path):
+    path = write_zip(tmp_path / "m.zip", providers, others=3000)
+    got, stats = read_zip(path)
+    api = {p.npi: p for p in (parse_provider(raw, "u") for raw in providers)}
+    assert {p.npi for p in got} == _acupuncturists(providers)
+    assert stats.rows == len(providers) + 3000 and stats.kept == len(got)
+    assert stats.candidates < len(got) + 100  # the byte test let few others through
+    for provider in got:
+        assert _rows(provider) == _rows(api[provider.npi]), provider.npi
+    assert stats.locations == sum(len(p.get("practiceLocations", [])) for p in providers
+                                  if str(p["number"]) in _acupuncturists(providers))
+
+
+@pytest.mark.parametrize("header", [current_header(), older_header()],
+                         ids=["current", "older"])
+def test_columns_are_read_by_name_in_other_layouts(providers, tmp_path, header):
+    reference, _ = read_zip(write_zip(tmp_path / "a.zip", providers))
+    other, _ = read_zip(write_zip(tmp_path / "b.zip", providers, header=header))
+    assert len(other) == len(reference)
+    for a, b in zip(reference, other, strict=True):
+        if header == older_header():  # without the 2015 columns: no sole proprietor, no groups
+            a = replace(a, sole_proprietor=None, taxonomies=[
+                replace(t, taxonomy_group=None) for t in a.taxonomies])
+        assert _rows(a) == _rows(b)
+
+
+def test_a_quoted_line_break_stays_inside_its_field(providers, tmp_path):
+    one = next(p for p in providers if p["enumeration_type"] == "NPI-1"
+               and p["taxonomies"][0]["code"] == "171100000X")
+    odd = {**one, "addresses": [dict(a) for a in one["addresses"]]}
+    odd["addresses"][0]["address_2"] = 'SUITE 5\r\nREAR "B" ENTRANCE'
+    got, _ = read_zip(write_zip(tmp_path / "m.zip", [odd], others=20))
+    assert len(got) == 1
+    purpose = {"LOCATION": "location", "MAILING": "mailing"}[
+        odd["addresses"][0]["address_purpose"]]
+    location = next(a for a in got[0].addresses if a.purpose == purpose)
+    # read whole (white space is tidied, as for the API): the next fields are in place
+    assert location.address_2 == 'SUITE 5 REAR "B" ENTRANCE'
+    assert location.city == odd["addresses"][0]["city"]
+
+
+def test_the_code_outside_a_taxonomy_slot_is_not_a_match(tmp_path):
+    path = write_zip(tmp_path / "m.zip", [], others=500)  # every 50th mentions the code
+    got, stats = read_zip(path)
+    assert got == [] and stats.candidates == 10
+
+
+def _rewrite(path, member_bytes):
+    out = path.with_name("bad.zip")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, member_bytes(data) if name.startswith("npidata_pfile")
+                         and "fileheader" not in name else data)
+    return out
+
+
+def test_a_truncated_zip_names_the_file(providers, tmp_path):
+    path = write_zip(tmp_path / "m.zip", providers, others=2000)
+    cut = tmp_path / "cut.zip"
+    data = path.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    with pytest.raises(BulkFileError, match="cut.zip"):
+        read_zip(cut)
+    # a member whose deflate stream stops half way (the central directory intact)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(next(n for n in archive.namelist()
+                                    if n.startswith("npidata") and "header" not in n))
+    broken = bytearray(data)
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    broken[start + info.compress_size // 2: start + info.compress_size] = \
+        b"\0" * (info.compress_size - info.compress_size // 2)
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(broken))
+    with pytest.raises(BulkFileError, match=r"damaged.zip.*(damaged or truncated|line)"):
+        read_zip(damaged)
+
+
+def test_a_header_without_a_needed_column_names_it(providers, tmp_path):
+    header = [h for h in HEADER if h != "Healthcare Provider Taxonomy Code_1"]
+    path = write_zip(tmp_path / "m.zip", providers[:10], header=header)
+    with pytest.raises(BulkFileError, match=r"m.zip:npidata_pfile.*line 1.*'Healthcare "
+                                            r"Provider Taxonomy Code_1'"):
+        read_zip(path)
+
+
+def test_a_broken_quote_names_the_file_and_line(providers, tmp_path):
+    path = write_zip(tmp_path / "m.zip", providers[:40], others=10)
+
+    def break_line(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        lines[5] = lines[5].replace(b'","', b'",', 1)  # one quote lost
+        return b"\r\n".join(lines)
+
+    with pytest.raises(BulkFileError, match=r"bad.zip:npidata_pfile.*line 6"):
+        read_zip(_rewrite(path, break_line))
+
+
+def _run(config: Config, db_path, fetcher_config=HTTP):
+    with Fetcher(fetcher_config) as fetcher:
+        return run_source(config, "nppes-bulk", db_path=db_path, fetcher=fetcher)
+
+
+def test_after_the_api_the_file_changes_nothing_it_shares(providers, tmp_path):
+    """The API and the file agree on a provider: importing the file after an API scrape
+    rewrites no provider the API already stored."""
+    api = NppesApi(providers)
+    with SiteServer() as server:
+        server.add_site("/api/", api)
+        config = Config(http=HTTP, sources={"nppes-api": {"base_url": f"{server.url}/api/"}})
+        with Fetcher(HTTP) as fetcher:
+            first = run_source(config, "nppes-api", db_path=tmp_path / "p.db", fetcher=fetcher,
+                               states=["WA"])
+    assert first.status == "ok"
+    path = write_zip(tmp_path / "m.zip", providers, others=100)
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(path)}}),
+                  tmp_path / "p.db")
+    assert result.status == "ok", result.error
+    assert result.counts["updated"] == 0
+    assert result.counts["unchanged"] == first.counts["inserted"]
+    assert result.counts["inserted"] == len(_acupuncturists(providers)) - result.counts[
+        "unchanged"]
+    db = connect(tmp_path / "p.db", readonly=True)
+    assert db["changes"].count == 0
+    # the API's own timestamps are still there
+    assert db["providers"].count_where("created_at is not null and state = 'WA'") \
+        == first.counts["inserted"]
+
+
+def test_weekly_files_in_order_once_and_deactivations(providers, tmp_path):
+    acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)]
+    monthly = write_zip(tmp_path / "NPPES_Data_Dissemination_November_2026_V2.zip", acu[:100])
+    moved = {**acu[0], "basic": {**acu[0]["basic"], "last_name": "RIVERA",
+                                 "last_updated": "2026-11-12"}}
+    again = {**acu[0], "basic": {**acu[0]["basic"], "last_name": "RIVERA-LEE",
+                                 "last_updated": "2026-11-19"}}
+    week1 = write_zip(tmp_path / "NPPES_Data_Dissemination_111026_111626_Weekly_V2.zip",
+                      [moved, acu[150]], period=(date(2026, 11, 10), date(2026, 11, 16)))
+    week2 = write_zip(tmp_path / "NPPES_Data_Dissemination_111726_112326_Weekly_V2.zip",
+                      [again], period=(date(2026, 11, 17), date(2026, 11, 23)))
+    report = tmp_path / "NPPES_Deactivated_NPI_Report_20261110.csv"
+    report.write_text("NPPES Deactivated NPI Report\nNPI,NPPES Deactivation Date\n"
+                      f"{acu[1]['number']},11/03/2026\n9999999999,11/04/2026\n")
+    settings = {"file": str(monthly), "weekly_files": [str(week2), str(week1)],  # out of order
+                "deactivation_file": str(report)}
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": settings}), tmp_path / "p.db")
+    assert result.status == "ok", result.error
+    db = connect(tmp_path / "p.db")
+    first = db["providers"].get(str(acu[0]["number"]))
+    assert first["last_name"] == "Rivera-Lee"  # week 2 applied after week 1
+    assert db["providers"].get(str(acu[150]["number"]))
+    gone = db["providers"].get(str(acu[1]["number"]))
+    assert (gone["deactivated_on"], gone["status"]) == ("2026-11-03", "D")
+    changes = [r["new_value"] for r in db.query(
+        "select new_value from changes where column_name = 'last_name' order by id")]
+    assert changes == ["Rivera", "Rivera-Lee"]
+    db.close()
+    # a second run applies no weekly file again
+    again_result = _run(Config(http=HTTP, sources={"nppes-bulk": {
+        "weekly_files": [str(week1), str(week2)]}}), tmp_path / "p.db")
+    assert again_result.counts["records"] == 0
+
+
+def test_the_deactivation_report_as_xlsx(tmp_path):
+    sheet = ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             'spreadsheetml/2006/main"><sheetData>'
+             '<row><c t="s"><v>0</v></c></row>'
+             '<row><c t="s"><v>1</v></c><c t="s"><v>2</v></c></row>'
+             '<row><c t="inlineStr"><is><t>1234567893</t></is></c><c t="s"><v>3</v></c></row>'
+             '<row><c><v>1234567894</v></c><c><v>46329</v></c></row>'
+             '</sheetData></worksheet>')
+    strings = ('<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+               'spreadsheetml/2006/main"><si><t>NPPES Deactivated NPI Report</t></si>'
+               '<si><t>NPI</t></si><si><t>NPPES Deactivation Date</t></si>'
+               '<si><t>11/03/2026</t></si></sst>')
+    path = tmp_path / "report.xlsx"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("xl/workbook.xml", "<workbook/>")
+        book.writestr("xl/sharedStrings.xml", strings)
+        book.writestr("xl/worksheets/sheet1.xml", sheet)
+    assert read_deactivations(path) == [("1234567893", "2026-11-03"),
+                                        ("1234567894", "2026-11-03")]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("nothing,here\n")
+    with pytest.raises(BulkFileError, match="empty.csv: no NPI"):
+        read_deactivations(empty)
+
+
+def test_a_monthly_file_that_no_longer_lists_someone_marks_them_gone(providers, tmp_path):
+    acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)][:50]
+    db_path = tmp_path / "p.db"
+    first = write_zip(tmp_path / "a.zip", acu)
+    assert _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(first)}}),
+                db_path).status == "ok"
+    second = write_zip(tmp_path / "b.zip", acu[1:])
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(second)}}), db_path)
+    assert result.counts["gone"] == 1
+    db = connect(db_path, readonly=True)
+    assert db["providers"].get(str(acu[0]["number"]))["gone_at"]
+
+
+def test_a_bad_file_imports_nothing(providers, tmp_path):
+    db_path = tmp_path / "p.db"
+    path = write_zip(tmp_path / "m.zip", providers, others=500)
+
+    def break_late(data: bytes) -> bytes:  # rows before the break pass, then one fails
+        lines = data.split(b"\r\n")
+        lines[-10] = lines[-10] + b',"extra field"'
+        return b"\r\n".join(lines)
+
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(_rewrite(
+        path, break_late))}}), db_path)
+    assert result.status == "failed" and "bad.zip" in result.error and "line" in result.error
+    db = open_db(db_path)
+    assert db["providers"].count == 0
+    db.close()
+
+
+def test_download_is_conditional_and_resumes_a_cut_transfer(providers, tmp_path):
+    data = write_zip(tmp_path / "m.zip", providers, others=3000).read_bytes()
+    name = "NPPES_Data_Dissemination_November_2026_V2.zip"
+    with SiteServer() as server:
+        server.add_site("/nppes/", BulkSite({name: data}))
+        url = f"{server.url}/nppes/{name}"
+        settings = {"url": url, "cache_dir": str(tmp_path / "cache")}
+        config = Config(http=HTTP, sources={"nppes-bulk": settings})
+        server.inject(f"/nppes/{name}", status=None, truncate=True, count=2)  # every attempt
+        cut = _run(config, tmp_path / "p.db")
+        assert cut.status == "failed"
+        partial = tmp_path / "cache" / (name + ".part")
+        had = partial.stat().st_size
+        assert 0 < had < len(data)
+        server.reset_log()
+        resumed = _run(config, tmp_path / "p.db")
+        assert resumed.status == "ok", resumed.error
+        ranged = [r for r in server.requests if r.path.startswith("/nppes/")]
+        size = partial.stat().st_size if partial.exists() else None
+        assert size is None  # renamed into place once whole
+        assert ranged[0].headers.get("Range") == f"bytes={had}-"
+        assert ranged[0].headers.get("If-Range")
+        assert (tmp_path / "cache" / name).read_bytes() == data
+        assert resumed.counts["inserted"] == len(_acupuncturists(providers))
+        unchanged = _run(config, tmp_path / "p.db")
+        assert unchanged.status == "ok" and unchanged.counts["inserted"] == 0
+        last = [r for r in server.requests if r.path.startswith("/nppes/")][-1]
+        assert last.headers.get("If-None-Match")  # asked conditionally, answered 304
+
+
+def test_the_command_line_imports_a_file_on_disk(providers, tmp_path):
+    path = write_zip(tmp_path / "m.zip", providers, others=100)
+    db = str(tmp_path / "p.db")
+    result = CliRunner().invoke(cli, ["scrape", "nppes-bulk", "--file", str(path), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "nppes-bulk: ok" in result.output
+    assert connect(db, readonly=True)["providers"].count == len(_acupuncturists(providers))
+    wrong = CliRunner().invoke(cli, ["scrape", "nppes-api", "--file", str(path), "--db", db])
+    assert wrong.exit_code == 2 and "--file goes with the nppes-bulk source" in wrong.output
+
+
+def test_the_files_are_not_part_of_every_source_unless_configured():
+    from scraper.sources import is_default
+
+    assert not is_default("nppes-bulk", {})
+    assert is_default("nppes-bulk", {"url": "https://download.cms.gov/nppes/x.zip"})
+    assert is_default("nppes-api", {})
+
+
+def test_header_fixture_is_the_real_one():
+    assert len(HEADER) == 329 and HEADER[0] == "NPI"
+    assert HEADER.count("Healthcare Provider Taxonomy Code_15") == 1
+    assert next(csv.reader(io.StringIO(",".join(f'"{h}"' for h in HEADER)))) == HEADER
