@@ -585,18 +585,23 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
                           seen_at: str) -> Counter[str]:
     """Providers read from the NPPES files, and the deactivation report's NPIs.
 
-    What only the API gives (its created/updated timestamps, the update date of a practice
-    location) is taken from the stored row, so the API and the files agree on a provider."""
+    A provider the API source holds (live) is left to it: the API is read more often, and each
+    row keeps one source. The file fills in the others. What only the API gives (its
+    created/updated timestamps, the update date of a practice location) is taken from the
+    stored row, so a provider the file took over from the API is not rewritten for nothing."""
     providers, deactivations = [], []
     for record in records:
         (deactivations if hasattr(record, "deactivated_on") and not hasattr(record, "addresses")
          else providers).append(record)
+    owned: set[str] = set()
     for chunk_start in range(0, len(providers), 500):
         chunk = providers[chunk_start:chunk_start + 500]
         marks = ",".join("?" * len(chunk))
         stored = {r["npi"]: r for r in db.query(
-            f"select npi, created_at, updated_at from providers where npi in ({marks})",
-            [p.npi for p in chunk])}
+            f"select npi, created_at, updated_at, source, gone_at from providers "
+            f"where npi in ({marks})", [p.npi for p in chunk])}
+        owned |= {npi for npi, r in stored.items()
+                  if r["source"] == "nppes-api" and r["gone_at"] is None}
         dates = {}
         for r in db.query(f"select npi, address_1, postal_code, updated_on from "
                           f"provider_addresses where purpose = 'practice' and npi in ({marks})",
@@ -612,7 +617,10 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
                 if address.purpose == "practice" and address.updated_on is None:
                     address.updated_on = dates.get((provider.npi, address.address_1,
                                                     address.postal_code))
-    counts = upsert_providers(db, providers, run_id, seen_at)
+    kept_api = sum(1 for p in providers if p.npi in owned)
+    counts = upsert_providers(db, [p for p in providers if p.npi not in owned], run_id, seen_at)
+    if kept_api:
+        counts["kept_api"] += kept_api
     for record in deactivations:
         row = list(db.query("select deactivated_on, status from providers where npi = ?",
                             [record.npi]))

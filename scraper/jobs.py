@@ -290,15 +290,15 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
     """Run several sources at once, one thread each (the fetcher paces each host on its own).
 
     Sources that fill ``providers`` run first: the exclusion list keeps the rows whose NPI is
-    among our providers, so it must see them. Practice websites run last: they read the
-    websites the other sources list.
+    among our providers, so it must see them. The NPPES files follow the API (they fill in the
+    providers the API runs did not store). Practice websites run last: they read the websites
+    the other sources list.
     """
     ids = list(source_ids)
     open_db(db_path or config.db).close()  # create and migrate once, before any thread writes
-    first = [s for s in ids if get_source(s).SINK.startswith("providers")]
-    last = [s for s in ids if get_source(s).SINK == "websites"]
-    middle = [s for s in ids if s not in first and s not in last]
-    waves = [wave for wave in (first, middle, last) if wave]
+    order = {"providers": 0, "providers-bulk": 1, "websites": 3}
+    waves = [wave for n in range(4)
+             if (wave := [s for s in ids if order.get(get_source(s).SINK, 2) == n])]
     results: dict[str, RunResult] = {}
     stop = threading.Event()
     for wave in waves:

@@ -9,6 +9,7 @@ import httpx
 
 _PLACEHOLDERS = frozenset({"not available", "n/a", "none", "null"})
 # A date, or a Socrata floating timestamp whose time is midnight ("2019-05-14T00:00:00.000").
+_US_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 _ISO_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T00:00(?::00(?:\.0+)?)?)?")
 
 
@@ -67,6 +68,12 @@ def iso_date(value: str | None) -> str | None:
     if iso:  # the common cases, without strptime's cost
         try:
             return date.fromisoformat(iso.group(1)).isoformat()
+        except ValueError:
+            raise ValueError(f"unrecognized date {value!r}") from None
+    us = _US_DATE.fullmatch(text)
+    if us:  # 05/23/2005, as the NPPES files write dates
+        try:
+            return date(int(us.group(3)), int(us.group(1)), int(us.group(2))).isoformat()
         except ValueError:
             raise ValueError(f"unrecognized date {value!r}") from None
     for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",

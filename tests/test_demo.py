@@ -48,7 +48,8 @@ def test_both_scrapes_succeed_for_every_source(demo_run):
     assert (demo_run["first"].returncode, demo_run["second"].returncode) == (0, 0)
     for number in (1, 2):
         runs = _runs(demo_run["db"], number)
-        assert set(runs) == {"nppes-api", "oig-leie", "nccaom", "websites", *socrata.DATASETS}
+        assert set(runs) == {"nppes-api", "nppes-bulk", "oig-leie", "nccaom", "websites",
+                             *socrata.DATASETS}
         assert {r["status"] for r in runs.values()} == {"ok"}
 
 

@@ -58,7 +58,7 @@ def test_the_file_gives_the_api_rows_for_every_provider(providers, tmp_path):
     got, stats = read_zip(path)
     api = {p.npi: p for p in (parse_provider(raw, "u") for raw in providers)}
     assert {p.npi for p in got} == _acupuncturists(providers)
-    assert stats.rows == len(providers) + 3000 and stats.kept == len(got)
+    assert stats.lines == len(providers) + 3000 and stats.kept == len(got)
     assert stats.candidates < len(got) + 100  # the byte test let few others through
     for provider in got:
         assert _rows(provider) == _rows(api[provider.npi]), provider.npi
@@ -156,9 +156,8 @@ def _run(config: Config, db_path, fetcher_config=HTTP):
         return run_source(config, "nppes-bulk", db_path=db_path, fetcher=fetcher)
 
 
-def test_after_the_api_the_file_changes_nothing_it_shares(providers, tmp_path):
-    """The API and the file agree on a provider: importing the file after an API scrape
-    rewrites no provider the API already stored."""
+def test_after_the_api_the_file_fills_in_the_rest(providers, tmp_path):
+    """The file leaves the providers the API stored to the API, and adds the others."""
     api = NppesApi(providers)
     with SiteServer() as server:
         server.add_site("/api/", api)
@@ -171,15 +170,37 @@ def test_after_the_api_the_file_changes_nothing_it_shares(providers, tmp_path):
     result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(path)}}),
                   tmp_path / "p.db")
     assert result.status == "ok", result.error
-    assert result.counts["updated"] == 0
-    assert result.counts["unchanged"] == first.counts["inserted"]
+    assert (result.counts["updated"], result.counts["unchanged"]) == (0, 0)
+    assert result.counts["kept_api"] == first.counts["inserted"]
     assert result.counts["inserted"] == len(_acupuncturists(providers)) - result.counts[
-        "unchanged"]
+        "kept_api"]
     db = connect(tmp_path / "p.db", readonly=True)
     assert db["changes"].count == 0
-    # the API's own timestamps are still there
-    assert db["providers"].count_where("created_at is not null and state = 'WA'") \
-        == first.counts["inserted"]
+    assert db["providers"].count_where("source = 'nppes-api'") == first.counts["inserted"]
+    # and the file's rows are those the API would give, so when the API later finds one of
+    # them, it rewrites nothing but the API's own timestamps
+
+
+def test_a_provider_the_file_holds_keeps_the_api_timestamps(providers, tmp_path):
+    """A provider first stored by the API and later taken over by the file (the API stopped
+    listing it, so it is gone there) keeps the API's timestamps: no change but gone_at."""
+    acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)][:20]
+    db_path = tmp_path / "p.db"
+    db = open_db(db_path)
+    from db.store import upsert_providers
+    from scraper.models import Provenance
+    api_rows = [parse_provider(raw, "u", Provenance("nppes-api", "u", "")) for raw in acu]
+    upsert_providers(db, api_rows, None, "2026-11-01T00:00:00Z")
+    db.execute("update providers set gone_at = '2026-11-02T00:00:00Z'")
+    db.close()
+    path = write_zip(tmp_path / "m.zip", acu)
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(path)}}), db_path)
+    assert result.counts["updated"] == len(acu)
+    db = connect(db_path, readonly=True)
+    columns = {r["column_name"] for r in db.query("select column_name from changes")}
+    assert columns == {"gone_at"}
+    assert db["providers"].count_where("created_at is not null and source = 'nppes-bulk'") \
+        == len(acu)
 
 
 def test_weekly_files_in_order_once_and_deactivations(providers, tmp_path):
@@ -324,3 +345,32 @@ def test_header_fixture_is_the_real_one():
     assert len(HEADER) == 329 and HEADER[0] == "NPI"
     assert HEADER.count("Healthcare Provider Taxonomy Code_15") == 1
     assert next(csv.reader(io.StringIO(",".join(f'"{h}"' for h in HEADER)))) == HEADER
+
+
+@pytest.mark.parametrize("chunk", [5, 64, 997, 1 << 22])
+def test_the_scanner_cuts_records_as_csv_does(monkeypatch, chunk):
+    """Records with quoted line breaks and quotes, the code anywhere (also in a record's
+    second line), blocks ending anywhere: the scanner gives exactly the records csv reads."""
+    import random as _random
+
+    from scraper.sources import nppes_bulk
+
+    monkeypatch.setattr(nppes_bulk, "CHUNK", chunk)
+    rng = _random.Random(chunk)
+    pieces = ["plain", "171100000X", 'say "hi"', "two\nlines", "x\r\n171100000X", "", "a,b"]
+    rows = [["NPI", "A", "B"]] + [[str(1000000000 + i), rng.choice(pieces), rng.choice(pieces)]
+                                  for i in range(400)]
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    data = buffer.getvalue().encode()
+    from scraper.sources.nppes_bulk import ImportStats, _scan
+
+    got = list(_scan(io.BytesIO(data), "t", (b"171100000X",), ImportStats()))
+    parsed = [next(csv.reader(io.StringIO(r.decode().rstrip("\r")))) for _, r in got]
+    assert parsed[0] == rows[0]
+    assert parsed[1:] == [r for r in rows[1:] if any("171100000X" in v for v in r)]
+    lines = [1]  # the line each record starts on, counted the way an editor would
+    for row in rows[:-1]:
+        lines.append(lines[-1] + sum(v.count("\n") for v in row) + 1)
+    starts = dict(zip((r[0] for r in rows), lines, strict=True))
+    assert [line for line, _ in got] == [starts[r[0]] for r in parsed]

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .nppes_bulk import MONTHLY_NAME
 from .serve import start_all
 
 DEMO_PACE = 0.005  # seconds between requests to the stand-in (the real default is 1 s)
@@ -42,6 +43,9 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
         'states = ["WA", "OR", "CO"]',
         "[sources.websites]",
         "max_page_bytes = 1_000_000",
+        "[sources.nppes-bulk]",
+        f'url = "{base_url}/nppes/{MONTHLY_NAME}"',
+        f'cache_dir = "{directory / "nppes-files"}"',
     ]
     if websites_url:
         # The practice websites' stand-in is on loopback, which the guard for URLs taken from

@@ -21,6 +21,8 @@ from __future__ import annotations
 import csv
 import io
 import random
+import tempfile
+import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -195,15 +197,34 @@ def write_zip(path: str | Path, providers: list[dict], *, header: list[str] = HE
     return path
 
 
-class BulkSite:
-    """Serves ``files`` (name -> bytes) under its mount point; anything else is 404."""
+MONTHLY_NAME = "NPPES_Data_Dissemination_November_2026_V2.zip"
 
-    def __init__(self, files: dict[str, bytes], prefix: str = "/nppes/"):
-        self.files = files
+
+class BulkSite:
+    """Serves ``files`` (name -> bytes, or a callable making them on first request, since a
+    zip of every stand-in provider takes a moment) under its mount point; else 404."""
+
+    def __init__(self, files, prefix: str = "/nppes/"):
+        self._files = files
         self.prefix = prefix
+        self._lock = threading.Lock()
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        with self._lock:
+            if callable(self._files):
+                self._files = self._files()
+            return self._files
 
     def handle(self, request: Request) -> Response:
         name = request.path[len(self.prefix):]
         if name not in self.files:
             return text_response("Not Found\n", 404)
         return Response(200, {"Content-Type": "application/zip"}, self.files[name])
+
+
+def monthly_files(providers: list[dict], others: int = 2000) -> dict[str, bytes]:
+    """The monthly zip of these providers (and of ``others`` other rows), by its file name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_zip(Path(tmp) / MONTHLY_NAME, providers, others=others)
+        return {MONTHLY_NAME: path.read_bytes()}

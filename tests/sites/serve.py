@@ -26,6 +26,7 @@ from .leie import LeieData, LeieSite, generate_leie_rows
 from .nccaom import NccaomSite, search_path
 from .nccaom_data import NccaomData, generate_diplomates
 from .nppes import NppesApi
+from .nppes_bulk import MONTHLY_NAME, BulkSite, monthly_files
 from .nppes_data import generate_providers
 from .server import SiteServer
 from .socrata import SodaPortal
@@ -110,6 +111,9 @@ STAND_INS: dict[str, StandIn] = {
         f"/{host}": SodaPortal([board.dataset()]) for host, board in data.board_data.items()}),
     "leie": StandIn("OIG LEIE", lambda data: {"/exclusions/": LeieSite.from_data(data.leie)}),
     "nccaom": StandIn("NCCAOM", lambda data: {"/FAP/": NccaomSite(data.nccaom)}),
+    # the monthly NPPES file of the same providers, made on its first request
+    "nppes_bulk": StandIn("NPPES files", lambda data: {
+        "/nppes/": BulkSite(lambda: monthly_files(data.providers))}),
 }
 
 
@@ -161,6 +165,7 @@ def banner(server: SiteServer, sites: dict[str, Any]) -> list[str]:
     lines.append(f"{STAND_INS['leie'].label} stand-in: "
                  f"{server.url}/exclusions/downloadables/UPDATED.csv")
     lines.append(f"{STAND_INS['nccaom'].label} stand-in: {server.url}{search_path('WA', 1)}")
+    lines.append(f"{STAND_INS['nppes_bulk'].label} stand-in: {server.url}/nppes/{MONTHLY_NAME}")
     return lines
 
 
