@@ -407,6 +407,14 @@ def m010_run_boot_id(db: Database) -> None:
     db["scrape_runs"].add_column("boot_id", str)
 
 
+@migrations()
+def m011_run_faults(db: Database) -> None:
+    # What the run's requests met and survived (or not): retried answers and errors by kind,
+    # as JSON ({"http 503": 2, "ReadTimeout": 1, "retries": 3}), and the retries.
+    db["scrape_runs"].add_column("retries", int)
+    db["scrape_runs"].add_column("faults", str)
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

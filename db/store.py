@@ -50,7 +50,7 @@ def transaction(db: Database) -> Iterator[Database]:
 # -- runs -------------------------------------------------------------------------------------
 
 RUN_COUNTERS = ("requests", "not_modified", "pages", "records", "inserted", "updated",
-                "unchanged", "gone", "incomplete_parts")
+                "unchanged", "gone", "incomplete_parts", "retries")
 
 
 def boot_id() -> str | None:
@@ -112,9 +112,21 @@ def start_run(db: Database, source: str, scope: dict[str, Any], now: str) -> tup
 
 
 def add_run_counts(db: Database, run_id: int, counts: Counter[str]) -> None:
-    sets = ", ".join(f"{c} = {c} + ?" for c in RUN_COUNTERS)
+    sets = ", ".join(f"{c} = coalesce({c}, 0) + ?" for c in RUN_COUNTERS)
     db.execute(f"update scrape_runs set {sets} where id = ?",
                [counts.get(c, 0) for c in RUN_COUNTERS] + [run_id])
+
+
+def add_run_faults(db: Database, run_id: int, faults: dict[str, int]) -> None:
+    """Add the faults met (by kind) to the run's record; a resumed run adds to what the
+    attempts before it met."""
+    if not faults:
+        return
+    row = list(db.query("select faults from scrape_runs where id = ?", [run_id]))
+    total = Counter(json.loads(row[0]["faults"]) if row and row[0]["faults"] else {})
+    total.update(faults)
+    db.execute("update scrape_runs set faults = ? where id = ?",
+               [json.dumps(dict(sorted(total.items()))), run_id])
 
 
 def finish_run(db: Database, run_id: int, status: str, now: str, *, error: str | None = None,

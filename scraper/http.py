@@ -387,6 +387,23 @@ def public_only_transport(guard: PublicOnly) -> httpx.HTTPTransport:
     return transport
 
 
+def faults(counts: Counter[str]) -> dict[str, int]:
+    """The faults among a thread's counts, by kind: answers that were retried (429, 5xx,
+    408: "http 503"), errors of the network or the peer ("ReadTimeout",
+    "RemoteProtocolError" for a body cut short), and the retries they caused."""
+    out: dict[str, int] = {}
+    for key, n in sorted(counts.items()):
+        if not n:
+            continue
+        if key.startswith("status.") and int(key[7:]) in RETRY_STATUSES:
+            out[f"http {key[7:]}"] = n
+        elif key.startswith("errors."):
+            out[key[7:]] = n
+        elif key == "retries":
+            out["retries"] = n
+    return out
+
+
 def build_url(base: str, params: dict[str, str | int]) -> str:
     """The URL exactly as the client sends it, so fetch-log keys match from run to run."""
     return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
@@ -438,12 +455,19 @@ class Fetcher:
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
             self.stats[key] += n
-        if key == "requests":
-            self._local.requests = getattr(self._local, "requests", 0) + n
+        counts = getattr(self._local, "counts", None)
+        if counts is None:
+            counts = self._local.counts = Counter()
+        counts[key] += n
+
+    def thread_counts(self) -> Counter[str]:
+        """What the calling thread's requests met so far (each source runs in a thread of its
+        own): requests, statuses, errors, retries."""
+        return Counter(getattr(self._local, "counts", None) or {})
 
     def thread_requests(self) -> int:
-        """Requests sent by the calling thread (each source runs in a thread of its own)."""
-        return getattr(self._local, "requests", 0)
+        """Requests sent by the calling thread."""
+        return self.thread_counts()["requests"]
 
     def _host(self, url: str) -> _Host:
         parts = urlsplit(url)

@@ -23,7 +23,7 @@ from db import store
 from db.migrations import open_db
 
 from .config import Config
-from .http import BotChallenge, Fetcher, FetchError
+from .http import BotChallenge, Fetcher, FetchError, faults
 from .normalize import utc_iso
 from .parsing import ParseError
 from .sources import get_source
@@ -112,7 +112,7 @@ class RunContext:
         self.settings = settings
         self.states = states
         self.incomplete_parts = 0
-        self.extra_requests = 0  # sent by a source's own worker threads
+        self.extra_counts: Counter[str] = Counter()  # from a source's own worker threads
         self.on_bytes: Callable[[int, int | None], None] | None = None
         self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
         self._checkpoints = store.load_checkpoints(db, run_id)
@@ -135,8 +135,9 @@ class RunContext:
     def listed_websites(self) -> list[tuple[str, str]]:
         return store.listed_websites(self.db)
 
-    def add_requests(self, n: int) -> None:
-        self.extra_requests += n
+    def add_counts(self, counts: Counter[str]) -> None:
+        """A source's worker thread says what its requests met (requests, faults)."""
+        self.extra_counts.update(counts)
 
     def report_bytes(self, n: int, total: int | None = None) -> None:
         """A source reading a big file says how far it is (``n`` more bytes read)."""
@@ -174,7 +175,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     counts: Counter[str] = Counter()
     notes: list[str] = []
     status, error = "ok", None
-    requests_before = fetcher.thread_requests()
+    http_before = fetcher.thread_counts()
     if resumed:
         log.info("%s: picking up interrupted run %d", source_id, run_id)
     try:
@@ -205,10 +206,15 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         try:
-            counts["requests"] = fetcher.thread_requests() - requests_before + \
-                ctx.extra_requests
+            http = fetcher.thread_counts()
+            http.subtract(http_before)
+            http.update(ctx.extra_counts)
+            counts["requests"] = http["requests"]
+            counts["retries"] = http["retries"]
             with store.transaction(db):
-                store.add_run_counts(db, run_id, Counter({"requests": counts["requests"]}))
+                store.add_run_counts(db, run_id, Counter({"requests": counts["requests"],
+                                                          "retries": counts["retries"]}))
+                store.add_run_faults(db, run_id, faults(http))
             if error != "interrupted":  # an interrupted run stays 'running', to be resumed
                 notes[:0] = ctx.earlier_notes
                 row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)

@@ -4,12 +4,14 @@ conditional re-scrapes, changes, vanishing, errors, robots.txt, a killed run res
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -230,3 +232,18 @@ def test_split_query_that_shrinks_under_a_304_loses_nobody(stand_in, tmp_path, f
     assert result.status == "ok"
     assert result.counts["gone"] == 150
     assert set(_npis(db_path)) == {str(p["number"]) for p in ordered[:1100]}
+
+
+def test_faults_met_are_recorded_in_the_run_log(stand_in, tmp_path, fast_http):
+    """Every fault a run survived is in its record: by kind, with the retries."""
+    site = stand_in(states={"WA"})
+    site.server.inject("/api", status=429, headers={"Retry-After": "0"}, count=1)
+    site.server.inject("/api", status=None, truncate=True, count=1)
+    site.server.inject("/api", status=503, count=2)
+    result = _scrape(site, tmp_path / "p.db", replace(fast_http, max_retries=5), ["WA"])
+    assert result.status == "ok", result.error
+    db = connect(tmp_path / "p.db", readonly=True)
+    run = db["scrape_runs"].get(result.run_id)
+    assert json.loads(run["faults"]) == {"http 429": 1, "http 503": 2,
+                                         "RemoteProtocolError": 1, "retries": 4}
+    assert run["retries"] == 4

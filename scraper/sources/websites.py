@@ -27,6 +27,7 @@ host still gets one request at a time, paced), ``limit`` (read only the first N 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -232,11 +233,13 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         todo.append((url, listed_by))
     workers = max(1, int(settings.get("workers", WORKERS)))
 
-    def read(url: str, listed_by: list[str]) -> tuple[Website, int]:
-        before = fetcher.thread_requests()
+    def read(url: str, listed_by: list[str]) -> tuple[Website, Counter[str]]:
+        before = fetcher.thread_counts()
         website = read_site(fetcher, url, listed_by, max_pages=max_pages,
                             max_page_bytes=max_bytes, fetched_at=fetcher.clock.utcnow())
-        return website, fetcher.thread_requests() - before
+        counts = fetcher.thread_counts()
+        counts.subtract(before)
+        return website, counts
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="websites")
     try:
@@ -246,10 +249,10 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
             if (item := next(pending, None)) is not None:
                 window.append(pool.submit(read, *item))
         while window:
-            website, requests = window.pop(0).result()
+            website, counts = window.pop(0).result()
             if (item := next(pending, None)) is not None:
                 window.append(pool.submit(read, *item))
-            ctx.add_requests(requests)
+            ctx.add_counts(counts)
             stamp = ctx.timestamp(website.fetched_at) if website.fetched_at else ""
             website.provenance = Provenance(SOURCE_ID, website.url, stamp)
             website.checked_at = stamp
