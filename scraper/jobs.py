@@ -175,14 +175,25 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     counts: Counter[str] = Counter()
     notes: list[str] = []
     status, error = "ok", None
-    http_before = fetcher.thread_counts()
+    http_seen = fetcher.thread_counts()
+
+    def http_since() -> Counter[str]:
+        """What requests met since the last look (this thread's and the source's workers')."""
+        nonlocal http_seen
+        now_counts = fetcher.thread_counts()
+        delta = now_counts - http_seen
+        http_seen = now_counts
+        delta.update(ctx.extra_counts)
+        ctx.extra_counts = Counter()
+        return delta
+
     if resumed:
         log.info("%s: picking up interrupted run %d", source_id, run_id)
     try:
         for step in source.scrape(fetcher, ctx):
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
-            step_counts = _commit(db, run_id, source_id, step, notes)
+            step_counts = _commit(db, run_id, source_id, step, notes, http_since())
             ctx.incomplete_parts += step_counts["incomplete_parts"]
             counts.update(step_counts)
             if isinstance(step, PageStep):
@@ -206,14 +217,11 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         try:
-            http = fetcher.thread_counts()
-            http.subtract(http_before)
-            http.update(ctx.extra_counts)
-            counts["requests"] = http["requests"]
-            counts["retries"] = http["retries"]
+            http = http_since()  # what the last requests met, after the last commit
+            counts.update(requests=http["requests"], retries=http["retries"])
             with store.transaction(db):
-                store.add_run_counts(db, run_id, Counter({"requests": counts["requests"],
-                                                          "retries": counts["retries"]}))
+                store.add_run_counts(db, run_id, Counter({"requests": http["requests"],
+                                                          "retries": http["retries"]}))
                 store.add_run_faults(db, run_id, faults(http))
             if error != "interrupted":  # an interrupted run stays 'running', to be resumed
                 notes[:0] = ctx.earlier_notes
@@ -225,8 +233,11 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     return result
 
 
-def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Counter[str]:
-    """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing."""
+def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
+            http: Counter[str] | None = None) -> Counter[str]:
+    """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing,
+    with what its requests met (``http``: requests, retries and faults), so that a run
+    killed later still has them in its record."""
     sink = SINKS[get_source(source_id).SINK]
     counts: Counter[str] = Counter()
     now = utc_iso()
@@ -274,6 +285,9 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str]) -> Cou
             for key, value in (step.state or {}).items():
                 store.set_state(db, source_id, key, value, now)
             store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
+        if http:
+            counts.update(requests=http["requests"], retries=http["retries"])
+            store.add_run_faults(db, run_id, faults(http))
         store.add_run_counts(db, run_id, counts)
     return counts
 
