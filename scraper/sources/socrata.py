@@ -234,7 +234,7 @@ class SocrataSource:
 
     def configured(self, settings: dict[str, Any]) -> Dataset:
         known = {"portal", "where", "page_size", "dataset_id", "fields", "statuses"}
-        unknown = set(settings) - known - {"states"}
+        unknown = set(settings) - known - {"states", "every", "retry"}  # the scheduler's
         if unknown:
             raise ValueError(f"unknown setting(s) for {self.SOURCE_ID}: {', '.join(unknown)}")
         changes = {k: v for k, v in settings.items() if k in known}

@@ -360,6 +360,12 @@ def _range(request: Request, response: Response, etag: str) -> Response:
 
 
 def _write(handler: _Handler, response: Response, *, truncate: bool = False) -> None:
+    if truncate and (response.status == 304 or not response.body or handler.command == "HEAD"):
+        # nothing to cut short: cut the answer itself, half way through its status line
+        handler.wfile.write(f"HTTP/1.1 {response.status} "[:10].encode("ascii"))
+        handler.wfile.flush()
+        handler.close_connection = True
+        return
     handler.send_response(response.status)
     for name, value in response.headers.items():
         if name.lower() != "content-length":
