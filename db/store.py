@@ -139,7 +139,25 @@ def finish_run(db: Database, run_id: int, status: str, now: str, *, error: str |
             "status": status, "finished_at": now, "duration_s": duration, "error": error,
             "notes": "\n".join(notes) if notes else None,
         })
+        if status in ("ok", "partial"):
+            # Linking follows in another transaction; a process killed before it ends leaves
+            # this mark, and the next run-due links even when no source is due (issue 6).
+            set_state(db, LINK_STATE[0], LINK_STATE[1], str(run_id), now)
     return db["scrape_runs"].get(run_id)
+
+
+# (source, key) in source_state: set while runs have finished that linking has not yet seen.
+LINK_STATE = ("link", "pending_since_run")
+
+
+def link_pending(db: Database) -> bool:
+    if not db["source_state"].exists():
+        return False
+    return get_state(db, *LINK_STATE) is not None
+
+
+def clear_link_pending(db: Database) -> None:
+    db.execute("delete from source_state where source = ? and key = ?", list(LINK_STATE))
 
 
 def _seconds_between(start: str, end: str) -> float:

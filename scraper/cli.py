@@ -18,7 +18,7 @@ from db.link import summary as link_summary
 from . import __version__
 from .config import ConfigError, load_config
 from .http import Fetcher
-from .jobs import Progress, relink, run_sources
+from .jobs import Progress, link_pending, relink, run_sources
 from .sources import SOURCES, is_default
 
 ALL_STATES = {s for m in SOURCES.values() for s in getattr(m, "STATES", ())} | {
@@ -197,6 +197,8 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
             click.echo("nothing due" + (f"; next: {upcoming.source} at "
                                         f"{upcoming.next_at:%Y-%m-%d %H:%M} UTC"
                                         if upcoming else ""))
+            if link_pending(config, path):  # a call killed before it linked what it stored
+                click.echo(link_summary(_relink(config, path)))
             return
         try:
             with Fetcher(config.http) as fetcher:
@@ -207,7 +209,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
             raise click.ClickException(f"{path}: {exc}") from None
         for result in results:
             click.echo(result.summary())
-        if any(r.status in ("ok", "partial") for r in results):
+        if any(r.status in ("ok", "partial") for r in results) or link_pending(config, path):
             click.echo(link_summary(_relink(config, path)))
     if any(r.status in ("failed", "gated") for r in results):
         ctx.exit(1)

@@ -299,7 +299,22 @@ def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
     db = open_db(db_path or config.db)
     try:
         with store.transaction(db):
-            return link_all(db, None, utc_iso())  # no scrape run: changes get a null run id
+            counts = link_all(db, None, utc_iso())  # no scrape run: changes get a null run id
+            store.clear_link_pending(db)
+            return counts
+    finally:
+        db.close()
+
+
+def link_pending(config: Config, db_path: str | Path | None = None) -> bool:
+    """Whether runs have finished since the practitioners were last linked (a process killed
+    between a run's end and its linking leaves this so)."""
+    path = db_path or config.db
+    if not Path(path).exists():
+        return False
+    db = open_db(path)
+    try:
+        return store.link_pending(db)
     finally:
         db.close()
 

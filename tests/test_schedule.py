@@ -137,6 +137,29 @@ def test_run_due_runs_what_is_due_and_then_nothing(leie_site, tmp_path):
     assert " ok " in line and "every 1 day" in line
 
 
+def test_a_call_that_died_before_linking_is_linked_by_the_next(leie_site, tmp_path, monkeypatch):
+    """Issue 6 regression: a run-due killed after its runs ended but before it linked left the
+    practitioners empty for good, since the next calls found nothing due."""
+    config = _config(tmp_path, f"{leie_site.url}/exclusions/downloadables/UPDATED.csv")
+    db = str(tmp_path / "p.db")
+
+    def killed(*args):
+        raise SystemExit(137)
+
+    with monkeypatch.context() as patch:
+        patch.setattr("scraper.cli._relink", killed)
+        died = CliRunner().invoke(cli, ["--config", config, "run-due", "oig-leie", "--db", db])
+    assert died.exit_code == 137 and died.output.startswith("oig-leie: ok (run 1)")
+    assert connect(db, readonly=True)["practitioners"].count == 0
+    again = CliRunner().invoke(cli, ["--config", config, "run-due", "oig-leie", "--db", db])
+    assert again.exit_code == 0 and again.output.startswith("nothing due")
+    assert "practitioners" in again.output
+    linked = connect(db, readonly=True)["practitioners"].count
+    assert linked == connect(db, readonly=True)["exclusions"].count > 0
+    third = CliRunner().invoke(cli, ["--config", config, "run-due", "oig-leie", "--db", db])
+    assert third.output.strip().count("\n") == 0  # linked once: nothing pending any more
+
+
 def test_run_due_exits_1_when_a_source_failed_and_backs_off(tmp_path):
     config = _config(tmp_path, "http://127.0.0.1:9/UPDATED.csv")  # nothing listens on port 9
     db = str(tmp_path / "p.db")
