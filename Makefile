@@ -33,10 +33,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check scraper db publish tests bench
 
+# Scrapy (the `bench` extra) is installed here only: bench_nccaom compares our scraper with it.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.bench_nppes --write
 	$(PY) -m bench.bench_socrata --write
 	$(PY) -m bench.bench_linking --write
+	$(PY) -m bench.bench_nccaom --write
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-* .pytest_cache
