@@ -1,8 +1,8 @@
 """The published directory in a real headless Chromium, against a real `datasette` server on
 127.0.0.1 over the stand-ins scraped through the real command line: search a name, filter by
-state and license status, open the practitioner and see the linked license; follow the facial
-acupuncture link and open a practitioner's claim with its evidence; a scraped name holding
-<script> shows as text and runs nothing.
+state and license status, open the practitioner and see the linked license and its status
+history; follow the facial acupuncture link and open a practitioner's claim with its evidence;
+a scraped name holding <script> shows as text and runs nothing.
 
 Needs the Debian packages chromium and chromium-driver (.ci/run installs them). Without them the
 test is skipped on a developer's machine, and fails in CI (CI=true).
@@ -205,6 +205,12 @@ def test_search_filter_and_open_a_practitioner(server, browser):
     source_link = item.find_element(By.CSS_SELECTOR, "a.source-url")
     assert source_link.get_attribute("href").startswith("http://127.0.0.1:")
     assert item.find_element(By.CSS_SELECTOR, "time.as-of").text.startswith("20")
+    # the license's status history: first seen active, on the date a run first saw it
+    timeline = browser.find_element(By.CSS_SELECTOR,
+                                    f'section.timeline[data-record-id="{license_id}"]')
+    assert license_number in timeline.find_element(By.TAG_NAME, "h3").text
+    first = timeline.find_element(By.CSS_SELECTOR, "li.event-first-seen")
+    assert first.is_displayed() and "first seen, status active" in first.text
     _screenshot(browser, "practitioner.png")
     _no_dialogs(browser)
 

@@ -1,8 +1,8 @@
 """The published directory, in-process through datasette.client, over the stand-ins scraped
 through the real command line: the canned queries (ranked search, near a ZIP, facial acupuncture
-near a ZIP, expiring licenses, discipline and exclusions), the practitioner page with every
-linked record, its NCCAOM certification and its specialties, facets, a description for every
-table and column, escaping, read-only serving.
+near a ZIP, expiring licenses, discipline and exclusions, status changes and the health of
+each source), the practitioner page with every linked record, its NCCAOM certification and its
+specialties, facets, a description for every table and column, escaping, read-only serving.
 
 Issues: "One practitioner, every source: the Datasette search experience"; "Datasette:
 certifications and specialty tags on the practitioner page and as facets (a 'facial
@@ -186,7 +186,7 @@ def query_plan(site: Path, query: str) -> str:
     sql = yaml.safe_load(METADATA_PATH.read_text())["databases"][METADATA_DB_NAME][
         "queries"][query]["sql"]
     conn = sqlite3.connect(f"file:{site}?mode=ro", uri=True)
-    load_sql_functions().prepare_connection(conn)
+    load_sql_functions().prepare_connection(conn, DB, make_datasette(site))
     return " ".join(str(r[-1]) for r in conn.execute(f"explain query plan {sql}",
                                                      {"zip": "98101", "miles": 10}))
 
@@ -373,6 +373,30 @@ def test_other_row_pages_are_datasettes_own(site, db):
     assert page.select_one("table.rows-and-columns") and not page.select("li.source-record")
 
 
+def test_source_health_agrees_with_the_run_log(site, db):
+    runs = [dict(r) for r in db.execute("select * from scrape_runs order by id")]
+    found = rows(site, f"/{DB}/source_health.json")
+    assert sorted(r["source"] for r in found) == sorted({r["source"] for r in runs})
+    for row in found:
+        mine = [r for r in runs if r["source"] == row["source"]]
+        successes = [r for r in mine if r["status"] in ("ok", "partial")]
+        after = successes[-1]["id"] if successes else 0
+        assert (row["last_run_id"], row["last_status"], row["failures_in_a_row"]) == (
+            mine[-1]["id"], mine[-1]["status"],
+            sum(r["status"] in ("failed", "gated") for r in mine if r["id"] > after))
+        assert row["last_success_at"] == (successes[-1]["finished_at"] if successes else None)
+
+
+def test_status_changes_and_its_feed_over_a_first_scrape(site, db):
+    """A first scrape changed nothing: no rows, and an empty feed rather than an error."""
+    assert db.execute("select count(*) from changes where table_name in "
+                      "('licenses', 'exclusions', 'disciplinary_actions')").fetchone()[0] == 0
+    assert rows(site, f"/{DB}/status_changes.json?since=") == []
+    response = get(site, f"/{DB}/status_changes.atom?since=2000-01-01")
+    assert response.status_code == 200
+    assert "<entry>" not in response.text and "<title>Status changes</title>" in response.text
+
+
 # --- facets, sort, descriptions -------------------------------------------------------------
 
 def test_practitioners_facets_sort_and_search(site):
@@ -412,7 +436,8 @@ def test_every_table_and_column_is_described(site):
 def test_every_canned_query_has_a_title_and_description(site):
     queries = get(site, f"/{DB}.json").json()["queries"]
     assert {q["name"] for q in queries} >= {"search", "near_zip", "facial_near_zip", "expiring",
-                                            "disciplined_or_excluded"}
+                                            "disciplined_or_excluded", "status_changes",
+                                            "source_health"}
     assert all(q["title"] and q["description"] and not q.get("write") for q in queries)
 
 
@@ -447,8 +472,8 @@ def test_served_read_only(site):
     response = get(site, f"/{DB}.json?sql=delete+from+practitioners")
     assert response.status_code == 400
     plugins = {p["name"] for p in get(site, "/-/plugins.json").json()}
-    assert plugins == {"datasette-cluster-map", "datasette-leaflet", "practitioner_page.py",
-                       "sql_functions.py"}
+    assert plugins == {"datasette-atom", "datasette-cluster-map", "datasette-leaflet",
+                       "atom_feeds.py", "practitioner_page.py", "sql_functions.py"}
 
 
 # --- the SQL functions ----------------------------------------------------------------------
@@ -462,7 +487,10 @@ def test_sql_functions(site):
                     "zip_lat('98101') as lat, zip_lon('98101-0001') as lon, "
                     "zip_lat('2139') as lost_zero, zip_lat('99999') as unknown, "
                     "zip_lat(null) as none, "
-                    "search_terms('  ') as blank, search_terms('o''hara \"lee') as terms")
+                    "search_terms('  ') as blank, search_terms('o''hara \"lee') as terms, "
+                    "row_url('practitioners', 'npi:1234567890') as page, "
+                    "row_url('licenses', null) as no_key, "
+                    "tilde_encode('SMITH|JO ANN|1128b4') as encoded")
     assert result["sea_pdx"] == pytest.approx(
         haversine_miles(47.6062, -122.3321, 45.5152, -122.6784), rel=1e-9)
     assert 140 < result["sea_pdx"] < 150
@@ -472,3 +500,5 @@ def test_sql_functions(site):
     assert result["lost_zero"] == float(zipcodes.matching("02139")[0]["lat"])
     assert (result["unknown"], result["none"], result["blank"]) == (None, None, None)
     assert result["terms"] == '"o\'hara" """lee"*'
+    assert (result["page"], result["no_key"]) == (f"/{DB}/practitioners/npi~3A1234567890", None)
+    assert result["encoded"] == "SMITH~7CJO+ANN~7C1128b4"

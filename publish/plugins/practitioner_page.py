@@ -13,9 +13,15 @@ certificates, status and profile link, as of the run that last saw them) and
 claim it, where they were read, the page that says it and when it was tagged). Specialties are
 self-reported: no board records them, and the page says so.
 
+And ``practitioner_timelines``: for each linked board license and OIG exclusion, its status
+over time as our runs saw it: first seen (with the status it had then), each change of its
+status, expiry or reinstatement from ``changes`` with the run that saw it, the discipline cases
+listed against a license, and when the source stopped (or started again) listing it.
+
 ``render_cell`` turns a practitioner_id in a query's results (the canned queries) or in
-``practitioner_links`` into a link to that practitioner's page, and an http(s) evidence_url
-into a link that passes no ranking and no referrer to the practice's site.
+``practitioner_links`` into a link to that practitioner's page, a run_id in a query's results
+into a link to that run in ``scrape_runs``, and an http(s) evidence_url into a link that passes
+no ranking and no referrer to the practice's site.
 """
 
 from __future__ import annotations
@@ -56,6 +62,20 @@ FACTS = {
                    ("reinstated_on", "Reinstated on"), ("city", "City"), ("state", "State")],
 }
 RECORD_ORDER = {"providers": 0, "licenses": 1, "certifications": 2, "exclusions": 3}
+# The columns whose changes make a record's status history, with the words the page uses; a
+# change of gone_at is the source no longer listing the record (or listing it again).
+HISTORY = {
+    "licenses": {"status_normalized": "status", "status": "status in the board's words",
+                 "expires_on": "expiry date", "disciplined": "discipline reported"},
+    "exclusions": {"status": "exclusion status", "reinstated_on": "reinstatement date",
+                   "waiver_on": "waiver date"},
+    "disciplinary_actions": {"action": "action", "effective_on": "effective date",
+                             "case_number": "case number"},
+}
+GONE = {"licenses": ("no longer listed by the board", "listed by the board again"),
+        "exclusions": ("no longer on the exclusion list", "on the exclusion list again"),
+        "disciplinary_actions": ("discipline case no longer listed",
+                                 "discipline case listed again")}
 # The practitioner's own fields, in the order a person reads them.
 FIELDS = [("credentials", "Credentials"), ("practice_name", "Practice"), ("address", "Address"),
           ("city", "City"), ("state", "State"), ("zip", "ZIP"), ("phone", "Phone"),
@@ -193,6 +213,143 @@ async def _specialties(datasette, db, database: str, practitioner_id: str) -> li
     return specialties
 
 
+async def _changes(db, table: str, ids: list[str]) -> dict[str, list[dict]]:
+    """The history columns' changes of these records of ``table``, oldest first, by record."""
+    if not ids or not await db.table_exists("changes"):
+        return {}
+    columns = [*HISTORY[table], "gone_at"]
+    result = await db.execute(
+        "select id, record_id, column_name, old_value, new_value, run_id, changed_at "
+        "from changes where table_name = ? "
+        f"and column_name in ({', '.join('?' for _ in columns)}) "
+        f"and record_id in ({', '.join('?' for _ in ids)}) order by changed_at, id",
+        [table, *columns, *ids])
+    changes: dict[str, list[dict]] = {}
+    for row in result.rows:
+        changes.setdefault(row["record_id"], []).append(dict(row))
+    return changes
+
+
+def _shown(column: str, value):
+    if value is None or value == "":
+        return "none"
+    return {"0": "no", "1": "yes"}.get(value, value) if column == "disciplined" else value
+
+
+def _change_events(datasette, database: str, table: str, record: dict,
+                   changes: list[dict]) -> list[dict]:
+    """One event per change; the record's gone_at too when no change says when it went."""
+    events = []
+    for change in changes:
+        run_id = change["run_id"]
+        event = {"at": change["changed_at"], "order": 2, "seq": change["id"],
+                 "field": change["column_name"], "run_id": run_id,
+                 "run_url": None if run_id is None
+                 else datasette.urls.row(database, "scrape_runs", str(run_id))}
+        if change["column_name"] == "gone_at":
+            gone = change["new_value"] is not None
+            event.update(what="gone" if gone else "back", text=GONE[table][0 if gone else 1])
+        else:
+            event.update(what="change", label=HISTORY[table][change["column_name"]],
+                         old=_shown(change["column_name"], change["old_value"]),
+                         new=_shown(change["column_name"], change["new_value"]))
+        events.append(event)
+    if record.get("gone_at") and not any(
+            c["column_name"] == "gone_at" and c["new_value"] == record["gone_at"]
+            for c in changes):
+        events.append({"at": record["gone_at"], "order": 3, "seq": 0, "what": "gone",
+                       "field": "gone_at", "text": GONE[table][0], "run_id": None,
+                       "run_url": None})
+    return events
+
+
+def _first(record: dict, changes: list[dict], column: str):
+    """What ``column`` held when the record was first seen: the value its oldest change
+    replaced, or the current value when it never changed."""
+    olds = [c["old_value"] for c in changes if c["column_name"] == column]
+    return olds[0] if olds else record.get(column)
+
+
+def _first_seen(record: dict, text: str, *, what: str = "first-seen") -> list[dict]:
+    """The event of a record's first sighting (no run: the record does not keep which)."""
+    if not record.get("first_seen_at"):
+        return []
+    return [{"at": record["first_seen_at"], "order": 0 if what == "first-seen" else 1,
+             "seq": 0, "what": what, "field": None, "text": text, "run_id": None,
+             "run_url": None}]
+
+
+def _in_time(event: dict) -> tuple:
+    return event["at"] or "", event["order"], event["seq"]
+
+
+async def _timelines(datasette, db, database: str, links: list[dict],
+                     records: dict[str, dict[str, dict]]) -> list[dict]:
+    """The status history of each linked license (with its discipline cases) and exclusion."""
+    licenses = [records.get("licenses", {}).get(link["record_id"]) for link in links
+                if link["record_table"] == "licenses"]
+    licenses = [r for r in licenses if r]
+    exclusions = [records.get("exclusions", {}).get(link["record_id"]) for link in links
+                  if link["record_table"] == "exclusions"]
+    exclusions = [r for r in exclusions if r]
+    cases: dict[str, list[dict]] = {}
+    if licenses and await db.table_exists("disciplinary_actions"):
+        ids = [r["license_id"] for r in licenses]
+        result = await db.execute(
+            "select * from disciplinary_actions "
+            f"where license_id in ({', '.join('?' for _ in ids)}) order by first_seen_at",
+            ids)
+        for row in result.rows:
+            cases.setdefault(row["license_id"], []).append(dict(row))
+    license_changes = await _changes(db, "licenses", [r["license_id"] for r in licenses])
+    case_changes = await _changes(db, "disciplinary_actions",
+                                  [a["action_id"] for c in cases.values() for a in c])
+    exclusion_changes = await _changes(db, "exclusions", [r["exclusion_id"] for r in exclusions])
+
+    timelines = []
+    for license in licenses:
+        key = license["license_id"]
+        changes = license_changes.get(key, [])
+        status = _first(license, changes, "status_normalized")
+        words = _first(license, changes, "status")
+        events = _first_seen(license, f"first seen, status {_shown('status', status)}"
+                             + (f" (the board's words: {words})" if words else ""))
+        events += _change_events(datasette, database, "licenses", license, changes)
+        for case in cases.get(key, []):
+            detail = case["action"] or "action not given"
+            if case["case_number"]:
+                detail += f" (case {case['case_number']})"
+            if case["effective_on"]:
+                detail += f", effective {case['effective_on']}"
+            events += _first_seen(case, f"discipline case listed: {detail}", what="case")
+            events += _change_events(datasette, database, "disciplinary_actions", case,
+                                     case_changes.get(case["action_id"], []))
+        timelines.append({
+            "record_table": "licenses", "record_id": key,
+            "title": f"{license['jurisdiction']} license {license['license_number']}"
+            + (f" ({license['license_type']})" if license.get("license_type") else ""),
+            "record_url": datasette.urls.row(database, "licenses", tilde_encode(key)),
+            "events": sorted(events, key=_in_time),
+        })
+    for exclusion in exclusions:
+        key = exclusion["exclusion_id"]
+        changes = exclusion_changes.get(key, [])
+        events = _first_seen(exclusion, "first seen on the exclusion list, status "
+                             + _shown("status", _first(exclusion, changes, "status")))
+        events += _change_events(datasette, database, "exclusions", exclusion, changes)
+        title = "OIG exclusion"
+        if exclusion.get("exclusion_type"):
+            title += f" under section {exclusion['exclusion_type']}"
+        if exclusion.get("excluded_on"):
+            title += f" from {exclusion['excluded_on']}"
+        timelines.append({
+            "record_table": "exclusions", "record_id": key, "title": title,
+            "record_url": datasette.urls.row(database, "exclusions", tilde_encode(key)),
+            "events": sorted(events, key=_in_time),
+        })
+    return timelines
+
+
 async def practitioner_context(datasette, database: str, practitioner_id: str) -> dict:
     db = datasette.get_database(database)
     result = await db.execute(f"select * from {PRACTITIONERS} where practitioner_id = ?",
@@ -240,6 +397,7 @@ async def practitioner_context(datasette, database: str, practitioner_id: str) -
         "practitioner_certifications": _certifications(
             datasette, database, links, records.get("certifications", {})),
         "practitioner_specialties": await _specialties(datasette, db, database, practitioner_id),
+        "practitioner_timelines": await _timelines(datasette, db, database, links, records),
         "practitioner_links_url": datasette.urls.table(database, LINKS) + "?"
         + urlencode({"practitioner_id": practitioner_id}),
     }
@@ -261,13 +419,19 @@ def extra_template_vars(view_name, table, database, request, datasette):
 
 @hookimpl
 def render_cell(value, column, table, database, datasette):
-    """In query results and in practitioner_links, a practitioner_id links to its page; an
-    evidence_url (a practice's page, anywhere) links without ranking or referrer."""
+    """In query results and in practitioner_links, a practitioner_id links to its page; in
+    query results, a run_id links to its run; an evidence_url (a practice's page, anywhere)
+    links without ranking or referrer."""
     if column == "evidence_url":
         href = safe_url(value)
         if href is None:
             return None  # Datasette shows it as text
         return Markup('<a href="{}" rel="{}">{}</a>').format(href, EXTERNAL_REL, href)
+    if column == "run_id" and table is None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            url = datasette.urls.row(database, "scrape_runs", str(value))
+            return Markup('<a href="{}">{}</a>').format(url, value)
+        return None
     if column != "practitioner_id" or table not in (None, LINKS):
         return None
     if not isinstance(value, str) or not value.startswith(ID_PREFIXES):

@@ -8,6 +8,12 @@
   error: each word quoted (operators and punctuation are just text), the last one matched as a
   prefix, since it may be unfinished. NULL for blank text (FTS5 reads ``MATCH NULL`` as a
   syntax error, so the search query skips the match when this is NULL).
+- ``row_url(table, key)``: the path of a row's page on this site (``/<database>/<table>/<key>``,
+  the key tilde-encoded, under Datasette's base_url); NULL when either is NULL. The Atom feed of
+  ``status_changes`` links each entry to the practitioner's page with it: feed readers resolve
+  the path against the feed's own address.
+- ``tilde_encode(text)``: Datasette's tilde encoding (``WA:AC:1`` -> ``WA~3AAC~3A1``), for keys
+  that go into a URL or an Atom entry id (OIG's exclusion ids hold names, spaces and ``|``).
 - ``cos`` and ``radians``, only where SQLite was built without its math functions, so the
   bounding box in ``near_zip`` works on every build.
 """
@@ -20,6 +26,7 @@ import sqlite3
 from functools import cache
 
 from datasette import hookimpl
+from datasette.utils import tilde_encode
 
 EARTH_RADIUS_MILES = 3958.8
 ZIP_RE = re.compile(r"^\s*(\d{3,5})(?:-\d{4})?\s*$")
@@ -90,12 +97,22 @@ def _has_function(conn, sql: str) -> bool:
     return True
 
 
+def row_url(datasette, database: str, table, key) -> str | None:
+    if table is None or key is None:
+        return None
+    return str(datasette.urls.row(database, str(table), tilde_encode(str(key))))
+
+
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, database, datasette):
     conn.create_function("distance_miles", 4, distance_miles, deterministic=True)
     conn.create_function("zip_lat", 1, zip_lat, deterministic=True)
     conn.create_function("zip_lon", 1, zip_lon, deterministic=True)
     conn.create_function("search_terms", 1, search_terms, deterministic=True)
+    conn.create_function("row_url", 2, lambda table, key: row_url(datasette, database, table, key),
+                         deterministic=True)
+    conn.create_function("tilde_encode", 1, lambda text: None if text is None
+                         else tilde_encode(str(text)), deterministic=True)
     if not _has_function(conn, "select cos(radians(0))"):
         conn.create_function("cos", 1, lambda x: None if _number(x) is None
                              else math.cos(_number(x)), deterministic=True)
