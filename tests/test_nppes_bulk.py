@@ -58,7 +58,9 @@ def test_the_file_gives_the_api_rows_for_every_provider(providers, tmp_path):
     got, stats = read_zip(path)
     api = {p.npi: p for p in (parse_provider(raw, "u") for raw in providers)}
     assert {p.npi for p in got} == _acupuncturists(providers)
-    assert stats.lines == len(providers) + 3000 and stats.kept == len(got)
+    with zipfile.ZipFile(path) as archive:  # the whole member was read
+        assert stats.bytes_read == archive.getinfo(stats.members[0]).file_size
+    assert stats.kept == len(got)
     assert stats.candidates < len(got) + 100  # the byte test let few others through
     for provider in got:
         assert _rows(provider) == _rows(api[provider.npi]), provider.npi
@@ -149,6 +151,30 @@ def test_a_broken_quote_names_the_file_and_line(providers, tmp_path):
 
     with pytest.raises(BulkFileError, match=r"bad.zip:npidata_pfile.*line 6"):
         read_zip(_rewrite(path, break_line))
+
+
+def test_a_bad_value_far_into_the_file_names_its_line(providers, monkeypatch, tmp_path):
+    """The scanner knows records by byte offset; the error still names the line (read again)."""
+    from scraper.sources import nppes_bulk
+
+    monkeypatch.setattr(nppes_bulk, "CHUNK", 4096)  # many blocks before the bad row
+    path = write_zip(tmp_path / "m.zip", providers[:300], others=200)
+    date_column = HEADER.index("Last Update Date")
+
+    def bad_date(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        number = max(i for i, line in enumerate(lines) if b"171100000X" in line)
+        fields = lines[number].split(b'","')
+        fields[date_column] = b"13/45/2020"
+        lines[number] = b'","'.join(fields)
+        bad_date.line = number + 1
+        return b"\r\n".join(lines)
+
+    bad = _rewrite(path, bad_date)
+    assert bad_date.line > 300
+    with pytest.raises(BulkFileError, match=rf"bad.zip:npidata_pfile.*, line {bad_date.line}: "
+                                            "Last Update Date"):
+        read_zip(bad)
 
 
 def _run(config: Config, db_path, fetcher_config=HTTP):
@@ -369,8 +395,10 @@ def test_the_scanner_cuts_records_as_csv_does(monkeypatch, chunk):
     parsed = [next(csv.reader(io.StringIO(r.decode().rstrip("\r")))) for _, r in got]
     assert parsed[0] == rows[0]
     assert parsed[1:] == [r for r in rows[1:] if any("171100000X" in v for v in r)]
+    # each record's byte offset is where it starts, and gives the line an editor would show
+    assert all(data[at:].startswith(record) for at, record in got)
     lines = [1]  # the line each record starts on, counted the way an editor would
     for row in rows[:-1]:
         lines.append(lines[-1] + sum(v.count("\n") for v in row) + 1)
     starts = dict(zip((r[0] for r in rows), lines, strict=True))
-    assert [line for line, _ in got] == [starts[r[0]] for r in parsed]
+    assert [data.count(b"\n", 0, at) + 1 for at, _ in got] == [starts[r[0]] for r in parsed]

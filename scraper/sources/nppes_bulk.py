@@ -34,6 +34,7 @@ import csv
 import io
 import queue
 import re
+import sys
 import threading
 import zipfile
 import zlib
@@ -68,6 +69,7 @@ SINK = "providers-bulk"
 OPT_IN = True  # not part of "every source": run when named, or when settings name a file
 DEFAULT_CODES = ("171100000X",)
 CHUNK = 1 << 22  # bytes read from the zip member at a time
+SWITCH_INTERVAL = 0.0001  # see _Prefetch
 MAX_RECORD_LINES = 200  # a record spanning more lines than this has a broken quote
 TAXONOMY_SLOTS = 15
 IDENTIFIER_SLOTS = 50
@@ -82,12 +84,18 @@ OTHER_NAME_TYPES = {"1": "Former Name", "2": "Professional Name", "3": "Doing Bu
 
 
 class BulkFileError(SourceError):
-    """A dissemination file that cannot be imported, named with the line where it went wrong."""
+    """A dissemination file that cannot be imported, named with the line where it went wrong.
 
-    def __init__(self, file: str, message: str, line: int | None = None):
-        where = f"{file}, line {line}" if line else file
+    The scanner knows where a record starts as a byte offset into the member (counting line
+    ends on the way would cost it a third of its time), so an error is raised with ``offset``
+    and given its line number by ``_with_line``, which reads the member again up to it."""
+
+    def __init__(self, file: str, message: str, line: int | None = None, *,
+                 offset: int | None = None):
+        where = f"{file}, line {line}" if line else \
+            f"{file}, byte {offset:,}" if offset is not None else file
         super().__init__(f"{where}: {message}")
-        self.file, self.line = file, line
+        self.file, self.message, self.line, self.offset = file, message, line, offset
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,7 @@ class Deactivation:
 
 @dataclass
 class ImportStats:
-    bytes_read: int = 0
-    lines: int = 0  # lines after the header (a record with a quoted line break has two)
+    bytes_read: int = 0  # of the npidata_pfile member, uncompressed
     candidates: int = 0  # records the byte test let through
     kept: int = 0
     locations: int = 0
@@ -112,37 +119,31 @@ class ImportStats:
 
 # -- reading ----------------------------------------------------------------------------------
 
-def _records(stream: BinaryIO, name: str, needles: tuple[bytes, ...], stats: ImportStats,
-             on_bytes: Callable[[int], None] | None = None,
-             keep: Callable[[bytes], bool] | None = None) -> Iterator[tuple[int, bytes]]:
-    """(line number, record) for the header and for every record holding one of ``needles``
-    (or, with ``keep``, every record ``keep`` accepts).
+def _records(stream: BinaryIO, name: str, keep: Callable[[bytes], bool]
+             ) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, record) for the header and for every record ``keep`` accepts: the plain
+    reader of the small companion members (practice locations, endpoints).
 
     A record ends at a line end outside quotes: a line with an odd number of quote characters
-    opens a field that a later line closes. Only records that pass the byte test are parsed
-    later, so most of the file is only split and counted."""
-    line_no = 0
+    opens a field that a later line closes."""
+    offset = 0  # where the next line starts
     tail = b""
     pending: list[bytes] = []
     pending_quotes = 0
     start = 0
     header_done = False
-    single = needles[0] if len(needles) == 1 else None
     while True:
         try:
             chunk = stream.read(CHUNK)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise BulkFileError(name, f"the zip is damaged or truncated: {exc}",
-                                line_no + 1) from None
+                                offset=offset) from None
         if not chunk:
             break
-        stats.bytes_read += len(chunk)
-        if on_bytes:
-            on_bytes(len(chunk))
         lines = (tail + chunk).split(b"\n")
         tail = lines.pop()
         for line in lines:
-            line_no += 1
+            at, offset = offset, offset + len(line) + 1
             quotes = line.count(b'"')
             if pending:
                 pending.append(line)
@@ -150,24 +151,19 @@ def _records(stream: BinaryIO, name: str, needles: tuple[bytes, ...], stats: Imp
                 if pending_quotes & 1:
                     if len(pending) > MAX_RECORD_LINES:
                         raise BulkFileError(name, "a quoted field is never closed (a broken "
-                                            "quote)", start)
+                                            "quote)", offset=start)
                     continue
                 line = b"\n".join(pending)
                 pending = []
             elif quotes & 1:
-                pending, pending_quotes, start = [line], quotes, line_no
+                pending, pending_quotes, start = [line], quotes, at
                 continue
             else:
-                start = line_no
+                start = at
             if not header_done:
                 header_done = True
                 yield start, line
-                continue
-            stats.lines += 1
-            if keep is not None:
-                if keep(line):
-                    yield start, line
-            elif (single in line) if single is not None else any(n in line for n in needles):
+            elif keep(line):
                 yield start, line
     if pending or tail.strip():
         if pending:
@@ -175,15 +171,10 @@ def _records(stream: BinaryIO, name: str, needles: tuple[bytes, ...], stats: Imp
             record = b"\n".join(pending)
             if record.count(b'"') & 1:
                 raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
-                                    start)
+                                    offset=start)
         else:
-            line_no += 1
-            start, record = line_no, tail
-        if not header_done:
-            yield start, record
-            return
-        stats.lines += 1
-        if keep(record) if keep is not None else any(n in record for n in needles):
+            start, record = offset, tail
+        if not header_done or keep(record):
             yield start, record
 
 
@@ -234,30 +225,39 @@ class _Prefetch:
 def _scan(stream: BinaryIO, name: str, needles: tuple[bytes, ...], stats: ImportStats,
           on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, bytes]]:
     prefetch = _Prefetch(stream, CHUNK)
+    # The inflating thread takes the GIL back several times a block (zlib grows its output
+    # buffer in steps); at the default 5 ms switch interval it waits behind the scanner's long
+    # C calls each time, and the two threads barely overlap (measured: 7.4 s where 4.9 s are
+    # possible, bench/bench_nppes_bulk.py).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         yield from _scan_blocks(prefetch, name, needles, stats, on_bytes)
     finally:
+        sys.setswitchinterval(interval)
         prefetch.close()
 
 
 def _scan_blocks(stream: _Prefetch, name: str, needles: tuple[bytes, ...], stats: ImportStats,
                  on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, bytes]]:
-    """(line number, record) for the header and for every record holding one of ``needles``:
+    """(byte offset, record) for the header and for every record holding one of ``needles``:
     the fast path of the import, with no Python work per line and no copy of a block.
 
     A line end is a record boundary when the number of quote characters since the last
     boundary is even. In each block read, ``find`` jumps from one occurrence of a needle to the
     next, and the record around it is found by counting quotes back to the last boundary and
-    forward to the next; between hits only quotes and line ends are counted, in C. A record
-    cut by the end of a block is finished with the start of the next one."""
+    forward to the next; between hits only quotes are counted, in C. A record cut by the end of
+    a block is finished with the start of the next one."""
     tail = b""  # the start of a record the last block cut off
-    line = 1  # the line number where ``tail`` (or the next record) starts
+    tail_at = 0  # its offset in the member
+    base = 0  # the offset of the block in hand
     header = True  # the first record is the header: always yielded
     while True:
         try:
             chunk = stream.read()
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise BulkFileError(name, f"the zip is damaged or truncated: {exc}", line) from None
+            raise BulkFileError(name, f"the zip is damaged or truncated: {exc}",
+                                offset=tail_at if tail else base) from None
         if not chunk:
             break
         stats.bytes_read += len(chunk)
@@ -275,34 +275,35 @@ def _scan_blocks(stream: _Prefetch, name: str, needles: tuple[bytes, ...], stats
                 pos = chunk.find(b"\n", pos + 1)
             if pos < 0:
                 tail += chunk
+                base += len(chunk)
                 if len(tail) > MAX_RECORD_BYTES:
                     raise BulkFileError(name, "a quoted field is never closed (a broken "
-                                        "quote)", line)
+                                        "quote)", offset=tail_at)
                 continue
             record = tail + chunk[:pos]
             cur = pos + 1
             if header or any(n in record for n in needles):
-                yield line, record
+                yield tail_at, record
             header = False
-            line += record.count(b"\n") + 1
             tail = b""
-        cut, line = yield from _block(chunk, cur, line, needles, name)
-        tail = chunk[cut:]
+        cut = yield from _block(chunk, cur, base, needles)
+        tail, tail_at = chunk[cut:], base + cut
+        base += len(chunk)
         if len(tail) > MAX_RECORD_BYTES:
-            raise BulkFileError(name, "a quoted field is never closed (a broken quote)", line)
+            raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
+                                offset=tail_at)
     if tail.strip():
         if tail.count(b'"') & 1:
-            raise BulkFileError(name, "a quoted field is never closed (a broken quote)", line)
+            raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
+                                offset=tail_at)
         if header or any(n in tail for n in needles):
-            yield line, tail
-        line += 1
-    stats.lines += max(0, line - 2)  # the header's line and the one after the last line end
+            yield tail_at, tail
 
 
-def _block(data: bytes, cur: int, line: int, needles: tuple[bytes, ...],
-           name: str) -> Iterator[tuple[int, bytes]]:
-    """The records of ``data`` from ``cur`` (a boundary, on ``line``) holding a needle;
-    returns where the cut-off record at the end begins, and its line."""
+def _block(data: bytes, cur: int, base: int, needles: tuple[bytes, ...]
+           ) -> Iterator[tuple[int, bytes]]:
+    """The records of ``data`` (at ``base`` in the member) from ``cur`` (a boundary) holding a
+    needle; returns where the cut-off record at the end begins."""
     last = data.rfind(b"\n")
     while True:
         hit = min((h for n in needles if 0 <= (h := data.find(n, cur)) < last), default=-1)
@@ -311,22 +312,20 @@ def _block(data: bytes, cur: int, line: int, needles: tuple[bytes, ...],
         start = _record_start(data, cur, hit)
         stop = _record_end(data, start, hit)
         if stop < 0:  # the record runs past the block: the next block finishes it
-            return start, line + data.count(b"\n", cur, start)
-        line += data.count(b"\n", cur, start)
-        yield line, data[start:stop - 1]
-        line += data.count(b"\n", start, stop)
+            return start
+        yield base + start, data[start:stop - 1]
         cur = stop
     if last < cur:
-        return cur, line
+        return cur
     odd = data.count(b'"', cur, last) & 1
     pos = last
     while odd:
         before = data.rfind(b"\n", cur, pos)
         if before < 0:
-            return cur, line
+            return cur
         odd ^= data.count(b'"', before, pos) & 1
         pos = before
-    return pos + 1, line + data.count(b"\n", cur, pos + 1)
+    return pos + 1
 
 
 def _record_start(part: bytes, cur: int, hit: int) -> int:
@@ -360,6 +359,30 @@ def _record_end(part: bytes, start: int, inside: int) -> int:
     return -1
 
 
+def _line_at(archive: zipfile.ZipFile, member: str, offset: int) -> int | None:
+    """The line number of the byte at ``offset`` in ``member`` (read again up to there)."""
+    count = 0
+    try:
+        with archive.open(member) as stream:
+            left = offset
+            while left > 0:
+                block = stream.read(min(CHUNK, left))
+                if not block:
+                    break
+                count += block.count(b"\n")
+                left -= len(block)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        return None
+    return count + 1
+
+
+def _with_line(exc: BulkFileError, archive: zipfile.ZipFile, member: str) -> BulkFileError:
+    if exc.line is not None or exc.offset is None:
+        return exc
+    line = _line_at(archive, member, exc.offset)
+    return BulkFileError(exc.file, exc.message, line, offset=exc.offset) if line else exc
+
+
 def _decode(record: bytes) -> str:
     try:
         return record.decode("utf-8")
@@ -367,16 +390,16 @@ def _decode(record: bytes) -> str:
         return record.decode("cp1252", errors="replace")
 
 
-def _fields(record: bytes, name: str, line: int, width: int | None) -> list[str]:
+def _fields(record: bytes, name: str, at: int, width: int | None) -> list[str]:
     try:
         rows = list(csv.reader(io.StringIO(_decode(record).rstrip("\r\n")), strict=True))
     except csv.Error as exc:
-        raise BulkFileError(name, f"not valid CSV: {exc}", line) from None
+        raise BulkFileError(name, f"not valid CSV: {exc}", offset=at) from None
     if len(rows) != 1:
-        raise BulkFileError(name, f"one record read as {len(rows)}", line)
+        raise BulkFileError(name, f"one record read as {len(rows)}", offset=at)
     if width is not None and len(rows[0]) != width:
         raise BulkFileError(name, f"{len(rows[0])} fields where the header has {width} "
-                            "(a broken quote or a cut line)", line)
+                            "(a broken quote or a cut line)", offset=at)
     return rows[0]
 
 
@@ -385,17 +408,26 @@ class Columns:
 
     def __init__(self, header: list[str], name: str, required: tuple[str, ...] = REQUIRED):
         self.index = {h.strip().lower(): i for i, h in enumerate(header)}
+        self._asked: dict[str, int | None] = {}  # ~110 look-ups a row, by the same names
         self.width = len(header)
         missing = [c for c in required if c.lower() not in self.index]
         if missing:
             raise BulkFileError(name, f"the header has no column {missing[0]!r} (is this an "
                                 "npidata_pfile?)", 1)
 
+    def position(self, column: str) -> int | None:
+        """Where ``column`` is (None: not in this layout), remembered by the name as asked."""
+        try:
+            return self._asked[column]
+        except KeyError:
+            at = self._asked[column] = self.index.get(column.strip().lower())
+            return at
+
     def getter(self, row: list[str]) -> Callable[[str], str | None]:
-        index = self.index
+        asked, position = self._asked, self.position
 
         def get(column: str) -> str | None:
-            at = index.get(column.lower())
+            at = asked[column] if column in asked else position(column)
             if at is None:
                 return None
             value = row[at]
@@ -406,7 +438,7 @@ class Columns:
 def matching_rows(stream: BinaryIO, name: str, codes: tuple[str, ...], stats: ImportStats,
                   on_bytes: Callable[[int], None] | None = None,
                   ) -> Iterator[tuple[int, Callable[[str], str | None]]]:
-    """(line, column getter) of every row with one of ``codes`` in a taxonomy slot."""
+    """(byte offset, column getter) of every row with one of ``codes`` in a taxonomy slot."""
     records = _scan(stream, name, tuple(c.encode() for c in codes), stats, on_bytes)
     try:
         yield from _matching(records, name, codes, stats)
@@ -422,12 +454,12 @@ def _matching(records, name: str, codes: tuple[str, ...], stats: ImportStats,
     columns = Columns(_fields(first[1], name, first[0], None), name)
     slots = [f"Healthcare Provider Taxonomy Code_{i}" for i in range(1, TAXONOMY_SLOTS + 1)]
     wanted = set(codes)
-    for line, record in records:
+    for at, record in records:
         stats.candidates += 1
-        get = columns.getter(_fields(record, name, line, columns.width))
+        get = columns.getter(_fields(record, name, at, columns.width))
         if any(get(slot) in wanted for slot in slots):  # the code may sit in another column
             stats.kept += 1
-            yield line, get
+            yield at, get
 
 
 @lru_cache(maxsize=4)
@@ -450,11 +482,11 @@ def taxonomy_descriptions(extra_csv: str | None = None) -> dict[str, str]:
     return table
 
 
-def _date(get: Callable[[str], str | None], column: str, name: str, line: int) -> str | None:
+def _date(get: Callable[[str], str | None], column: str, name: str, at: int) -> str | None:
     try:
         return iso_date(get(column))
     except ValueError as exc:
-        raise BulkFileError(name, f"{column}: {exc}", line) from None
+        raise BulkFileError(name, f"{column}: {exc}", offset=at) from None
 
 
 def _address(get, purpose: str, kind: str) -> Address | None:
@@ -473,15 +505,17 @@ def _address(get, purpose: str, kind: str) -> Address | None:
                    fax=phone(get(f"Provider Business {kind} Address Fax Number")))
 
 
-def provider_from_row(get: Callable[[str], str | None], name: str, line: int,
+def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
                       descriptions: dict[str, str], provenance: Provenance | None) -> Provider:
-    """One npidata_pfile row as a Provider with the values the API source would give."""
+    """One npidata_pfile row (starting at byte ``at``) as a Provider with the values the API
+    source would give."""
     npi = get("NPI") or ""
     if not re.fullmatch(r"\d{10}", npi):
-        raise BulkFileError(name, f"NPI {npi!r} is not ten digits", line)
+        raise BulkFileError(name, f"NPI {npi!r} is not ten digits", offset=at)
     kind = {"1": "NPI-1", "2": "NPI-2"}.get(get("Entity Type Code") or "")
     if kind is None:
-        raise BulkFileError(name, f"NPI {npi}: entity type {get('Entity Type Code')!r}", line)
+        raise BulkFileError(name, f"NPI {npi}: entity type {get('Entity Type Code')!r}",
+                            offset=at)
     first, middle = get("Provider First Name"), get("Provider Middle Name")
     last, suffix = get("Provider Last Name (Legal Name)"), get("Provider Name Suffix Text")
     organization = get("Provider Organization Name (Legal Business Name)")
@@ -527,8 +561,8 @@ def provider_from_row(get: Callable[[str], str | None], name: str, line: int,
             ("type", OTHER_NAME_TYPES.get(code)), ("code", code)) if v})
     addresses = [a for a in (_address(get, "location", "Practice Location"),
                              _address(get, "mailing", "Mailing")) if a is not None]
-    deactivated = _date(get, "NPI Deactivation Date", name, line)
-    reactivated = _date(get, "NPI Reactivation Date", name, line)
+    deactivated = _date(get, "NPI Deactivation Date", name, at)
+    reactivated = _date(get, "NPI Reactivation Date", name, at)
     sole = {"Y": "YES", "N": "NO"}.get(get("Is Sole Proprietor") or "")
     official = person_name(get("Authorized Official First Name"),
                            get("Authorized Official Middle Name"),
@@ -540,8 +574,8 @@ def provider_from_row(get: Callable[[str], str | None], name: str, line: int,
         credential=get("Provider Credential Text"), organization_name=organization,
         gender=get("Provider Gender Code"), sole_proprietor=sole,
         status="A" if not deactivated or (reactivated and reactivated >= deactivated) else "D",
-        enumerated_on=_date(get, "Provider Enumeration Date", name, line),
-        updated_on=_date(get, "Last Update Date", name, line),
+        enumerated_on=_date(get, "Provider Enumeration Date", name, at),
+        updated_on=_date(get, "Last Update Date", name, at),
         created_at=None, updated_at=None,  # the API's own timestamps; kept from what is stored
         deactivated_on=deactivated, reactivated_on=reactivated,
         authorized_official=official,
@@ -565,15 +599,18 @@ def _side_rows(archive: zipfile.ZipFile, pattern: str, npis: set[str],
         first = record.split(b",", 1)[0].strip(b'" \r')
         return first in wanted
 
-    with archive.open(member) as stream:
-        records = _records(stream, member, (), ImportStats(), keep=ours)
-        first = next(records, None)
-        if first is None:
-            return {}
-        columns = Columns(_fields(first[1], member, first[0], None), member, ("NPI",))
-        for line, record in records:
-            get = columns.getter(_fields(record, member, line, columns.width))
-            out.setdefault(get("NPI"), []).append(get)
+    try:
+        with archive.open(member) as stream:
+            records = _records(stream, member, ours)
+            first = next(records, None)
+            if first is None:
+                return {}
+            columns = Columns(_fields(first[1], member, first[0], None), member, ("NPI",))
+            for at, record in records:
+                get = columns.getter(_fields(record, member, at, columns.width))
+                out.setdefault(get("NPI"), []).append(get)
+    except BulkFileError as exc:
+        raise _with_line(exc, archive, member) from None
     return out
 
 
@@ -604,13 +641,16 @@ def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
         stats.members.append(member)
         provenance = Provenance(SOURCE_ID, source_url or f"file:{name}#{member}", fetched_at)
         label = f"{name}:{member}"
-        with archive.open(member) as stream:
-            rows = matching_rows(stream, label, codes, stats, on_bytes)
-            try:
-                providers = [provider_from_row(get, label, line, descriptions, provenance)
-                             for line, get in rows]
-            finally:
-                rows.close()
+        try:
+            with archive.open(member) as stream:
+                rows = matching_rows(stream, label, codes, stats, on_bytes)
+                try:
+                    providers = [provider_from_row(get, label, at, descriptions, provenance)
+                                 for at, get in rows]
+                finally:
+                    rows.close()
+        except BulkFileError as exc:
+            raise _with_line(exc, archive, member) from None
         npis = {p.npi for p in providers}
         for npi, rows in _side_rows(archive, r"^pl_pfile.*\.csv$", npis, stats).items():
             provider = next(p for p in providers if p.npi == npi)
@@ -766,7 +806,7 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
                                     nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
         url = settings.get("url") or f"file:{Path(monthly).name}"
         yield PageStep("monthly", url, page, providers, len(providers)).finish(
-            "done", note=f"{stats.lines} lines, {stats.candidates} passed the byte test, "
+            "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, {stats.candidates} passed the byte test, "
                          f"{stats.kept} kept")
         for state in STATES:  # a full file: whoever it no longer lists is gone
             yield ScopeDone(state, complete=True)
