@@ -2,4 +2,5 @@
 
 from .cli import cli
 
-cli(prog_name="practitioners")
+if __name__ == "__main__":  # not when imported (by a spawned process, say)
+    cli(prog_name="practitioners")

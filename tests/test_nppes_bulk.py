@@ -155,9 +155,9 @@ def test_a_broken_quote_names_the_file_and_line(providers, tmp_path):
 
 def test_a_bad_value_far_into_the_file_names_its_line(providers, monkeypatch, tmp_path):
     """The scanner knows records by byte offset; the error still names the line (read again)."""
-    from scraper.sources import nppes_bulk
+    from scraper import zipscan
 
-    monkeypatch.setattr(nppes_bulk, "CHUNK", 4096)  # many blocks before the bad row
+    monkeypatch.setattr(zipscan, "CHUNK", 4096)  # many blocks before the bad row
     path = write_zip(tmp_path / "m.zip", providers[:300], others=200)
     date_column = HEADER.index("Last Update Date")
 
@@ -379,9 +379,9 @@ def test_the_scanner_cuts_records_as_csv_does(monkeypatch, chunk):
     second line), blocks ending anywhere: the scanner gives exactly the records csv reads."""
     import random as _random
 
-    from scraper.sources import nppes_bulk
+    from scraper import zipscan
 
-    monkeypatch.setattr(nppes_bulk, "CHUNK", chunk)
+    monkeypatch.setattr(zipscan, "CHUNK", chunk)
     rng = _random.Random(chunk)
     pieces = ["plain", "171100000X", 'say "hi"', "two\nlines", "x\r\n171100000X", "", "a,b"]
     rows = [["NPI", "A", "B"]] + [[str(1000000000 + i), rng.choice(pieces), rng.choice(pieces)]
@@ -389,9 +389,7 @@ def test_the_scanner_cuts_records_as_csv_does(monkeypatch, chunk):
     buffer = io.StringIO()
     csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
     data = buffer.getvalue().encode()
-    from scraper.sources.nppes_bulk import ImportStats, _scan
-
-    got = list(_scan(io.BytesIO(data), "t", (b"171100000X",), ImportStats()))
+    got = list(zipscan.scan(io.BytesIO(data), (b"171100000X",)))
     parsed = [next(csv.reader(io.StringIO(r.decode().rstrip("\r")))) for _, r in got]
     assert parsed[0] == rows[0]
     assert parsed[1:] == [r for r in rows[1:] if any("171100000X" in v for v in r)]

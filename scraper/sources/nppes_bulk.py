@@ -9,7 +9,7 @@ deactivated NPIs. This source:
 - keeps the rows that carry a configured taxonomy code (``171100000X``, Acupuncturist, by
   default) in any of the 15 taxonomy slots. A cheap byte test (is the code anywhere in the
   record?) rules out nearly every row before any CSV parsing; records are cut at line ends
-  outside quotes, so a quoted field holding a line break stays whole;
+  outside quotes, so a quoted field holding a line break stays whole (``scraper/zipscan.py``);
 - reads columns by their header name, so the older and the current layouts both work;
 - maps the rows to the same tables and values as the API source (``nppes-api``). What only the
   API gives (the record's created/updated timestamps, the update date of a practice location)
@@ -32,17 +32,13 @@ from __future__ import annotations
 
 import csv
 import io
-import queue
 import re
-import sys
-import threading
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -59,6 +55,7 @@ from ..normalize import (
     website_url,
     zip5,
 )
+from ..zipscan import ScanError, line_at, records, scan
 from .base import PageStep, ScopeDone, SourceContext, SourceError, SourceUnchanged
 from .nppes_api import STATES
 
@@ -68,9 +65,6 @@ BASE_URL = "https://download.cms.gov/nppes/NPI_Files.html"
 SINK = "providers-bulk"
 OPT_IN = True  # not part of "every source": run when named, or when settings name a file
 DEFAULT_CODES = ("171100000X",)
-CHUNK = 1 << 22  # bytes read from the zip member at a time
-SWITCH_INTERVAL = 0.0001  # see _Prefetch
-MAX_RECORD_LINES = 200  # a record spanning more lines than this has a broken quote
 TAXONOMY_SLOTS = 15
 IDENTIFIER_SLOTS = 50
 REQUIRED = ("NPI", "Entity Type Code", "Healthcare Provider Taxonomy Code_1")
@@ -119,267 +113,14 @@ class ImportStats:
 
 # -- reading ----------------------------------------------------------------------------------
 
-def _records(stream: BinaryIO, name: str, keep: Callable[[bytes], bool]
-             ) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, record) for the header and for every record ``keep`` accepts: the plain
-    reader of the small companion members (practice locations, endpoints).
-
-    A record ends at a line end outside quotes: a line with an odd number of quote characters
-    opens a field that a later line closes."""
-    offset = 0  # where the next line starts
-    tail = b""
-    pending: list[bytes] = []
-    pending_quotes = 0
-    start = 0
-    header_done = False
-    while True:
-        try:
-            chunk = stream.read(CHUNK)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise BulkFileError(name, f"the zip is damaged or truncated: {exc}",
-                                offset=offset) from None
-        if not chunk:
-            break
-        lines = (tail + chunk).split(b"\n")
-        tail = lines.pop()
-        for line in lines:
-            at, offset = offset, offset + len(line) + 1
-            quotes = line.count(b'"')
-            if pending:
-                pending.append(line)
-                pending_quotes += quotes
-                if pending_quotes & 1:
-                    if len(pending) > MAX_RECORD_LINES:
-                        raise BulkFileError(name, "a quoted field is never closed (a broken "
-                                            "quote)", offset=start)
-                    continue
-                line = b"\n".join(pending)
-                pending = []
-            elif quotes & 1:
-                pending, pending_quotes, start = [line], quotes, at
-                continue
-            else:
-                start = at
-            if not header_done:
-                header_done = True
-                yield start, line
-            elif keep(line):
-                yield start, line
-    if pending or tail.strip():
-        if pending:
-            pending.append(tail)
-            record = b"\n".join(pending)
-            if record.count(b'"') & 1:
-                raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
-                                    offset=start)
-        else:
-            start, record = offset, tail
-        if not header_done or keep(record):
-            yield start, record
-
-
-MAX_RECORD_BYTES = 1 << 20  # no NPPES record comes near this; past it, a quote is broken
-
-
-class _Prefetch:
-    """Reads blocks of a stream in a thread of its own, a few blocks ahead: zlib lets go of the
-    GIL while it inflates, so decompressing the next blocks overlaps scanning this one (the
-    machine's second core does the inflating). Memory: at most ``depth`` blocks waiting."""
-
-    def __init__(self, stream: BinaryIO, size: int, depth: int = 4):
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(stream, size), daemon=True,
-                                        name="nppes-inflate")
-        self._thread.start()
-
-    def _run(self, stream: BinaryIO, size: int) -> None:
-        try:
-            while not self._stop.is_set():
-                block = stream.read(size)
-                self._put(block)
-                if not block:
-                    return
-        except BaseException as exc:  # handed to the reading thread, which raises it
-            self._put(exc)
-
-    def _put(self, item) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def read(self) -> bytes:
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
-def _scan(stream: BinaryIO, name: str, needles: tuple[bytes, ...], stats: ImportStats,
-          on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, bytes]]:
-    prefetch = _Prefetch(stream, CHUNK)
-    # The inflating thread takes the GIL back several times a block (zlib grows its output
-    # buffer in steps); at the default 5 ms switch interval it waits behind the scanner's long
-    # C calls each time, and the two threads barely overlap (measured: 7.4 s where 4.9 s are
-    # possible, bench/bench_nppes_bulk.py).
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        yield from _scan_blocks(prefetch, name, needles, stats, on_bytes)
-    finally:
-        sys.setswitchinterval(interval)
-        prefetch.close()
-
-
-def _scan_blocks(stream: _Prefetch, name: str, needles: tuple[bytes, ...], stats: ImportStats,
-                 on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, record) for the header and for every record holding one of ``needles``:
-    the fast path of the import, with no Python work per line and no copy of a block.
-
-    A line end is a record boundary when the number of quote characters since the last
-    boundary is even. In each block read, ``find`` jumps from one occurrence of a needle to the
-    next, and the record around it is found by counting quotes back to the last boundary and
-    forward to the next; between hits only quotes are counted, in C. A record cut by the end of
-    a block is finished with the start of the next one."""
-    tail = b""  # the start of a record the last block cut off
-    tail_at = 0  # its offset in the member
-    base = 0  # the offset of the block in hand
-    header = True  # the first record is the header: always yielded
-    while True:
-        try:
-            chunk = stream.read()
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise BulkFileError(name, f"the zip is damaged or truncated: {exc}",
-                                offset=tail_at if tail else base) from None
-        if not chunk:
-            break
-        stats.bytes_read += len(chunk)
-        if on_bytes:
-            on_bytes(len(chunk))
-        cur = 0
-        if tail or header:  # finish the record the last block began (or the header)
-            odd = tail.count(b'"') & 1
-            pos = chunk.find(b"\n")
-            while pos >= 0:
-                odd ^= chunk.count(b'"', cur, pos) & 1
-                cur = pos
-                if not odd:
-                    break
-                pos = chunk.find(b"\n", pos + 1)
-            if pos < 0:
-                tail += chunk
-                base += len(chunk)
-                if len(tail) > MAX_RECORD_BYTES:
-                    raise BulkFileError(name, "a quoted field is never closed (a broken "
-                                        "quote)", offset=tail_at)
-                continue
-            record = tail + chunk[:pos]
-            cur = pos + 1
-            if header or any(n in record for n in needles):
-                yield tail_at, record
-            header = False
-            tail = b""
-        cut = yield from _block(chunk, cur, base, needles)
-        tail, tail_at = chunk[cut:], base + cut
-        base += len(chunk)
-        if len(tail) > MAX_RECORD_BYTES:
-            raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
-                                offset=tail_at)
-    if tail.strip():
-        if tail.count(b'"') & 1:
-            raise BulkFileError(name, "a quoted field is never closed (a broken quote)",
-                                offset=tail_at)
-        if header or any(n in tail for n in needles):
-            yield tail_at, tail
-
-
-def _block(data: bytes, cur: int, base: int, needles: tuple[bytes, ...]
-           ) -> Iterator[tuple[int, bytes]]:
-    """The records of ``data`` (at ``base`` in the member) from ``cur`` (a boundary) holding a
-    needle; returns where the cut-off record at the end begins."""
-    last = data.rfind(b"\n")
-    while True:
-        hit = min((h for n in needles if 0 <= (h := data.find(n, cur)) < last), default=-1)
-        if hit < 0:
-            break
-        start = _record_start(data, cur, hit)
-        stop = _record_end(data, start, hit)
-        if stop < 0:  # the record runs past the block: the next block finishes it
-            return start
-        yield base + start, data[start:stop - 1]
-        cur = stop
-    if last < cur:
-        return cur
-    odd = data.count(b'"', cur, last) & 1
-    pos = last
-    while odd:
-        before = data.rfind(b"\n", cur, pos)
-        if before < 0:
-            return cur
-        odd ^= data.count(b'"', before, pos) & 1
-        pos = before
-    return pos + 1
-
-
-def _record_start(part: bytes, cur: int, hit: int) -> int:
-    """The start of the record holding ``hit``; ``cur`` is a boundary at or before it."""
-    pos = part.rfind(b"\n", cur, hit)
-    if pos < 0:
-        return cur
-    odd = part.count(b'"', cur, pos) & 1
-    while odd:
-        before = part.rfind(b"\n", cur, pos)
-        if before < 0:
-            return cur
-        odd ^= part.count(b'"', before, pos) & 1
-        pos = before
-    return pos + 1
-
-
-def _record_end(part: bytes, start: int, inside: int) -> int:
-    """Just after the line end that closes the record beginning at ``start`` (a boundary)
-    and holding position ``inside``; -1 when the record runs past the end of ``part``."""
-    pos = part.find(b"\n", inside)
-    odd = part.count(b'"', start, pos) & 1 if pos >= 0 else 0
-    while pos >= 0:
-        if not odd:
-            return pos + 1
-        after = part.find(b"\n", pos + 1)
-        if after < 0:
-            break
-        odd ^= part.count(b'"', pos, after) & 1
-        pos = after
-    return -1
-
-
-def _line_at(archive: zipfile.ZipFile, member: str, offset: int) -> int | None:
-    """The line number of the byte at ``offset`` in ``member`` (read again up to there)."""
-    count = 0
-    try:
-        with archive.open(member) as stream:
-            left = offset
-            while left > 0:
-                block = stream.read(min(CHUNK, left))
-                if not block:
-                    break
-                count += block.count(b"\n")
-                left -= len(block)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
-        return None
-    return count + 1
-
-
-def _with_line(exc: BulkFileError, archive: zipfile.ZipFile, member: str) -> BulkFileError:
+def _with_line(exc: BulkFileError | ScanError, label: str, archive: zipfile.ZipFile,
+               member: str) -> BulkFileError:
+    """The error as a BulkFileError naming the line, when it knows the byte."""
+    if isinstance(exc, ScanError):
+        exc = BulkFileError(label, exc.message, offset=exc.offset)
     if exc.line is not None or exc.offset is None:
         return exc
-    line = _line_at(archive, member, exc.offset)
+    line = line_at(archive, member, exc.offset)
     return BulkFileError(exc.file, exc.message, line, offset=exc.offset) if line else exc
 
 
@@ -435,19 +176,10 @@ class Columns:
         return get
 
 
-def matching_rows(stream: BinaryIO, name: str, codes: tuple[str, ...], stats: ImportStats,
-                  on_bytes: Callable[[int], None] | None = None,
-                  ) -> Iterator[tuple[int, Callable[[str], str | None]]]:
-    """(byte offset, column getter) of every row with one of ``codes`` in a taxonomy slot."""
-    records = _scan(stream, name, tuple(c.encode() for c in codes), stats, on_bytes)
-    try:
-        yield from _matching(records, name, codes, stats)
-    finally:
-        records.close()  # stops the reading thread before the zip is closed
-
-
-def _matching(records, name: str, codes: tuple[str, ...], stats: ImportStats,
-              ) -> Iterator[tuple[int, Callable[[str], str | None]]]:
+def _matching(records: Iterator[tuple[int, bytes]], name: str, codes: tuple[str, ...],
+              stats: ImportStats) -> Iterator[tuple[int, Callable[[str], str | None]]]:
+    """(byte offset, column getter) of every row with one of ``codes`` in a taxonomy slot,
+    from the header and the records that passed the byte test."""
     first = next(records, None)
     if first is None:
         raise BulkFileError(name, "the file is empty")
@@ -601,16 +333,16 @@ def _side_rows(archive: zipfile.ZipFile, pattern: str, npis: set[str],
 
     try:
         with archive.open(member) as stream:
-            records = _records(stream, member, ours)
-            first = next(records, None)
+            rows = records(stream, ours)
+            first = next(rows, None)
             if first is None:
                 return {}
             columns = Columns(_fields(first[1], member, first[0], None), member, ("NPI",))
-            for at, record in records:
+            for at, record in rows:
                 get = columns.getter(_fields(record, member, at, columns.width))
                 out.setdefault(get("NPI"), []).append(get)
-    except BulkFileError as exc:
-        raise _with_line(exc, archive, member) from None
+    except (BulkFileError, ScanError) as exc:
+        raise _with_line(exc, member, archive, member) from None
     return out
 
 
@@ -641,16 +373,23 @@ def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
         stats.members.append(member)
         provenance = Provenance(SOURCE_ID, source_url or f"file:{name}#{member}", fetched_at)
         label = f"{name}:{member}"
+        def counted(n: int) -> None:
+            stats.bytes_read += n
+            if on_bytes:
+                on_bytes(n)
+
         try:
             with archive.open(member) as stream:
-                rows = matching_rows(stream, label, codes, stats, on_bytes)
+                found = scan(stream, tuple(c.encode() for c in codes), counted)
+                rows = _matching(found, label, codes, stats)
                 try:
                     providers = [provider_from_row(get, label, at, descriptions, provenance)
                                  for at, get in rows]
                 finally:
                     rows.close()
-        except BulkFileError as exc:
-            raise _with_line(exc, archive, member) from None
+                    found.close()  # stops the inflating thread before the member is closed
+        except (BulkFileError, ScanError) as exc:
+            raise _with_line(exc, label, archive, member) from None
         npis = {p.npi for p in providers}
         for npi, rows in _side_rows(archive, r"^pl_pfile.*\.csv$", npis, stats).items():
             provider = next(p for p in providers if p.npi == npi)

@@ -1,0 +1,71 @@
+"""The zip scanner: errors with their byte offset and line, a damaged zip, and an inflating
+thread that never outlives its reader (issue: "The NPPES monthly file: every acupuncturist
+without the API"). Its cutting of records is checked against csv in test_nppes_bulk.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import zipfile
+
+import pytest
+
+from scraper.zipscan import ScanError, line_at, scan
+
+NEEDLE = b"171100000X"
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _zip(path, data: bytes, member: str = "npidata_pfile_1.csv"):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(member, data)
+    return path
+
+
+def test_a_broken_quote_comes_back_with_its_offset_and_line(tmp_path):
+    rows = [["NPI", "A"]] + [[str(1000000000 + i), "171100000X"] for i in range(50)]
+    data = _csv(rows)
+    lines = data.split(b"\r\n")
+    lines[20] = lines[20].replace(b'","', b'",', 1)  # one quote lost: the rest is one field
+    data = b"\r\n".join(lines)
+    path = _zip(tmp_path / "q.zip", data)
+    with zipfile.ZipFile(path) as archive, archive.open("npidata_pfile_1.csv") as stream, \
+            pytest.raises(ScanError, match="never closed") as caught:
+        list(scan(stream, (NEEDLE,)))
+    offset = caught.value.offset
+    assert data[offset:].startswith(lines[20])
+    with zipfile.ZipFile(path) as archive:
+        assert line_at(archive, "npidata_pfile_1.csv", offset) == 21
+
+
+def test_a_damaged_zip_is_a_scan_error(tmp_path):
+    path = _zip(tmp_path / "d.zip", _csv([["NPI"]] + [[str(i)] for i in range(200000)]))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2: len(raw) // 2 + 64] = b"\0" * 64  # inside the deflate stream
+    path.write_bytes(bytes(raw))
+    with zipfile.ZipFile(path) as archive, archive.open("npidata_pfile_1.csv") as stream, \
+            pytest.raises(ScanError, match="damaged or truncated"):
+        list(scan(stream, (NEEDLE,)))
+    assert _inflaters() == []
+
+
+def _inflaters() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "zipscan-inflate"]
+
+
+def test_closing_the_reader_stops_the_inflating_thread(tmp_path):
+    filler = _csv([["1234567890", "x" * 200, "y"]]) * 100_000  # 20 MB: many blocks
+    path = _zip(tmp_path / "big.zip", _csv([["NPI", "A"], ["1000000001", "171100000X"]])
+                + filler)
+    with zipfile.ZipFile(path) as archive, archive.open("npidata_pfile_1.csv") as stream:
+        found = scan(stream, (NEEDLE,))
+        assert next(found)[0] == 0 and next(found)[1].startswith(b'"1000000001"')
+        assert len(_inflaters()) == 1
+        found.close()
+        assert _inflaters() == []
