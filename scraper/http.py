@@ -387,18 +387,26 @@ def public_only_transport(guard: PublicOnly) -> httpx.HTTPTransport:
     return transport
 
 
+def fault_kind(key: str) -> str | None:
+    """The fault a count stands for: an answer that is retried (429, 5xx, 408: "http 503"),
+    an error of the network or the peer ("ReadTimeout", "RemoteProtocolError" for a body cut
+    short); None for other counts."""
+    if key.startswith("status.") and int(key[7:]) in RETRY_STATUSES:
+        return f"http {key[7:]}"
+    if key.startswith("errors."):
+        return key[7:]
+    return None
+
+
 def faults(counts: Counter[str]) -> dict[str, int]:
-    """The faults among a thread's counts, by kind: answers that were retried (429, 5xx,
-    408: "http 503"), errors of the network or the peer ("ReadTimeout",
-    "RemoteProtocolError" for a body cut short), and the retries they caused."""
+    """The faults among a thread's counts, by kind (``fault_kind``), and the retries they
+    caused."""
     out: dict[str, int] = {}
     for key, n in sorted(counts.items()):
         if not n:
             continue
-        if key.startswith("status.") and int(key[7:]) in RETRY_STATUSES:
-            out[f"http {key[7:]}"] = n
-        elif key.startswith("errors."):
-            out[key[7:]] = n
+        if (kind := fault_kind(key)) is not None:
+            out[kind] = n
         elif key == "retries":
             out["retries"] = n
     return out
@@ -459,6 +467,18 @@ class Fetcher:
         if counts is None:
             counts = self._local.counts = Counter()
         counts[key] += n
+        listener = getattr(self._local, "fault_listener", None)
+        if listener is not None and (kind := fault_kind(key)) is not None:
+            listener(kind, n)
+
+    def on_fault(self, listener: Callable[[str, int], None] | None) -> None:
+        """From now on, call ``listener(kind, n)`` in the calling thread for each fault its
+        requests meet (kinds as ``fault_kind`` names them), as it is met; None stops it."""
+        self._local.fault_listener = listener
+
+    def fault_listener(self) -> Callable[[str, int], None] | None:
+        """The calling thread's listener, for a worker thread to take on (``on_fault``)."""
+        return getattr(self._local, "fault_listener", None)
 
     def thread_counts(self) -> Counter[str]:
         """What the calling thread's requests met so far (each source runs in a thread of its

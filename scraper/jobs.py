@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from db import store
-from db.migrations import open_db
+from db.migrations import connect, open_db
 
 from .config import Config
-from .http import BotChallenge, Fetcher, FetchError, faults
+from .http import BotChallenge, Fetcher, FetchError
 from .normalize import utc_iso
 from .parsing import ParseError
 from .sources import get_source
@@ -150,6 +150,47 @@ class RunContext:
             self.earlier_notes.append(state.note or f"{state.part}: incomplete")
 
 
+class FaultRecorder:
+    """Writes each fault a run's requests meet into its record as it is met, from the run's
+    thread or any of its source's workers: a process killed a moment later has not lost it
+    (the commits with each step carry only the request and retry counts). Workers write
+    through a connection of their own (the run's belongs to the run's thread), each fault in a
+    transaction of its own, so that two writers add to the JSON and neither loses the other's.
+    """
+
+    def __init__(self, db, path: str | Path, run_id: int):
+        self.db, self.path, self.run_id = db, path, run_id
+        self.owner = threading.get_ident()
+        self._lock = threading.Lock()
+        self._own = None
+
+    def __call__(self, kind: str, n: int) -> None:
+        with self._lock:
+            if threading.get_ident() == self.owner:
+                target = self.db
+            else:
+                if self._own is None:
+                    self._own = connect(self.path)
+                target = self._own
+            if target.conn.in_transaction:  # never so while fetching; joined if it were
+                store.add_run_faults(target, self.run_id, {kind: n})
+                return
+            with store.transaction(target):
+                store.add_run_faults(target, self.run_id, {kind: n})
+
+    def close(self) -> None:
+        with self._lock:
+            if self._own is not None:
+                self._own.close()
+                self._own = None
+
+
+def _retries(http: Counter[str]) -> dict[str, int]:
+    """What a commit adds to a run's faults: its retries (each fault itself is written when it
+    is met, by ``FaultRecorder``)."""
+    return {"retries": http["retries"]} if http["retries"] > 0 else {}
+
+
 def run_source(config: Config, source_id: str, *, db_path: str | Path | None = None,
                fetcher: Fetcher, states: list[str] | None = None,
                on_progress: Callable[[Progress], None] | None = None,
@@ -172,6 +213,8 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             on_progress(progress)
 
     ctx.on_bytes = on_bytes
+    recorder = FaultRecorder(db, db_path or config.db, run_id)
+    fetcher.on_fault(recorder)
     counts: Counter[str] = Counter()
     notes: list[str] = []
     status, error = "ok", None
@@ -222,11 +265,13 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             with store.transaction(db):
                 store.add_run_counts(db, run_id, Counter({"requests": http["requests"],
                                                           "retries": http["retries"]}))
-                store.add_run_faults(db, run_id, faults(http))
+                store.add_run_faults(db, run_id, _retries(http))
             if error != "interrupted":  # an interrupted run stays 'running', to be resumed
                 notes[:0] = ctx.earlier_notes
                 row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
         finally:
+            fetcher.on_fault(None)
+            recorder.close()
             db.close()
     result = RunResult(source_id, run_id, status, resumed, counts, error, notes,
                        row["duration_s"] or 0.0)
@@ -287,7 +332,7 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
             store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
         if http:
             counts.update(requests=http["requests"], retries=http["retries"])
-            store.add_run_faults(db, run_id, faults(http))
+            store.add_run_faults(db, run_id, _retries(http))
         store.add_run_counts(db, run_id, counts)
     return counts
 

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -247,3 +248,33 @@ def test_faults_met_are_recorded_in_the_run_log(stand_in, tmp_path, fast_http):
     assert json.loads(run["faults"]) == {"http 429": 1, "http 503": 2,
                                          "RemoteProtocolError": 1, "retries": 4}
     assert run["retries"] == 4
+
+
+def test_a_fault_is_in_the_run_log_as_soon_as_it_is_met(stand_in, tmp_path, fast_http):
+    """Issue 6 (soak): a fault used to reach the run log with the next committed page, so a run
+    killed before that lost it. Now it is written when met: here, while the retry still hangs
+    and nothing is committed yet."""
+    site = stand_in(states={"WA"})
+    site.server.inject("/api", status=503, count=1)
+    site.server.inject("/api", status=None, delay=2.0, count=1)  # the retry's answer is slow
+    db_path = tmp_path / "p.db"
+    results = []
+    run = threading.Thread(target=lambda: results.append(_scrape(site, db_path, fast_http,
+                                                                 ["WA"])))
+    run.start()
+    seen = None
+    deadline = time.monotonic() + 1.5  # before the slow answer comes
+    while seen is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            rows = list(connect(db_path, readonly=True).query(
+                "select faults, pages from scrape_runs"))
+        except sqlite3.OperationalError:  # not created yet
+            continue
+        seen = rows[0] if rows and rows[0]["faults"] else None
+    run.join()
+    assert seen is not None and json.loads(seen["faults"]) == {"http 503": 1}
+    assert not seen["pages"]  # nothing was committed with it
+    assert results[0].status == "ok"
+    final = connect(db_path, readonly=True)["scrape_runs"].get(results[0].run_id)
+    assert json.loads(final["faults"]) == {"http 503": 1, "retries": 1}

@@ -233,7 +233,10 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         todo.append((url, listed_by))
     workers = max(1, int(settings.get("workers", WORKERS)))
 
+    listener = fetcher.fault_listener()  # the run's: faults met by workers are its too
+
     def read(url: str, listed_by: list[str]) -> tuple[Website, Counter[str]]:
+        fetcher.on_fault(listener)
         before = fetcher.thread_counts()
         website = read_site(fetcher, url, listed_by, max_pages=max_pages,
                             max_page_bytes=max_bytes, fetched_at=fetcher.clock.utcnow())
