@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -618,20 +619,26 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
     A provider the API source holds (live) is left to it: the API is read more often, and each
     row keeps one source. The file fills in the others. What only the API gives (its
     created/updated timestamps, the update date of a practice location) is taken from the
-    stored row, so a provider the file took over from the API is not rewritten for nothing."""
-    providers, deactivations = [], []
-    for record in records:
-        (deactivations if hasattr(record, "deactivated_on") and not hasattr(record, "addresses")
-         else providers).append(record)
-    owned: set[str] = set()
-    for chunk_start in range(0, len(providers), 500):
-        chunk = providers[chunk_start:chunk_start + 500]
+    stored row, so a provider the file took over from the API is not rewritten for nothing.
+
+    ``records`` may be an iterator that reads the file as it goes (``nppes_bulk.iter_zip``):
+    it is stored 500 at a time, so the file is still being read while SQLite writes."""
+    counts: Counter[str] = Counter()
+    deactivations = []
+    records = iter(records)
+    while batch := list(islice(records, 500)):
+        chunk = []
+        for record in batch:
+            (deactivations if hasattr(record, "deactivated_on")
+             and not hasattr(record, "addresses") else chunk).append(record)
+        if not chunk:
+            continue
         marks = ",".join("?" * len(chunk))
         stored = {r["npi"]: r for r in db.query(
             f"select npi, created_at, updated_at, source, gone_at from providers "
             f"where npi in ({marks})", [p.npi for p in chunk])}
-        owned |= {npi for npi, r in stored.items()
-                  if r["source"] == "nppes-api" and r["gone_at"] is None}
+        owned = {npi for npi, r in stored.items()
+                 if r["source"] == "nppes-api" and r["gone_at"] is None}
         dates = {}
         for r in db.query(f"select npi, address_1, postal_code, updated_on from "
                           f"provider_addresses where purpose = 'practice' and npi in ({marks})",
@@ -647,10 +654,10 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
                 if address.purpose == "practice" and address.updated_on is None:
                     address.updated_on = dates.get((provider.npi, address.address_1,
                                                     address.postal_code))
-    kept_api = sum(1 for p in providers if p.npi in owned)
-    counts = upsert_providers(db, [p for p in providers if p.npi not in owned], run_id, seen_at)
-    if kept_api:
-        counts["kept_api"] += kept_api
+        counts.update(upsert_providers(db, [p for p in chunk if p.npi not in owned], run_id,
+                                       seen_at))
+        if owned:
+            counts["kept_api"] += sum(1 for p in chunk if p.npi in owned)
     for record in deactivations:
         row = list(db.query("select deactivated_on, status from providers where npi = ?",
                             [record.npi]))

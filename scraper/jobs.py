@@ -241,7 +241,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             counts.update(step_counts)
             if isinstance(step, PageStep):
                 progress.part, progress.pages = step.part, progress.pages + 1
-                progress.records += step.count if step.store else 0
+                progress.records += step_counts["records"]
             if isinstance(step, ScopeDone):
                 progress.scopes_done += 1
             if on_progress:
@@ -302,12 +302,17 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                         counts["incomplete_parts"] += 1
                         notes.append(f"{step.url}: answered 304 but only {touched} of the "
                                      f"{step.count} records it held were found under it")
+            elif step.store and not isinstance(step.records, list):
+                # records read while they are stored (a big file), all in this transaction
+                given = _Tally(step.records)
+                counts.update(sink.upsert(db, given, run_id, now))
+                counts["records"] += given.n
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
             if step.page is not None:
-                store.log_fetch(db, step.page, step.url, step.count, run_id, now,
-                                stored=step.store)
+                count = step.count if isinstance(step.records, list | None) else counts["records"]
+                store.log_fetch(db, step.page, step.url, count, run_id, now, stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
             store.save_checkpoint(db, run_id, state, now)
@@ -335,6 +340,22 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
             store.add_run_faults(db, run_id, _retries(http))
         store.add_run_counts(db, run_id, counts)
     return counts
+
+
+class _Tally:
+    """An iterator of records that counts them as they are taken."""
+
+    def __init__(self, records: Iterable[Any]):
+        self._records = iter(records)
+        self.n = 0
+
+    def __iter__(self) -> _Tally:
+        return self
+
+    def __next__(self) -> Any:
+        record = next(self._records)
+        self.n += 1
+        return record
 
 
 def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:

@@ -34,6 +34,9 @@ import csv
 import io
 import re
 import zipfile
+import zlib
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,8 +58,8 @@ from ..normalize import (
     website_url,
     zip5,
 )
-from ..zipscan import ScanError, line_at, records, scan
-from .base import PageStep, ScopeDone, SourceContext, SourceError, SourceUnchanged
+from ..zipscan import CHUNK, ScanError, line_at, records, scan
+from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError, SourceUnchanged
 from .nppes_api import STATES
 
 SOURCE_ID = "nppes-bulk"
@@ -357,12 +360,43 @@ def _member(archive: zipfile.ZipFile, pattern: str, required: bool = True) -> st
     return sorted(names)[0]
 
 
-def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
-             source_url: str | None = None, fetched_at: str = "", nucc_csv: str | None = None,
-             on_bytes: Callable[[int], None] | None = None) -> tuple[list[Provider], ImportStats]:
-    """Every provider with one of ``codes`` in a dissemination zip (monthly or weekly)."""
+PRACTICE_LOCATIONS = r"^pl_pfile.*\.csv$"
+ENDPOINTS = r"^endpoint_pfile.*\.csv$"
+_LINE_START_NPI = re.compile(rb'^"?(\d{10})', re.M)
+
+
+def _side_npis(archive: zipfile.ZipFile, members: list[str]) -> array:
+    """The NPIs the companion members speak of (the first field of each line), sorted: a
+    provider among them waits for its companion rows before it is stored. A line inside a
+    quoted field may add a number that is no NPI; that only holds a provider back."""
+    found = array("q")
+    for member in members:
+        with archive.open(member) as stream:
+            tail = b""
+            while block := stream.read(CHUNK):
+                block = tail + block
+                cut = block.rfind(b"\n") + 1
+                found.extend(int(n) for n in _LINE_START_NPI.findall(block, 0, cut))
+                tail = block[cut:]
+            found.extend(int(n) for n in _LINE_START_NPI.findall(tail))
+    return array("q", sorted(set(found)))
+
+
+def _among(numbers: array, npi: str) -> bool:
+    at = bisect_left(numbers, int(npi))
+    return at < len(numbers) and numbers[at] == int(npi)
+
+
+def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
+             stats: ImportStats | None = None, source_url: str | None = None,
+             fetched_at: str = "", nucc_csv: str | None = None,
+             on_bytes: Callable[[int], None] | None = None) -> Iterator[Provider]:
+    """Every provider with one of ``codes`` in a dissemination zip (monthly or weekly), as
+    the member is read, so that the caller stores them meanwhile. A provider the companion
+    members (secondary practice locations, endpoints) speak of is held back until they have
+    been read, and comes after the others with what they add."""
     name = Path(path).name
-    stats = ImportStats()
+    stats = stats if stats is not None else ImportStats()
     descriptions = taxonomy_descriptions(nucc_csv)
     try:
         archive = zipfile.ZipFile(path)
@@ -373,6 +407,14 @@ def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
         stats.members.append(member)
         provenance = Provenance(SOURCE_ID, source_url or f"file:{name}#{member}", fetched_at)
         label = f"{name}:{member}"
+        companions = [m for m in (_member(archive, PRACTICE_LOCATIONS, required=False),
+                                  _member(archive, ENDPOINTS, required=False)) if m]
+        try:
+            spoken = _side_npis(archive, companions)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise BulkFileError(name, f"the zip is damaged or truncated: {exc}") from None
+        held: dict[str, Provider] = {}
+
         def counted(n: int) -> None:
             stats.bytes_read += n
             if on_bytes:
@@ -383,42 +425,59 @@ def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
                 found = scan(stream, tuple(c.encode() for c in codes), counted)
                 rows = _matching(found, label, codes, stats)
                 try:
-                    providers = [provider_from_row(get, label, at, descriptions, provenance)
-                                 for at, get in rows]
+                    for at, get in rows:
+                        provider = provider_from_row(get, label, at, descriptions, provenance)
+                        if _among(spoken, provider.npi):
+                            held[provider.npi] = provider
+                        else:
+                            yield provider
                 finally:
                     rows.close()
                     found.close()  # stops the inflating thread before the member is closed
         except (BulkFileError, ScanError) as exc:
             raise _with_line(exc, label, archive, member) from None
-        npis = {p.npi for p in providers}
-        for npi, rows in _side_rows(archive, r"^pl_pfile.*\.csv$", npis, stats).items():
-            provider = next(p for p in providers if p.npi == npi)
-            for get in rows:
-                line1 = get("Provider Secondary Practice Location Address- Address Line 1")
-                if line1 is None:
-                    continue
-                postal = get("Provider Secondary Practice Location Address - Postal Code")
-                provider.addresses.append(Address(
-                    purpose="practice", seq=sum(a.purpose == "practice"
-                                                for a in provider.addresses) + 1,
-                    address_1=line1,
-                    address_2=get("Provider Secondary Practice Location Address-  Address Line 2"),
-                    city=get("Provider Secondary Practice Location Address - City Name"),
-                    state=get("Provider Secondary Practice Location Address - State Name"),
-                    postal_code=format_postal_code(postal), zip5=zip5(postal),
-                    country_code=get("Provider Secondary Practice Location Address - Country "
-                                     "Code (If outside U.S.)") or "US",
-                    phone=phone(get("Provider Secondary Practice Location Address - Telephone "
-                                    "Number")),
-                    fax=phone(get("Provider Practice Location Address - Fax Number"))))
-                stats.locations += 1
-        for npi, rows in _side_rows(archive, r"^endpoint_pfile.*\.csv$", npis, stats).items():
-            provider = next(p for p in providers if p.npi == npi)
-            for get in rows:
-                if (get("Endpoint Type") or "").upper() == "WEB" and provider.website is None:
-                    provider.website = website_url(get("Endpoint"))
-                    stats.endpoints += 1
-    return providers, stats
+        _add_companions(archive, held, stats)
+        yield from held.values()
+
+
+def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, **options: Any
+             ) -> tuple[list[Provider], ImportStats]:
+    """``iter_zip`` read whole: the providers and what the reading counted."""
+    stats = ImportStats()
+    return list(iter_zip(path, codes, stats=stats, **options)), stats
+
+
+def _add_companions(archive: zipfile.ZipFile, providers: dict[str, Provider],
+                    stats: ImportStats) -> None:
+    """Secondary practice locations and websites (endpoints of type WEB) of ``providers``."""
+    npis = set(providers)
+    for npi, rows in _side_rows(archive, PRACTICE_LOCATIONS, npis, stats).items():
+        provider = providers[npi]
+        for get in rows:
+            line1 = get("Provider Secondary Practice Location Address- Address Line 1")
+            if line1 is None:
+                continue
+            postal = get("Provider Secondary Practice Location Address - Postal Code")
+            provider.addresses.append(Address(
+                purpose="practice", seq=sum(a.purpose == "practice"
+                                            for a in provider.addresses) + 1,
+                address_1=line1,
+                address_2=get("Provider Secondary Practice Location Address-  Address Line 2"),
+                city=get("Provider Secondary Practice Location Address - City Name"),
+                state=get("Provider Secondary Practice Location Address - State Name"),
+                postal_code=format_postal_code(postal), zip5=zip5(postal),
+                country_code=get("Provider Secondary Practice Location Address - Country "
+                                 "Code (If outside U.S.)") or "US",
+                phone=phone(get("Provider Secondary Practice Location Address - Telephone "
+                                "Number")),
+                fax=phone(get("Provider Practice Location Address - Fax Number"))))
+            stats.locations += 1
+    for npi, rows in _side_rows(archive, ENDPOINTS, npis, stats).items():
+        provider = providers[npi]
+        for get in rows:
+            if (get("Endpoint Type") or "").upper() == "WEB" and provider.website is None:
+                provider.website = website_url(get("Endpoint"))
+                stats.endpoints += 1
 
 
 def read_deactivations(path: str | Path) -> list[tuple[str, str]]:
@@ -540,13 +599,15 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     if monthly and (page is not None or settings.get("file")):
         if progress:
             progress(0, _member_size(monthly))
-        providers, stats = read_zip(monthly, codes, source_url=settings.get("url"),
-                                    fetched_at=ctx.timestamp(page.fetched_at) if page else "",
-                                    nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
+        stats = ImportStats()
+        # stored as they are read, in one transaction (all of the file or none of it)
+        providers = iter_zip(monthly, codes, stats=stats, source_url=settings.get("url"),
+                             fetched_at=ctx.timestamp(page.fetched_at) if page else "",
+                             nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
         url = settings.get("url") or f"file:{Path(monthly).name}"
-        yield PageStep("monthly", url, page, providers, len(providers)).finish(
-            "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, {stats.candidates} passed the byte test, "
-                         f"{stats.kept} kept")
+        yield PageStep("monthly", url, page, providers, 0)
+        yield PartState("monthly", "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, "
+                        f"{stats.candidates} passed the byte test, {stats.kept} kept")
         for state in STATES:  # a full file: whoever it no longer lists is gone
             yield ScopeDone(state, complete=True)
     weekly = list(settings.get("weekly_files") or [])
