@@ -91,6 +91,7 @@ class ServedFault(NamedTuple):
     path: str  # with the query string
     kind: str  # "status", "delay", "truncate" or "drop"
     status: int | None  # the status sent in place of the normal answer, for kind "status"
+    at: float = 0.0  # time.monotonic() when it was served
 
 
 @dataclass
@@ -259,7 +260,8 @@ class SiteServer:
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
                     status = fault.status if fault.kind == "status" else None
-                    self.faults_served.append(ServedFault(target, fault.kind, status))
+                    self.faults_served.append(ServedFault(target, fault.kind, status,
+                                                          time.monotonic()))
                     return fault
         return None
 
