@@ -621,8 +621,8 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
     created/updated timestamps, the update date of a practice location) is taken from the
     stored row, so a provider the file took over from the API is not rewritten for nothing.
 
-    ``records`` may be an iterator that reads the file as it goes (``nppes_bulk.iter_zip``):
-    it is stored 500 at a time, so the file is still being read while SQLite writes."""
+    ``records`` may be any iterable (``nppes_bulk.iter_zip`` reads a file as it goes): it is
+    stored 500 at a time."""
     counts: Counter[str] = Counter()
     deactivations = []
     records = iter(records)

@@ -197,7 +197,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
             click.echo("nothing due" + (f"; next: {upcoming.source} at "
                                         f"{upcoming.next_at:%Y-%m-%d %H:%M} UTC"
                                         if upcoming else ""))
-            if link_pending(config, path):  # a call killed before it linked what it stored
+            if _link_pending(config, path):  # a call killed before it linked what it stored
                 click.echo(link_summary(_relink(config, path)))
             return
         try:
@@ -209,7 +209,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
             raise click.ClickException(f"{path}: {exc}") from None
         for result in results:
             click.echo(result.summary())
-        if any(r.status in ("ok", "partial") for r in results) or link_pending(config, path):
+        if any(r.status in ("ok", "partial") for r in results) or _link_pending(config, path):
             click.echo(link_summary(_relink(config, path)))
     if any(r.status in ("failed", "gated") for r in results):
         ctx.exit(1)
@@ -253,6 +253,13 @@ def link(ctx: click.Context, db_path: str | None) -> None:
     if not os.path.exists(path):
         raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
     click.echo(link_summary(_relink(config, path)))
+
+
+def _link_pending(config, path: str) -> bool:
+    try:
+        return link_pending(config, path)
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
 
 
 def _relink(config, path: str):

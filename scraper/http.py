@@ -468,12 +468,14 @@ class Fetcher:
             counts = self._local.counts = Counter()
         counts[key] += n
         listener = getattr(self._local, "fault_listener", None)
-        if listener is not None and (kind := fault_kind(key)) is not None:
+        if listener is not None and (kind := "retries" if key == "retries"
+                                     else fault_kind(key)) is not None:
             listener(kind, n)
 
     def on_fault(self, listener: Callable[[str, int], None] | None) -> None:
         """From now on, call ``listener(kind, n)`` in the calling thread for each fault its
-        requests meet (kinds as ``fault_kind`` names them), as it is met; None stops it."""
+        requests meet (kinds as ``fault_kind`` names them) and each retry ("retries"), as it
+        happens; None stops it."""
         self._local.fault_listener = listener
 
     def fault_listener(self) -> Callable[[str, int], None] | None:

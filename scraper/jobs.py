@@ -151,32 +151,45 @@ class RunContext:
 
 
 class FaultRecorder:
-    """Writes each fault a run's requests meet into its record as it is met, from the run's
-    thread or any of its source's workers: a process killed a moment later has not lost it
-    (the commits with each step carry only the request and retry counts). Workers write
-    through a connection of their own (the run's belongs to the run's thread), each fault in a
-    transaction of its own, so that two writers add to the JSON and neither loses the other's.
-    """
+    """Writes each fault a run's requests meet (and each retry) into its record as it happens,
+    from the run's thread or any of its source's workers: a process killed a moment later has
+    not lost it. Workers write through a connection of their own (the run's belongs to the
+    run's thread), each fault in a transaction of its own, so that two writers add to the JSON
+    and neither loses the other's. A write that fails (the database busy too long) is not the
+    run's failure: the fault waits for the next commit (``unwritten``)."""
 
     def __init__(self, db, path: str | Path, run_id: int):
         self.db, self.path, self.run_id = db, path, run_id
         self.owner = threading.get_ident()
         self._lock = threading.Lock()
         self._own = None
+        self._unwritten: Counter[str] = Counter()
 
     def __call__(self, kind: str, n: int) -> None:
         with self._lock:
-            if threading.get_ident() == self.owner:
-                target = self.db
-            else:
-                if self._own is None:
-                    self._own = connect(self.path)
-                target = self._own
-            if target.conn.in_transaction:  # never so while fetching; joined if it were
-                store.add_run_faults(target, self.run_id, {kind: n})
-                return
-            with store.transaction(target):
-                store.add_run_faults(target, self.run_id, {kind: n})
+            try:
+                if threading.get_ident() == self.owner:
+                    target = self.db
+                else:
+                    if self._own is None:
+                        self._own = connect(self.path)
+                        self._own.execute(f"PRAGMA busy_timeout = {WORKER_BUSY_MS}")
+                    target = self._own
+                if target.conn.in_transaction:  # never so while fetching; joined if it were
+                    store.add_run_faults(target, self.run_id, {kind: n})
+                    return
+                with store.transaction(target):
+                    store.add_run_faults(target, self.run_id, {kind: n})
+            except sqlite3.Error as exc:
+                log.warning("run %d: %s not written yet (%s); it goes with the next commit",
+                            self.run_id, kind, exc)
+                self._unwritten[kind] += n
+
+    def unwritten(self) -> dict[str, int]:
+        """The faults whose own write failed, for the caller's commit to carry (once)."""
+        with self._lock:
+            out, self._unwritten = dict(self._unwritten), Counter()
+        return out
 
     def close(self) -> None:
         with self._lock:
@@ -185,10 +198,7 @@ class FaultRecorder:
                 self._own = None
 
 
-def _retries(http: Counter[str]) -> dict[str, int]:
-    """What a commit adds to a run's faults: its retries (each fault itself is written when it
-    is met, by ``FaultRecorder``)."""
-    return {"retries": http["retries"]} if http["retries"] > 0 else {}
+WORKER_BUSY_MS = 2000  # a worker's fault write waits this long for the lock, then waits for a commit
 
 
 def run_source(config: Config, source_id: str, *, db_path: str | Path | None = None,
@@ -236,7 +246,8 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         for step in source.scrape(fetcher, ctx):
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
-            step_counts = _commit(db, run_id, source_id, step, notes, http_since())
+            step_counts = _commit(db, run_id, source_id, step, notes, http_since(),
+                                  recorder.unwritten())
             ctx.incomplete_parts += step_counts["incomplete_parts"]
             counts.update(step_counts)
             if isinstance(step, PageStep):
@@ -265,7 +276,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             with store.transaction(db):
                 store.add_run_counts(db, run_id, Counter({"requests": http["requests"],
                                                           "retries": http["retries"]}))
-                store.add_run_faults(db, run_id, _retries(http))
+                store.add_run_faults(db, run_id, recorder.unwritten())
             if error != "interrupted":  # an interrupted run stays 'running', to be resumed
                 notes[:0] = ctx.earlier_notes
                 row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
@@ -279,10 +290,11 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
 
 
 def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
-            http: Counter[str] | None = None) -> Counter[str]:
+            http: Counter[str] | None = None,
+            unwritten: dict[str, int] | None = None) -> Counter[str]:
     """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing,
-    with what its requests met (``http``: requests, retries and faults), so that a run
-    killed later still has them in its record."""
+    with its requests and retries counted (``http``) and the faults whose own write failed
+    (``unwritten``; the others are in the record already, see ``FaultRecorder``)."""
     sink = SINKS[get_source(source_id).SINK]
     counts: Counter[str] = Counter()
     now = utc_iso()
@@ -302,17 +314,12 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                         counts["incomplete_parts"] += 1
                         notes.append(f"{step.url}: answered 304 but only {touched} of the "
                                      f"{step.count} records it held were found under it")
-            elif step.store and not isinstance(step.records, list):
-                # records read while they are stored (a big file), all in this transaction
-                given = _Tally(step.records)
-                counts.update(sink.upsert(db, given, run_id, now))
-                counts["records"] += given.n
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
             if step.page is not None:
-                count = step.count if isinstance(step.records, list | None) else counts["records"]
-                store.log_fetch(db, step.page, step.url, count, run_id, now, stored=step.store)
+                store.log_fetch(db, step.page, step.url, step.count, run_id, now,
+                                stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
             store.save_checkpoint(db, run_id, state, now)
@@ -337,25 +344,9 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
             store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
         if http:
             counts.update(requests=http["requests"], retries=http["retries"])
-            store.add_run_faults(db, run_id, _retries(http))
+        store.add_run_faults(db, run_id, unwritten or {})
         store.add_run_counts(db, run_id, counts)
     return counts
-
-
-class _Tally:
-    """An iterator of records that counts them as they are taken."""
-
-    def __init__(self, records: Iterable[Any]):
-        self._records = iter(records)
-        self.n = 0
-
-    def __iter__(self) -> _Tally:
-        return self
-
-    def __next__(self) -> Any:
-        record = next(self._records)
-        self.n += 1
-        return record
 
 
 def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:

@@ -252,8 +252,8 @@ def test_faults_met_are_recorded_in_the_run_log(stand_in, tmp_path, fast_http):
 
 def test_a_fault_is_in_the_run_log_as_soon_as_it_is_met(stand_in, tmp_path, fast_http):
     """Issue 6 (soak): a fault used to reach the run log with the next committed page, so a run
-    killed before that lost it. Now it is written when met: here, while the retry still hangs
-    and nothing is committed yet."""
+    killed before that lost it. Now it is written when met, with the retry it causes: here,
+    while the retry still hangs and nothing is committed yet."""
     site = stand_in(states={"WA"})
     site.server.inject("/api", status=503, count=1)
     site.server.inject("/api", status=None, delay=2.0, count=1)  # the retry's answer is slow
@@ -271,10 +271,35 @@ def test_a_fault_is_in_the_run_log_as_soon_as_it_is_met(stand_in, tmp_path, fast
                 "select faults, pages from scrape_runs"))
         except sqlite3.OperationalError:  # not created yet
             continue
-        seen = rows[0] if rows and rows[0]["faults"] else None
+        seen = rows[0] if rows and "retries" in (rows[0]["faults"] or "") else None
     run.join()
-    assert seen is not None and json.loads(seen["faults"]) == {"http 503": 1}
+    assert seen is not None and json.loads(seen["faults"]) == {"http 503": 1, "retries": 1}
     assert not seen["pages"]  # nothing was committed with it
     assert results[0].status == "ok"
     final = connect(db_path, readonly=True)["scrape_runs"].get(results[0].run_id)
     assert json.loads(final["faults"]) == {"http 503": 1, "retries": 1}
+
+
+def test_a_fault_that_cannot_be_written_waits_for_the_next_commit(tmp_path, monkeypatch):
+    """A worker's fault write that finds the database locked too long does not fail the run:
+    the fault is handed to the next commit, once."""
+    from db import store
+    from db.migrations import open_db
+    from scraper import jobs
+
+    monkeypatch.setattr(jobs, "WORKER_BUSY_MS", 50)
+    path = tmp_path / "p.db"
+    db = open_db(path)
+    run_id, _ = store.start_run(db, "nppes-api", {}, "2026-12-01T00:00:00Z")
+    recorder = jobs.FaultRecorder(db, path, run_id)
+    other = connect(path)
+    other.execute("BEGIN IMMEDIATE")  # someone else holds the write lock
+    worker = threading.Thread(target=recorder, args=("http 503", 1))
+    worker.start()
+    worker.join()
+    other.execute("ROLLBACK")
+    assert db["scrape_runs"].get(run_id)["faults"] is None
+    assert recorder.unwritten() == {"http 503": 1} and recorder.unwritten() == {}
+    recorder("ReadTimeout", 1)  # the run's own thread, the lock free again: written at once
+    assert json.loads(db["scrape_runs"].get(run_id)["faults"]) == {"ReadTimeout": 1}
+    recorder.close()

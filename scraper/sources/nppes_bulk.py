@@ -59,7 +59,7 @@ from ..normalize import (
     zip5,
 )
 from ..zipscan import CHUNK, ScanError, line_at, records, scan
-from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError, SourceUnchanged
+from .base import PageStep, ScopeDone, SourceContext, SourceError, SourceUnchanged
 from .nppes_api import STATES
 
 SOURCE_ID = "nppes-bulk"
@@ -362,7 +362,7 @@ def _member(archive: zipfile.ZipFile, pattern: str, required: bool = True) -> st
 
 PRACTICE_LOCATIONS = r"^pl_pfile.*\.csv$"
 ENDPOINTS = r"^endpoint_pfile.*\.csv$"
-_LINE_START_NPI = re.compile(rb'^"?(\d{10})', re.M)
+_LINE_START_NPI = re.compile(rb'^[" \r]*(\d{10})', re.M)  # as _side_rows reads it
 
 
 def _side_npis(archive: zipfile.ZipFile, members: list[str]) -> array:
@@ -392,9 +392,9 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
              fetched_at: str = "", nucc_csv: str | None = None,
              on_bytes: Callable[[int], None] | None = None) -> Iterator[Provider]:
     """Every provider with one of ``codes`` in a dissemination zip (monthly or weekly), as
-    the member is read, so that the caller stores them meanwhile. A provider the companion
-    members (secondary practice locations, endpoints) speak of is held back until they have
-    been read, and comes after the others with what they add."""
+    the member is read. A provider the companion members (secondary practice locations,
+    endpoints) speak of is held back until they have been read, and comes after the others
+    with what they add."""
     name = Path(path).name
     stats = stats if stats is not None else ImportStats()
     descriptions = taxonomy_descriptions(nucc_csv)
@@ -599,15 +599,16 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     if monthly and (page is not None or settings.get("file")):
         if progress:
             progress(0, _member_size(monthly))
-        stats = ImportStats()
-        # stored as they are read, in one transaction (all of the file or none of it)
-        providers = iter_zip(monthly, codes, stats=stats, source_url=settings.get("url"),
-                             fetched_at=ctx.timestamp(page.fetched_at) if page else "",
-                             nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
+        # Read whole before anything is stored: the store's transaction (the file all or
+        # nothing) then holds the write lock for seconds, not for the whole read. Storing while
+        # reading was measured no faster (bench/RESULTS.md).
+        providers, stats = read_zip(monthly, codes, source_url=settings.get("url"),
+                                    fetched_at=ctx.timestamp(page.fetched_at) if page else "",
+                                    nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
         url = settings.get("url") or f"file:{Path(monthly).name}"
-        yield PageStep("monthly", url, page, providers, 0)
-        yield PartState("monthly", "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, "
-                        f"{stats.candidates} passed the byte test, {stats.kept} kept")
+        yield PageStep("monthly", url, page, providers, len(providers)).finish(
+            "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, {stats.candidates} passed "
+                         f"the byte test, {stats.kept} kept")
         for state in STATES:  # a full file: whoever it no longer lists is gone
             yield ScopeDone(state, complete=True)
     weekly = list(settings.get("weekly_files") or [])
