@@ -232,17 +232,7 @@ def _block(data: bytes, cur: int, base: int, needles: tuple[bytes, ...]
             return start
         yield base + start, data[start:stop - 1]
         cur = stop
-    if last < cur:
-        return cur
-    odd = data.count(b'"', cur, last) & 1
-    pos = last
-    while odd:
-        before = data.rfind(b"\n", cur, pos)
-        if before < 0:
-            return cur
-        odd ^= data.count(b'"', before, pos) & 1
-        pos = before
-    return pos + 1
+    return _record_start(data, cur, last + 1)  # the record the block's end cuts off
 
 
 def _record_start(part: bytes, cur: int, hit: int) -> int:
