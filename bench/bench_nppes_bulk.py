@@ -143,8 +143,8 @@ def child(mode: str, zip_path: str, db: str) -> None:
             member = next(n for n in archive.namelist() if "fileheader" not in n)
             size = archive.getinfo(member).file_size
             with archive.open(member) as stream:
-                kept = sum(1 for _ in scan(stream, tuple(c.encode() for c in
-                                                         DEFAULT_CODES))) - 1
+                kept = sum(1 for _ in scan(stream, tuple(c.encode() for c in DEFAULT_CODES),
+                                           anchored=True)) - 1
     else:
         from scraper.config import Config, HttpConfig
         from scraper.http import Fetcher

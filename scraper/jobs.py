@@ -314,12 +314,20 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                         counts["incomplete_parts"] += 1
                         notes.append(f"{step.url}: answered 304 but only {touched} of the "
                                      f"{step.count} records it held were found under it")
+            elif step.store and not isinstance(step.records, list):
+                # records read while they are stored (a big file), all in this transaction
+                given = _Tally(step.records)
+                try:
+                    counts.update(sink.upsert(db, given, run_id, now))
+                finally:
+                    given.close()
+                counts["records"] += given.n
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
             if step.page is not None:
-                store.log_fetch(db, step.page, step.url, step.count, run_id, now,
-                                stored=step.store)
+                count = step.count if isinstance(step.records, list | None) else counts["records"]
+                store.log_fetch(db, step.page, step.url, count, run_id, now, stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
             store.save_checkpoint(db, run_id, state, now)
@@ -347,6 +355,29 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
         store.add_run_faults(db, run_id, unwritten or {})
         store.add_run_counts(db, run_id, counts)
     return counts
+
+
+class _Tally:
+    """An iterator of records that counts them as they are taken; ``close`` closes the
+    source (a generator reading a file stops its reading)."""
+
+    def __init__(self, records: Iterable[Any]):
+        self._source = records
+        self._records = iter(records)
+        self.n = 0
+
+    def __iter__(self) -> _Tally:
+        return self
+
+    def __next__(self) -> Any:
+        record = next(self._records)
+        self.n += 1
+        return record
+
+    def close(self) -> None:
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
 
 
 def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:

@@ -32,11 +32,12 @@ MAX_RECORD_BYTES = 1 << 20  # no NPPES record comes near this; past it, a quote 
 
 class ScanError(Exception):
     """The member cannot be read as CSV records: ``offset`` is where (None: nowhere in
-    particular)."""
+    particular). ``unanchored``: no record start was seen where one was due (see
+    ``scan(anchored=True)``), so the file may simply not quote its first field."""
 
-    def __init__(self, message: str, offset: int | None = None):
+    def __init__(self, message: str, offset: int | None = None, *, unanchored: bool = False):
         super().__init__(message if offset is None else f"byte {offset:,}: {message}")
-        self.message, self.offset = message, offset
+        self.message, self.offset, self.unanchored = message, offset, unanchored
 
 
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
@@ -140,10 +141,15 @@ class _Prefetch:
 
 
 def scan(stream: BinaryIO, needles: tuple[bytes, ...],
-         on_bytes: Callable[[int], None] | None = None, *, chunk: int | None = None
-         ) -> Iterator[tuple[int, bytes]]:
+         on_bytes: Callable[[int], None] | None = None, *, chunk: int | None = None,
+         anchored: bool = False) -> Iterator[tuple[int, bytes]]:
     """(byte offset, record) for the first record (the header) and for every record holding
-    one of ``needles``, in this process: the member inflated on a second thread."""
+    one of ``needles``, in this process: the member inflated on a second thread.
+
+    ``anchored``: every record (after the header) starts with a quoted number, as in the
+    NPPES files (``"1234567890",...``). Records are then cut at those starts and the quotes
+    between the needles are not counted (``_scan_anchored``): faster, but a broken quote in a
+    record without a needle goes unseen (it cannot move the cuts of the others)."""
     prefetch = _Prefetch(stream, chunk or CHUNK)
     # The inflating thread takes the GIL back several times a block (zlib grows its output
     # buffer in steps); at the default 5 ms switch interval it waits behind the scanner's long
@@ -152,7 +158,10 @@ def scan(stream: BinaryIO, needles: tuple[bytes, ...],
     interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        yield from _scan_blocks(prefetch, needles, on_bytes)
+        if anchored:
+            yield from _scan_anchored(prefetch, needles, on_bytes)
+        else:
+            yield from _scan_blocks(prefetch, needles, on_bytes)
     finally:
         sys.setswitchinterval(interval)
         prefetch.close()
@@ -264,6 +273,116 @@ def _record_end(part: bytes, start: int, inside: int) -> int:
         odd ^= part.count(b'"', pos, after) & 1
         pos = after
     return -1
+
+
+# -- anchored: records cut where a quoted number starts a line ---------------------------------
+#
+# In valid CSV a line end followed by a quote and a digit ends a record: inside a quoted field
+# a quote is either doubled (the next byte is a quote) or closes the field (the next byte is a
+# comma or a line end), never followed by a digit. So where every record starts with a quoted
+# number, the cuts need no counting of quotes at all.
+
+def _is_digit(byte: int) -> bool:
+    return 48 <= byte <= 57
+
+
+def _next_cut(data: bytes, start: int) -> int:
+    """The first line end at or after ``start`` that a record start follows; -1 when there
+    is none that the end of ``data`` lets us see."""
+    at = data.find(b'\n"', start)
+    while at >= 0:
+        if at + 2 >= len(data):
+            return -1  # the digit, or not, is in the next block
+        if _is_digit(data[at + 2]):
+            return at
+        at = data.find(b'\n"', at + 1)
+    return -1
+
+
+def _last_cut(data: bytes, start: int, stop: int) -> int:
+    """The last such line end in ``data[start:stop]`` whose record start can be seen; -1."""
+    at = data.rfind(b'\n"', start, stop)
+    while at >= 0:
+        if at + 2 < len(data) and _is_digit(data[at + 2]):
+            return at
+        at = data.rfind(b'\n"', start, at)
+    return -1
+
+
+def _scan_anchored(stream: _Prefetch, needles: tuple[bytes, ...],
+                   on_bytes: Callable[[int], None] | None = None
+                   ) -> Iterator[tuple[int, bytes]]:
+    """``_scan_blocks`` for files whose records start with a quoted number. One record is
+    always open: the one the last block cut off (first of all the header), kept in ``tail``
+    until a cut after it is seen, possibly across the join of two blocks."""
+    tail, tail_at = b"", 0  # the open record, and where it starts
+    base = 0  # the offset of the block in hand
+    header = True
+    while True:
+        try:
+            chunk = stream.read()
+        except _DAMAGED as exc:
+            raise ScanError(f"the zip is damaged or truncated: {exc}", offset=tail_at) from None
+        if not chunk:
+            break
+        if on_bytes:
+            on_bytes(len(chunk))
+        cur = 0  # where the first record wholly in this block starts
+        while True:  # close the open record, maybe at the join
+            record = None
+            if tail.endswith(b"\n") and len(chunk) >= 2 and chunk[0] == 34 \
+                    and _is_digit(chunk[1]):
+                record, at, tail, tail_at = tail[:-1], tail_at, b"", base
+            elif tail.endswith(b'\n"') and _is_digit(chunk[0]):
+                record, at, tail, tail_at = tail[:-2], tail_at, b'"', base - 1
+            if record is not None:
+                if header or any(n in record for n in needles):
+                    yield at, record
+                header = False
+                if tail:  # b'"': the next record began in the last block; still open
+                    continue
+                break
+            end = _next_cut(chunk, 0)
+            if (tail.endswith(b"\n") and len(chunk) < 2) or end < 0:
+                tail += chunk  # the open record goes on past this block
+                if len(tail) > MAX_RECORD_BYTES:
+                    raise ScanError("no record starts here for over 1 MB: a record whose first "
+                                    "field is not a quoted number, or a broken file",
+                                    offset=tail_at, unanchored=True)
+                cur = -1
+                break
+            record = tail + chunk[:end]
+            if header or any(n in record for n in needles):
+                yield tail_at, record
+            header, tail, cur = False, b"", end + 1
+            break
+        if cur < 0:
+            base += len(chunk)
+            continue
+        while True:  # records wholly in this block that hold a needle
+            hit = min((h for n in needles if (h := chunk.find(n, cur)) >= 0), default=-1)
+            if hit < 0:
+                break
+            begin = _last_cut(chunk, cur, hit)
+            start = cur if begin < 0 else begin + 1
+            end = _next_cut(chunk, hit)
+            if end < 0:  # the record runs past the block: open until the next
+                cur = start
+                break
+            yield base + start, chunk[start:end]
+            cur = end + 1
+        if hit < 0:  # the last record of the block stays open
+            begin = _last_cut(chunk, cur, len(chunk))
+            cur = cur if begin < 0 else begin + 1
+        tail, tail_at = chunk[cur:], base + cur
+        base += len(chunk)
+    if tail.endswith(b"\n"):
+        tail = tail[:-1]
+    if header and b"\n" in tail.rstrip(b"\r"):
+        raise ScanError("no line after the first starts with a quoted number",
+                        offset=0, unanchored=True)
+    if tail.strip() and (header or any(n in tail for n in needles)):
+        yield tail_at, tail
 
 
 def line_at(archive: zipfile.ZipFile, member: str, offset: int) -> int | None:

@@ -177,6 +177,37 @@ def test_a_bad_value_far_into_the_file_names_its_line(providers, monkeypatch, tm
         read_zip(bad)
 
 
+def test_a_layout_that_does_not_quote_the_npi_is_cut_by_counting_quotes(providers, tmp_path):
+    path = write_zip(tmp_path / "m.zip", providers[:200], others=100)
+
+    def minimal_quotes(data: bytes) -> bytes:  # quotes only where a field needs them
+        rows = list(csv.reader(io.StringIO(data.decode())))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        return out.getvalue().encode()
+
+    plain, _ = read_zip(_rewrite(path, minimal_quotes))
+    quoted, _ = read_zip(path)
+    assert [_rows(p) for p in plain] == [_rows(p) for p in quoted] and quoted
+
+
+def test_a_broken_quote_in_a_row_we_do_not_keep_costs_nothing(providers, tmp_path):
+    """Records are cut where a quoted NPI starts a line: a dentist's broken row cannot move
+    the cuts of ours, and is never read (ours are read whole, strictly)."""
+    path = write_zip(tmp_path / "m.zip", providers[:200], others=100)
+
+    def break_an_other_row(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        number = next(i for i, line in enumerate(lines) if i > 50 and b"171100000X" not in line
+                      and line)
+        lines[number] = lines[number].replace(b'","', b'",', 1)
+        return b"\r\n".join(lines)
+
+    broken, _ = read_zip(_rewrite(path, break_an_other_row))
+    whole, _ = read_zip(path)
+    assert [_rows(p) for p in broken] == [_rows(p) for p in whole] and whole
+
+
 def _run(config: Config, db_path, fetcher_config=HTTP):
     with Fetcher(fetcher_config) as fetcher:
         return run_source(config, "nppes-bulk", db_path=db_path, fetcher=fetcher)

@@ -69,3 +69,35 @@ def test_closing_the_reader_stops_the_inflating_thread(tmp_path):
         assert len(_inflaters()) == 1
         found.close()
         assert _inflaters() == []
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 997, 1 << 22])
+def test_anchored_cuts_records_as_counting_quotes_does(chunk):
+    """Cut where a quoted number starts a line, the records are those that counting quotes
+    finds, offsets included, whatever the blocks (quoted line breaks, doubled quotes, a line
+    break before a quoted digit inside a field, with and without a last line end)."""
+    import random
+
+    pieces = ["plain", "171100000X", 'say "hi"', "two\nlines", "x\r\n171100000X", "", "a,b",
+              '\n"1', '"\n"', '\n""5', "1\n", '171100000X\n"9']
+    for seed in range(12):
+        rng = random.Random(seed * 7919 + chunk)
+        rows = [["NPI", "A", "B"]] + [[str(1000000000 + i), rng.choice(pieces),
+                                       rng.choice(pieces)] for i in range(rng.randint(0, 40))]
+        data = _csv(rows)
+        if seed % 3 == 0:
+            data = data.rstrip(b"\r\n")
+        anchored = list(scan(io.BytesIO(data), (NEEDLE,), chunk=chunk, anchored=True))
+        counted = list(scan(io.BytesIO(data), (NEEDLE,), chunk=chunk))
+        assert [(at, r.rstrip(b"\r\n")) for at, r in anchored] == \
+            [(at, r.rstrip(b"\r\n")) for at, r in counted], seed
+        assert anchored[0][0] == 0 and len(anchored) == 1 + sum(
+            any("171100000X" in v for v in row) for row in rows[1:])
+
+
+def test_a_file_whose_records_do_not_start_with_a_quoted_number_is_said_so():
+    data = b"NPI,A\r\n1000000001,171100000X\r\n1000000002,x\r\n"
+    with pytest.raises(ScanError, match="quoted number") as caught:
+        list(scan(io.BytesIO(data), (NEEDLE,), anchored=True))
+    assert caught.value.unanchored
+    assert [at for at, _ in scan(io.BytesIO(data), (NEEDLE,))] == [0, 7]  # counting works

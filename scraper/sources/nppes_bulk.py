@@ -8,17 +8,20 @@ deactivated NPIs. This source:
 - streams the ``npidata_pfile`` member straight out of the zip, never extracting it to disk;
 - keeps the rows that carry a configured taxonomy code (``171100000X``, Acupuncturist, by
   default) in any of the 15 taxonomy slots. A cheap byte test (is the code anywhere in the
-  record?) rules out nearly every row before any CSV parsing; records are cut at line ends
-  outside quotes, so a quoted field holding a line break stays whole (``scraper/zipscan.py``);
+  record?) rules out nearly every row before any CSV parsing. Records are cut where a line
+  starts with the quoted NPI (valid CSV doubles a quote inside a field, so a quoted field
+  holding a line break stays whole), or, for a layout that does not quote the NPI, at line
+  ends outside quotes (``scraper/zipscan.py``);
 - reads columns by their header name, so the older and the current layouts both work;
 - maps the rows to the same tables and values as the API source (``nppes-api``). What only the
   API gives (the record's created/updated timestamps, the update date of a practice location)
   is kept from what is already stored, so the two sources do not undo each other;
 - applies weekly files in order, each once; applies the deactivation report (CSV, or the xlsx
   CMS ships) by setting ``deactivated_on`` on the providers it names;
-- imports a file whole or not at all: the rows are committed in one transaction after the whole
-  member was read, so a truncated zip, a missing column or a broken quote (each reported with the
-  file and line) leaves the database as it was.
+- imports a file whole or not at all: the rows are stored as the member is read, in one
+  transaction that commits only after the whole file was read, so a truncated zip, a missing
+  column or a broken quote in a row we keep (each reported with the file and line) leaves the
+  database as it was.
 
 Settings (``[sources.nppes-bulk]``): ``file`` (a monthly zip on disk) or ``url`` (downloaded to
 ``cache_dir``, resumably and conditionally), ``weekly_files`` / ``weekly_urls``,
@@ -59,7 +62,7 @@ from ..normalize import (
     zip5,
 )
 from ..zipscan import CHUNK, ScanError, line_at, records, scan
-from .base import PageStep, ScopeDone, SourceContext, SourceError, SourceUnchanged
+from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError, SourceUnchanged
 from .nppes_api import STATES
 
 SOURCE_ID = "nppes-bulk"
@@ -420,22 +423,35 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
             if on_bytes:
                 on_bytes(n)
 
-        try:
-            with archive.open(member) as stream:
-                found = scan(stream, tuple(c.encode() for c in codes), counted)
-                rows = _matching(found, label, codes, stats)
-                try:
-                    for at, get in rows:
-                        provider = provider_from_row(get, label, at, descriptions, provenance)
-                        if _among(spoken, provider.npi):
-                            held[provider.npi] = provider
-                        else:
-                            yield provider
-                finally:
-                    rows.close()
-                    found.close()  # stops the inflating thread before the member is closed
-        except (BulkFileError, ScanError) as exc:
-            raise _with_line(exc, label, archive, member) from None
+        needles = tuple(c.encode() for c in codes)
+        given = 0
+        for anchored in (True, False):
+            try:
+                with archive.open(member) as stream:
+                    # NPPES quotes every field, the NPI first: records are cut where a quoted
+                    # number starts a line, and only the records we keep are checked whole
+                    found = scan(stream, needles, counted, anchored=anchored)
+                    rows = _matching(found, label, codes, stats)
+                    try:
+                        for at, get in rows:
+                            provider = provider_from_row(get, label, at, descriptions,
+                                                         provenance)
+                            if _among(spoken, provider.npi):
+                                held[provider.npi] = provider
+                            else:
+                                given += 1
+                                yield provider
+                    finally:
+                        rows.close()
+                        found.close()  # stops the inflating thread before the member closes
+                break
+            except ScanError as exc:
+                if exc.unanchored and anchored and not given and not held:
+                    stats.bytes_read = stats.candidates = stats.kept = 0  # read it again
+                    continue  # a layout that does not quote the NPI: cut by counting quotes
+                raise _with_line(exc, label, archive, member) from None
+            except BulkFileError as exc:
+                raise _with_line(exc, label, archive, member) from None
         _add_companions(archive, held, stats)
         yield from held.values()
 
@@ -599,16 +615,17 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     if monthly and (page is not None or settings.get("file")):
         if progress:
             progress(0, _member_size(monthly))
-        # Read whole before anything is stored: the store's transaction (the file all or
-        # nothing) then holds the write lock for seconds, not for the whole read. Storing while
-        # reading was measured no faster (bench/RESULTS.md).
-        providers, stats = read_zip(monthly, codes, source_url=settings.get("url"),
-                                    fetched_at=ctx.timestamp(page.fetched_at) if page else "",
-                                    nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
+        # Stored as they are read, in the one transaction of the file (all of it or nothing):
+        # the storing overlaps the inflating of the rest (bench/RESULTS.md). The write lock is
+        # held meanwhile: about 20 s for a 9 GB file, while nothing else of run-due writes.
+        stats = ImportStats()
+        providers = iter_zip(monthly, codes, stats=stats, source_url=settings.get("url"),
+                             fetched_at=ctx.timestamp(page.fetched_at) if page else "",
+                             nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
         url = settings.get("url") or f"file:{Path(monthly).name}"
-        yield PageStep("monthly", url, page, providers, len(providers)).finish(
-            "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, {stats.candidates} passed "
-                         f"the byte test, {stats.kept} kept")
+        yield PageStep("monthly", url, page, providers, 0).finish("done")
+        yield PartState("monthly", "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, "
+                        f"{stats.candidates} passed the byte test, {stats.kept} kept")
         for state in STATES:  # a full file: whoever it no longer lists is gone
             yield ScopeDone(state, complete=True)
     weekly = list(settings.get("weekly_files") or [])
