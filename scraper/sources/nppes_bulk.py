@@ -617,7 +617,7 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
             progress(0, _member_size(monthly))
         # Stored as they are read, in the one transaction of the file (all of it or nothing):
         # the storing overlaps the inflating of the rest (bench/RESULTS.md). The write lock is
-        # held meanwhile: about 20 s for a 9 GB file, while nothing else of run-due writes.
+        # held meanwhile: about 25 s for a 9 GB file, while nothing else of run-due writes.
         stats = ImportStats()
         providers = iter_zip(monthly, codes, stats=stats, source_url=settings.get("url"),
                              fetched_at=ctx.timestamp(page.fetched_at) if page else "",
