@@ -337,7 +337,7 @@ def _scan_anchored(stream: _Prefetch, needles: tuple[bytes, ...],
                 record, at, tail, tail_at = tail[:-2], tail_at, b'"', base - 1
             if record is not None:
                 if header or any(n in record for n in needles):
-                    yield at, record
+                    yield from _pieces(at, record, needles, header)
                 header = False
                 if tail:  # b'"': the next record began in the last block; still open
                     continue
@@ -353,7 +353,7 @@ def _scan_anchored(stream: _Prefetch, needles: tuple[bytes, ...],
                 break
             record = tail + chunk[:end]
             if header or any(n in record for n in needles):
-                yield tail_at, record
+                yield from _pieces(tail_at, record, needles, header)
             header, tail, cur = False, b"", end + 1
             break
         if cur < 0:
@@ -369,7 +369,7 @@ def _scan_anchored(stream: _Prefetch, needles: tuple[bytes, ...],
             if end < 0:  # the record runs past the block: open until the next
                 cur = start
                 break
-            yield base + start, chunk[start:end]
+            yield from _pieces(base + start, chunk[start:end], needles, False)
             cur = end + 1
         if hit < 0:  # the last record of the block stays open
             begin = _last_cut(chunk, cur, len(chunk))
@@ -382,7 +382,31 @@ def _scan_anchored(stream: _Prefetch, needles: tuple[bytes, ...],
         raise ScanError("no line after the first starts with a quoted number",
                         offset=0, unanchored=True)
     if tail.strip() and (header or any(n in tail for n in needles)):
-        yield tail_at, tail
+        yield from _pieces(tail_at, tail, needles, header)
+
+
+def _pieces(at: int, record: bytes, needles: tuple[bytes, ...], header: bool
+            ) -> Iterator[tuple[int, bytes]]:
+    """The records within a record cut at quoted numbers (at ``at``), by counting its quotes:
+    most often itself alone, but a line that does not start with a quoted number (a blank
+    line, an NPI not quoted or empty) was cut as part of the record before it. The first is
+    yielded when it is the ``header``, the others when they hold a needle."""
+    if b"\n" not in record:
+        yield at, record
+        return
+    start = pos = 0
+    odd = 0
+    while (end := record.find(b"\n", pos)) >= 0:
+        odd ^= record.count(b'"', pos, end) & 1
+        pos = end + 1
+        if not odd:
+            piece = record[start:end]
+            if (header and start == 0) or any(n in piece for n in needles):
+                yield at + start, piece
+            start = pos
+    piece = record[start:]
+    if piece.strip() and ((header and start == 0) or any(n in piece for n in needles)):
+        yield at + start, piece
 
 
 def line_at(archive: zipfile.ZipFile, member: str, offset: int) -> int | None:

@@ -186,9 +186,11 @@ def test_a_layout_that_does_not_quote_the_npi_is_cut_by_counting_quotes(provider
         csv.writer(out, lineterminator="\r\n").writerows(rows)
         return out.getvalue().encode()
 
-    plain, _ = read_zip(_rewrite(path, minimal_quotes))
+    said: list[int] = []
+    plain, stats = read_zip(_rewrite(path, minimal_quotes), on_bytes=said.append)
     quoted, _ = read_zip(path)
     assert [_rows(p) for p in plain] == [_rows(p) for p in quoted] and quoted
+    assert sum(said) == stats.bytes_read  # read twice, progress said once (review finding)
 
 
 def test_a_broken_quote_in_a_row_we_do_not_keep_costs_nothing(providers, tmp_path):

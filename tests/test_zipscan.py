@@ -101,3 +101,19 @@ def test_a_file_whose_records_do_not_start_with_a_quoted_number_is_said_so():
         list(scan(io.BytesIO(data), (NEEDLE,), anchored=True))
     assert caught.value.unanchored
     assert [at for at, _ in scan(io.BytesIO(data), (NEEDLE,))] == [0, 7]  # counting works
+
+
+@pytest.mark.parametrize("data", [
+    b'"NPI","A"\r\n"1","171100000X"\r\n \r\n"2","x"\r\n',  # a line of a space
+    b'"NPI","A"\r\n"1","171100000X"\r\n3,"x"\r\n"2","171100000X"\r\n',  # an NPI not quoted
+    b'"NPI","A"\r\n"1","x"\r\n"","171100000X"\r\n"2","y"',  # an empty NPI, no last line end
+    b'"NPI","A"\r\n\r\n"1","171100000X"\r\n\r\n\r\n"2","171100000X"\r\n',  # blank lines
+])
+def test_lines_that_do_not_start_with_a_quoted_number_are_still_records_of_their_own(data):
+    """Review finding: such a line was cut as part of the record before it, and a kept record
+    then failed to parse. Kept records are cut again by counting their quotes."""
+    for chunk in range(1, len(data) + 2):
+        anchored = list(scan(io.BytesIO(data), (NEEDLE,), chunk=chunk, anchored=True))
+        counted = list(scan(io.BytesIO(data), (NEEDLE,), chunk=chunk))
+        assert [(at, r.rstrip(b"\r\n")) for at, r in anchored] == \
+            [(at, r.rstrip(b"\r\n")) for at, r in counted], chunk

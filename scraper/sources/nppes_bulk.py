@@ -418,10 +418,13 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
             raise BulkFileError(name, f"the zip is damaged or truncated: {exc}") from None
         held: dict[str, Provider] = {}
 
+        reported = [0]  # bytes said to on_bytes: a second reading says only what is beyond
+
         def counted(n: int) -> None:
             stats.bytes_read += n
-            if on_bytes:
-                on_bytes(n)
+            if on_bytes and stats.bytes_read > reported[0]:
+                on_bytes(stats.bytes_read - reported[0])
+                reported[0] = stats.bytes_read
 
         needles = tuple(c.encode() for c in codes)
         given = 0
