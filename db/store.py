@@ -152,8 +152,6 @@ LINK_STATE = ("link", "pending_since_run")
 
 
 def link_pending(db: Database) -> bool:
-    if not db["source_state"].exists():
-        return False
     return get_state(db, *LINK_STATE) is not None
 
 

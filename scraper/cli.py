@@ -209,7 +209,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
             raise click.ClickException(f"{path}: {exc}") from None
         for result in results:
             click.echo(result.summary())
-        if any(r.status in ("ok", "partial") for r in results) or _link_pending(config, path):
+        if _link_pending(config, path):  # set by every run that ended ok or partial
             click.echo(link_summary(_relink(config, path)))
     if any(r.status in ("failed", "gated") for r in results):
         ctx.exit(1)

@@ -398,20 +398,6 @@ def fault_kind(key: str) -> str | None:
     return None
 
 
-def faults(counts: Counter[str]) -> dict[str, int]:
-    """The faults among a thread's counts, by kind (``fault_kind``), and the retries they
-    caused."""
-    out: dict[str, int] = {}
-    for key, n in sorted(counts.items()):
-        if not n:
-            continue
-        if (kind := fault_kind(key)) is not None:
-            out[kind] = n
-        elif key == "retries":
-            out["retries"] = n
-    return out
-
-
 def build_url(base: str, params: dict[str, str | int]) -> str:
     """The URL exactly as the client sends it, so fetch-log keys match from run to run."""
     return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
