@@ -1,0 +1,74 @@
+"""A preflight of a source against its live site: does the site still look the way the source
+assumes? Each source's ``check(fetcher, settings)`` makes a few polite requests (robots.txt
+obeyed, the configured contact in the User-Agent) and fills one ``CheckReport``; nothing is
+stored. ``practitioners check`` prints the reports and exits 1 on any mismatch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .http import BotChallenge, Fetcher, FetchError, Page, RobotsDisallowed
+
+# What a report says, in the order it is printed.
+ITEMS = ("reachable", "robots", "challenge", "fields", "values", "record")
+
+
+@dataclass
+class CheckReport:
+    """Per item: (ok, detail). ``ok`` None means the item does not apply to this source, or
+    the check stopped before it; ``False`` is a mismatch (for ``challenge``: one was met)."""
+
+    source: str
+    items: dict[str, tuple[bool | None, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def set(self, item: str, ok: bool | None, detail: str = "") -> None:
+        if item not in ITEMS:
+            raise ValueError(f"unknown check item {item!r}")
+        self.items[item] = (ok, detail)
+
+    def get(self, item: str) -> tuple[bool | None, str]:
+        return self.items.get(item, (None, ""))
+
+    @property
+    def verdict(self) -> str:
+        """"ok", "gated" (a bot challenge: never worked around), "unreachable", or "mismatch"."""
+        if self.get("challenge")[0] is False:
+            return "gated"
+        if self.get("reachable")[0] is False or self.get("robots")[0] is False:
+            return "unreachable"
+        if any(ok is False for ok, _ in self.items.values()):
+            return "mismatch"
+        if not any(ok for ok, _ in self.items.values()):
+            return "mismatch"  # nothing at all was confirmed: not a pass
+        return "ok"
+
+
+def probe(fetcher: Fetcher, report: CheckReport, url: str, *,
+          headers: dict[str, str] | None = None, max_bytes: int | None = None) -> Page | None:
+    """GET ``url`` for a check, filling ``reachable``, ``robots`` and ``challenge``; None
+    when it could not be had (the report says why)."""
+    try:
+        page = fetcher.get(url, headers=headers, max_bytes=max_bytes)
+    except RobotsDisallowed as exc:
+        report.set("robots", False, str(exc))
+        return None
+    except BotChallenge as exc:
+        report.set("robots", True, "allowed")
+        report.set("reachable", True, "answered")
+        report.set("challenge", False, str(exc))
+        return None
+    except FetchError as exc:
+        if report.get("robots")[0] is None:
+            report.set("robots", True if fetcher.config.obey_robots else None,
+                       "allowed" if fetcher.config.obey_robots else "not obeyed (configured)")
+        report.set("reachable", False, str(exc))
+        return None
+    if report.get("robots")[0] is None:
+        report.set("robots", True if fetcher.config.obey_robots else None,
+                   "allowed" if fetcher.config.obey_robots else "not obeyed (configured)")
+    report.set("reachable", True, f"HTTP {page.status}")
+    if report.get("challenge")[0] is None:
+        report.set("challenge", True, "none met")
+    return page
