@@ -22,6 +22,11 @@ class CheckReport:
     source: str
     items: dict[str, tuple[bool | None, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why the source has nothing to check (opt-in, not configured)
+
+    def skip(self, reason: str) -> None:
+        """Nothing to check for this source (its verdict is "skipped", not a failure)."""
+        self.skipped = reason
 
     def set(self, item: str, ok: bool | None, detail: str = "") -> None:
         if item not in ITEMS:
@@ -33,7 +38,10 @@ class CheckReport:
 
     @property
     def verdict(self) -> str:
-        """"ok", "gated" (a bot challenge: never worked around), "unreachable", or "mismatch"."""
+        """"ok", "skipped", "gated" (a bot challenge: never worked around), "unreachable",
+        or "mismatch"."""
+        if self.skipped is not None:
+            return "skipped"
         if self.get("challenge")[0] is False:
             return "gated"
         if self.get("reachable")[0] is False or self.get("robots")[0] is False:
