@@ -415,6 +415,12 @@ def m011_run_faults(db: Database) -> None:
     db["scrape_runs"].add_column("faults", str)
 
 
+@migrations()
+def m012_license_verify_url(db: Database) -> None:
+    # The board's own page for a license (or its lookup page), for a person to check it.
+    db["licenses"].add_column("verify_url", str)
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

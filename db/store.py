@@ -140,7 +140,7 @@ def finish_run(db: Database, run_id: int, status: str, now: str, *, error: str |
             "status": status, "finished_at": now, "duration_s": duration, "error": error,
             "notes": "\n".join(notes) if notes else None,
         })
-        if status in ("ok", "partial"):
+        if status in ("ok", "partial", "suspect"):  # suspect: stored, marked nothing gone
             # Linking follows in another transaction; a process killed before it ends leaves
             # this mark, and the next run-due links even when no source is due (issue 6).
             set_state(db, LINK_STATE[0], LINK_STATE[1], str(run_id), now)

@@ -136,7 +136,7 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
         click.echo(result.summary())
         for note in result.notes:
             click.echo(f"  {note}")
-    if any(r.status in ("ok", "partial") for r in results):
+    if any(r.status in ("ok", "partial", "suspect") for r in results):
         click.echo(link_summary(_relink(config, db_path or config.db)))
     if any(r.status != "ok" for r in results):
         ctx.exit(1)
@@ -211,7 +211,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
             click.echo(result.summary())
         if _link_pending(config, path):  # set by every run that ended ok or partial
             click.echo(link_summary(_relink(config, path)))
-    if any(r.status in ("failed", "gated") for r in results):
+    if any(r.status in ("failed", "gated", "suspect") for r in results):
         ctx.exit(1)
 
 
@@ -276,6 +276,58 @@ def _sources_for(states: tuple[str, ...], config) -> list[str]:
             if is_default(source_id, config.source(source_id))
             and (not wanted or not hasattr(source, "dataset")
                  or source.dataset.jurisdiction in wanted)]
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.pass_context
+def check(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """Check SOURCES (default: all) against their live sites before scheduling scrapes.
+
+    A few polite requests a source (robots.txt obeyed, the configured contact sent), nothing
+    stored: is the site reachable, does robots.txt allow us, is a bot challenge in the way,
+    are the fields we read still there, what do the values we select match (and how many
+    rows), and can one record be parsed. Exits 1 when any source does not pass.
+
+    \b
+    Example:
+        practitioners check                  # every source
+        practitioners check co-dora wa-doh   # two state boards
+    """
+    from .check import ITEMS
+
+    config = _config(ctx)
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise click.BadParameter(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}",
+                                 param_hint="SOURCES")
+    reports = []
+    with Fetcher(config.http) as fetcher:
+        for source_id in sources or SOURCES:
+            click.echo(f"checking {source_id}...", err=True)
+            try:
+                reports.append(SOURCES[source_id].check(fetcher, config.source(source_id)))
+            except ValueError as exc:  # a bad setting
+                raise click.ClickException(f"{source_id}: {exc}") from None
+    marks = {True: "yes", False: "NO", None: "-"}
+    challenge_marks = {True: "none", False: "MET", None: "-"}
+    click.echo(f"{'source':12} " + " ".join(f"{item:9}" for item in ITEMS) + " verdict")
+    for report in reports:
+        cells = [f"{(challenge_marks if item == 'challenge' else marks)[report.get(item)[0]]:9}"
+                 for item in ITEMS]
+        click.echo(f"{report.source:12} " + " ".join(cells) + f" {report.verdict}")
+    for report in reports:
+        click.echo(f"\n{report.source}: {report.verdict}")
+        if report.skipped:
+            click.echo(f"  skipped: {report.skipped}")
+        for item in ITEMS:
+            ok, detail = report.get(item)
+            if detail:
+                click.echo(f"  {item}: {detail}")
+        for note in report.notes:
+            click.echo(f"  {note}")
+    if any(r.verdict not in ("ok", "skipped") for r in reports):
+        ctx.exit(1)
 
 
 @cli.command(name="sources")

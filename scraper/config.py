@@ -20,6 +20,8 @@ DEFAULT_CONTACT = "https://github.com/acupuncture-directory/acupuncture-director
 DEFAULT_DB = "practitioners.db"
 CONFIG_ENV = "PRACTITIONERS_CONFIG"
 DEFAULT_CONFIG_FILE = "practitioners.toml"
+# A complete run that sees fewer than this share of a scope's records marks nothing gone.
+DEFAULT_VOLUME_GUARD = 0.5
 
 
 class ConfigError(ValueError):
@@ -116,5 +118,10 @@ def load_config(path: str | os.PathLike | None = None, env: dict[str, str] | Non
     sources = data.get("sources", {})
     if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
         raise ConfigError(f"{where}: [sources.<id>] must be tables")
+    for source_id, settings in sources.items():
+        guard = settings.get("volume_guard", DEFAULT_VOLUME_GUARD)
+        if isinstance(guard, bool) or not isinstance(guard, int | float) or not 0 <= guard <= 1:
+            raise ConfigError(f"{where}: sources.{source_id}.volume_guard = {guard!r} must be "
+                              "a share between 0 and 1 (0: no guard)")
     db = env.get("PRACTITIONERS_DB") or data.get("db", DEFAULT_DB)
     return Config(db=str(db), http=http, sources=sources, path=used)

@@ -22,12 +22,21 @@ from typing import Any
 from db import store
 from db.migrations import connect, open_db
 
-from .config import Config
+from .config import DEFAULT_VOLUME_GUARD, Config
 from .http import BotChallenge, Fetcher, FetchError
 from .normalize import utc_iso
 from .parsing import ParseError
 from .sources import get_source
-from .sources.base import Known, PageStep, PartState, ScopeDone, SourceError, SourceUnchanged
+from .sources.base import (
+    Known,
+    PageStep,
+    PartState,
+    RunNote,
+    ScopeDone,
+    SourceError,
+    SourceUnchanged,
+    VolumeCollapse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +217,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     """Run one source to the end (or to its first fatal error) and record it."""
     source = get_source(source_id)
     settings = config.source(source_id)
+    guard = volume_guard(settings)
     db = open_db(db_path or config.db)
     now = utc_iso()
     scope_states = [s.upper() for s in (states or settings.get("states") or [])] or None
@@ -247,7 +257,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
             step_counts = _commit(db, run_id, source_id, step, notes, http_since(),
-                                  recorder.unwritten())
+                                  recorder.unwritten(), guard)
             ctx.incomplete_parts += step_counts["incomplete_parts"]
             counts.update(step_counts)
             if isinstance(step, PageStep):
@@ -259,8 +269,16 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
                 on_progress(progress)
         if ctx.incomplete_parts:
             status = "partial"
+        if counts["collapsed_scopes"]:
+            status, error = "suspect", (f"{counts['collapsed_scopes']} scope(s) gave under "
+                                        f"{guard:.0%} of the records they had; nothing marked "
+                                        "gone")
+        elif guard and counts["records"] == 0:
+            status, error = "suspect", "found no records; nothing marked gone"
     except BotChallenge as exc:
         status, error = "gated", str(exc)
+    except VolumeCollapse as exc:
+        status, error = "suspect", str(exc)
     except (FetchError, SourceError, ParseError, ValueError) as exc:
         status, error = "failed", str(exc)
     except KeyboardInterrupt:
@@ -289,9 +307,32 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     return result
 
 
+def volume_guard(settings: dict[str, Any]) -> float:
+    """``[sources.<id>] volume_guard`` (checked when the configuration is read): the share of
+    a scope's live records a complete run must see again before the rest may be marked gone;
+    0 turns the guard off."""
+    return float(settings.get("volume_guard", DEFAULT_VOLUME_GUARD))
+
+
+def _collapsed(db, sink: Sink, source_id: str, scope: str, run_id: int, guard: float,
+               ) -> str | None:
+    """Why a complete scope must not mark anything gone: it saw far fewer records than it
+    had (a broken query or a changed page is likelier than a profession gone), or None."""
+    table, _key, column, _values = next(g for g in sink.gone if g[0] == sink.table)
+    row = next(iter(db.query(
+        f"select count(*) as live, sum(last_seen_run_id = ?) as seen from [{table}] "
+        f"where [{column}] = ? and source = ? and gone_at is null", [run_id, scope, source_id])))
+    live, seen = row["live"], row["seen"] or 0
+    if guard and live and seen < guard * live:
+        return (f"{scope}: this run saw {seen:,} of the {live:,} records listed until now "
+                f"(under {guard:.0%}); nothing marked gone")
+    return None
+
+
 def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
             http: Counter[str] | None = None,
-            unwritten: dict[str, int] | None = None) -> Counter[str]:
+            unwritten: dict[str, int] | None = None,
+            guard: float = DEFAULT_VOLUME_GUARD) -> Counter[str]:
     """Commit one step: its rows, its fetch-log entry and its checkpoint, all or nothing,
     with its requests and retries counted (``http``) and the faults whose own write failed
     (``unwritten``; the others are in the record already, see ``FaultRecorder``)."""
@@ -342,8 +383,15 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                     counts["unchanged"] += touched
             if step.note:
                 notes.append(step.note)
+        if isinstance(step, RunNote):
+            notes.append(step.text)
         if isinstance(step, ScopeDone):
-            if step.complete:
+            collapse = step.complete and _collapsed(db, sink, source_id, step.scope, run_id,
+                                                    guard)
+            if collapse:
+                notes.append(collapse)
+                counts["collapsed_scopes"] += 1
+            elif step.complete:
                 for table, key, column, values in sink.gone:
                     counts["gone"] += store.mark_gone(db, table, key, column, step.scope, run_id,
                                                       now, source=source_id, also=values)

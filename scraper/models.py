@@ -107,6 +107,9 @@ class License:
     disciplined: bool | None  # the board's own flag, where it has one
     dataset_id: str
     provenance: Provenance | None = field(default=None, compare=False)
+    # Where a person can check this license on the board's own site: the dataset's link for
+    # it (Colorado's linktoverifylicense), else the board's public lookup page.
+    verify_url: str | None = None
 
     @property
     def license_id(self) -> str:

@@ -29,7 +29,7 @@ DEFAULT_EVERY = {"nppes-api": 7 * DAY, "oig-leie": 30 * DAY, "nccaom": 30 * DAY,
                  "websites": 30 * DAY}
 BOARD_EVERY = DAY  # every state board (Socrata) source
 DEFAULT_RETRY = timedelta(hours=1)
-FAILED = ("failed", "gated")
+FAILED = ("failed", "gated", "suspect")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

@@ -19,35 +19,45 @@ def _one(source_id, row):
     return parse_row(DATASETS[source_id], row, P)
 
 
+# Rows in each dataset's real field names and value forms (../shared/SOURCES-EVIDENCE.md).
+
 def test_washington_row():
     (record,) = _one("wa-doh", {
         "credentialnumber": "AC60123456", "lastname": "O'BRIEN", "firstname": "ANNA",
-        "middlename": "K", "credentialtype": "Acupuncture and Eastern Medicine Practitioner License",
+        "middlename": "K", "credentialtype": "Acupuncture And Eastern Medicine Practitioner License",
         "status": "ACTIVE", "firstissuedate": "2012-03-01T00:00:00.000",
         "lastissuedate": "2025-03-01T00:00:00.000", "expirationdate": "2027-02-28T00:00:00.000",
         "actiontaken": "No", "birthyear": "1980"})
     assert record == License(
-        jurisdiction="WA", license_type="Acupuncture and Eastern Medicine Practitioner License",
+        jurisdiction="WA", license_type="Acupuncture And Eastern Medicine Practitioner License",
         license_number="AC60123456", license_number_normalized="60123456", first_name="ANNA",
         middle_name="K", last_name="O'BRIEN", full_name=None, status="ACTIVE",
         status_normalized="active", issued_on="2012-03-01", expires_on="2027-02-28", city=None,
-        state=None, zip=None, disciplined=False, dataset_id="qxh8-f4bd")
+        state=None, zip=None, disciplined=False, dataset_id="qxh8-f4bd",
+        verify_url="https://fortress.wa.gov/doh/providercredentialsearch/")
     assert record.license_id == "WA:acupuncture-and-eastern-medicine-practitioner-license:60123456"
     assert record.provenance == P
 
 
+CO_LINK = ("https://apps2.colorado.gov/dora/licensing/Lookup/LicenseLookup.aspx"
+           "?Id=AC.0001234")
+
+
 def test_colorado_discipline_rows_give_one_license_and_one_action_each():
-    base = {"lastname": "CHEN", "firstname": "LI", "licensetype": "Acupuncturist",
+    base = {"lastname": "CHEN", "firstname": "LI", "middlename": "W", "licensetype": "AC",
             "licensenumber": "AC.0001234", "licensefirstissuedate": "2010-05-01T00:00:00.000",
             "licenseexpirationdate": "2027-05-31T00:00:00.000",
-            "licensestatusdescription": "Probation"}
+            "licensestatusdescription": "Probation", "city": "Boulder", "state": "CO",
+            "mailzipcode": "80302-1234", "linktoverifylicense": {"url": CO_LINK}}
     first = _one("co-dora", {**base, "casenumber": "2019-001234", "programaction": "Probation",
                              "disciplineeffectivedate": "2019-06-01T00:00:00.000"})
     second = _one("co-dora", {**base, "casenumber": "2021-000777", "programaction": "Fine",
                               "disciplineeffectivedate": "2021-02-03T00:00:00.000"})
     assert first[0] == second[0]
-    assert (first[0].status_normalized, first[0].disciplined, first[0].license_id) == (
-        "probation", True, "CO:acupuncturist:1234")
+    # The short code is shown by its title, and the license links to the board's own page.
+    assert (first[0].status_normalized, first[0].disciplined, first[0].license_id,
+            first[0].license_type, first[0].verify_url, first[0].zip, first[0].middle_name) == (
+        "probation", True, "CO:acupuncturist:1234", "Acupuncturist", CO_LINK, "80302", "W")
     assert first[1] == DisciplinaryAction("CO:acupuncturist:1234", "CO", "2019-001234",
                                           "Probation", "2019-06-01")
     assert second[1].action_id == "CO:acupuncturist:1234:2021-000777"
@@ -55,33 +65,58 @@ def test_colorado_discipline_rows_give_one_license_and_one_action_each():
     assert clean_record.disciplined is False
 
 
-def test_connecticut_single_name_field_is_split():
+@pytest.mark.parametrize("value", [{"url": "javascript:alert(1)"}, {"url": "board.example"},
+                                   {"description": "no url"}, None])
+def test_a_verify_link_that_is_not_http_is_not_kept(value):
+    (record,) = _one("co-dora", {"licensenumber": "AC.1", "lastname": "X", "licensetype": "AC",
+                                 "licensestatusdescription": "Active",
+                                 "linktoverifylicense": value})
+    assert record.verify_url is None
+
+
+def test_connecticut_name_is_first_middle_last_and_the_title_is_credential():
     (record,) = _one("ct-dph", {
-        "name": "SMITH-JONES, MARY ELLEN", "type": "Acupuncturist", "credentialnumber": "000123",
-        "credential": "ACUP", "status": "LAPSED", "statusreason": "NOT RENEWED",
-        "issuedate": "2015-01-01T00:00:00.000", "expirationdate": "2024-01-31T00:00:00.000",
-        "city": "HARTFORD", "state": "CT"})
+        "credentialid": "1234567", "name": "MARY ELLEN SMITH-JONES", "type": "INDIVIDUAL",
+        "fullcredentialcode": "ACUP.000123", "credentialnumber": "000123",
+        "credentialtype": "221", "credential": "Acupuncturist", "status": "INACTIVE",
+        "statusreason": "LAPSED DUE TO NON-RENEWAL", "issuedate": "2015-01-01T00:00:00.000",
+        "expirationdate": "2024-01-31T00:00:00.000", "city": "HARTFORD", "state": "CT",
+        "zip": "06103"})
     assert (record.first_name, record.middle_name, record.last_name, record.full_name) == (
-        "MARY", "ELLEN", "SMITH-JONES", "SMITH-JONES, MARY ELLEN")
-    assert (record.license_number_normalized, record.status_normalized, record.city) == (
-        "123", "expired", "HARTFORD")
+        "MARY", "ELLEN", "SMITH-JONES", "MARY ELLEN SMITH-JONES")
+    assert (record.license_type, record.license_number_normalized, record.status_normalized,
+            record.city, record.zip) == ("Acupuncturist", "123", "inactive", "HARTFORD", "06103")
 
 
-def test_texas_and_illinois_rows():
-    (tx,) = _one("tx-tmb", {"license_number": "AC01234", "last_name": "GARCIA",
-                            "first_name": "LUIS", "license_type": "Acupuncturist",
-                            "license_status": "Cancelled", "issue_date": "2001-01-01",
-                            "expiration_date": "2020-01-31", "city": "AUSTIN", "state": "TX",
-                            "zip": "78701-1234"})
-    assert (tx.license_number_normalized, tx.status_normalized, tx.zip) == ("1234", "expired",
-                                                                            "78701")
-    (il,) = _one("il-idfpr", {"license_type": "LICENSED ACUPUNCTURIST",
+def test_texas_first_name_carries_the_middle_and_discipline_is_not_none():
+    row = {"license_number": "AC01234", "last_name": "GARCIA", "first_name": "LUIS M",
+           "license_type": "Acupuncturist License", "license_status": "Cancelled",
+           "registration_status": "Inactive", "disciplinary_status": "NONE",
+           "license_issue_date": "2001-01-01T00:00:00.000",
+           "license_expiration_date": "2020-01-31T00:00:00.000", "degree": "MAOM",
+           "practice_city": "AUSTIN", "practice_state": "TX", "practice_zip": "78701-1234",
+           "currently_licensed": "N"}
+    (tx,) = _one("tx-tmb", row)
+    assert (tx.first_name, tx.middle_name, tx.last_name, tx.license_number_normalized,
+            tx.status_normalized, tx.issued_on, tx.expires_on, tx.city, tx.zip,
+            tx.disciplined) == ("LUIS", "M", "GARCIA", "1234", "expired", "2001-01-01",
+                                "2020-01-31", "AUSTIN", "78701", False)
+    (ordered,) = _one("tx-tmb", row | {"disciplinary_status": "Board Order - Probation"})
+    assert ordered.disciplined is True
+
+
+def test_illinois_title_is_description_and_dates_are_text():
+    (il,) = _one("il-idfpr", {"license_type": "ACUPUNCTURE",
+                              "description": "LICENSED ACUPUNCTURIST",
                               "license_number": "198.001234", "license_status": "NOT RENEWED",
-                              "first_name": "AMY", "last_name": "PARK",
-                              "original_issue_date": "06/01/2005",
-                              "expiration_date": "12/31/2022", "ever_disciplined": "Y"})
-    assert (il.license_number_normalized, il.status_normalized, il.issued_on,
-            il.disciplined) == ("198001234", "expired", "2005-06-01", True)
+                              "business": "N", "first_name": "AMY", "middle": "J",
+                              "last_name": "PARK", "original_issue_date": "06/01/2005",
+                              "effective_date": "01/01/2021", "expiration_date": "12/31/2022",
+                              "city": "CHICAGO", "state": "IL", "zip": "60601",
+                              "ever_disciplined": "Y"})
+    assert (il.license_type, il.license_number_normalized, il.status_normalized, il.issued_on,
+            il.expires_on, il.disciplined, il.middle_name) == (
+        "LICENSED ACUPUNCTURIST", "198001234", "expired", "2005-06-01", "2022-12-31", True, "J")
 
 
 # The status words of the five boards, and what they mean in the directory's vocabulary.
@@ -167,6 +202,17 @@ def test_split_name():
     assert split_name("LEE, ANNA") == ("ANNA", None, "LEE")
     assert split_name("VAN DER BERG, JAN P Q") == ("JAN", "P Q", "VAN DER BERG")
     assert split_name(None) == (None, None, None)
+
+
+@pytest.mark.parametrize("name,parts", [
+    ("ANNA LEE", ("ANNA", None, "LEE")),
+    ("JAN P Q BERG", ("JAN", "P Q", "BERG")),
+    ("JOHN A SMITH JR", ("JOHN", "A", "SMITH")),
+    ("JOHN SMITH, JR.", ("JOHN", None, "SMITH")),
+    ("MADONNA", (None, None, "MADONNA")),
+])
+def test_split_name_first_middle_last(name, parts):
+    assert split_name(name, "first middle last") == parts
 
 
 # -- LEIE ---------------------------------------------------------------------------------------

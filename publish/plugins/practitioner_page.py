@@ -387,6 +387,8 @@ async def practitioner_context(datasette, database: str, practitioner_id: str) -
             "source_url": rec.get("source_url"),
             "source_href": href,
             "source_host": host_of(href, with_port=True),
+            "verify_href": safe_url(rec.get("verify_url")),
+            "verify_host": host_of(rec.get("verify_url")),
             "last_seen_at": rec.get("last_seen_at"),
             "gone_at": rec.get("gone_at"),
         })

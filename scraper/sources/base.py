@@ -16,7 +16,14 @@ from ..http import Page, Validators
 
 
 class SourceError(Exception):
-    """The source answered, but not with what we can use (an error body, a refused query)."""
+    """The source answered, but not with what we can use (an error body, a refused query, a
+    dataset without a field we read, a selection that matches nothing)."""
+
+
+class VolumeCollapse(SourceError):
+    """The source now gives far fewer records than its last complete run: more likely a
+    broken query or a changed site than a profession that vanished. The run is ``suspect``
+    and marks nothing gone."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,13 @@ class SourceUnchanged:
 
     scope: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class RunNote:
+    """A line for the run's notes (what a selection matched, say); nothing is stored."""
+
+    text: str
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,132 @@
+"""The volume guard, for every source (issue 11): a run that finds nothing, or far fewer records
+than its scope holds, marks nothing gone, is recorded `suspect`, and shows in source_health."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.migrations import connect
+from scraper.config import Config, ConfigError, HttpConfig, load_config
+from scraper.http import Fetcher
+from scraper.jobs import run_source
+from scraper.models import License, Provenance
+from scraper.sources import SOURCES
+from scraper.sources.base import PageStep, ScopeDone
+
+SOURCE_ID = "fake-board"
+
+
+class FakeBoard:
+    """A source giving the licenses numbered 1..``count`` of one dataset, one page."""
+
+    SOURCE_ID = SOURCE_ID
+    TITLE = "A fake board"
+    BASE_URL = "https://board.example/"
+    SINK = "licenses"
+
+    def __init__(self):
+        self.count = 0
+
+    def scrape(self, fetcher, ctx):
+        provenance = Provenance(SOURCE_ID, self.BASE_URL, "2026-12-01T00:00:00Z")
+        records = [License("ZZ", "Acupuncturist", str(n), str(n), "A", None, f"L{n}", None,
+                           "ACTIVE", "active", None, None, None, None, None, None, "x",
+                           provenance) for n in range(1, self.count + 1)]
+        if records:
+            yield PageStep("rows", self.BASE_URL, None, records, len(records))
+        yield ScopeDone(SOURCE_ID, complete=True)
+
+    def check(self, fetcher, settings):  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+@pytest.fixture
+def board(monkeypatch):
+    fake = FakeBoard()
+    monkeypatch.setitem(SOURCES, SOURCE_ID, fake)
+    return fake
+
+
+def _run(db_path, **settings):
+    config = Config(http=HttpConfig(allowed_hosts=("127.0.0.1",)),
+                    sources={SOURCE_ID: settings})
+    with Fetcher(config.http) as fetcher:
+        return run_source(config, SOURCE_ID, db_path=db_path, fetcher=fetcher)
+
+
+def _live(db_path) -> int:
+    db = connect(db_path, readonly=True)
+    return db.execute("select count(*) from licenses where gone_at is null").fetchone()[0]
+
+
+def test_a_collapse_marks_nothing_gone_and_is_suspect(board, tmp_path):
+    path = tmp_path / "g.db"
+    board.count = 10
+    assert _run(path).status == "ok"
+    board.count = 4  # under half of the 10 listed
+    result = _run(path)
+    assert (result.status, result.counts["gone"]) == ("suspect", 0)
+    assert "saw 4 of the 10 records" in " ".join(result.notes)
+    assert "nothing marked gone" in result.error
+    assert _live(path) == 10
+    db = connect(path, readonly=True)
+    (run,) = db.query("select status, notes from scrape_runs where id = ?", [result.run_id])
+    assert run["status"] == "suspect" and "saw 4 of the 10" in run["notes"]
+
+
+def test_a_drop_within_the_guard_marks_the_rest_gone(board, tmp_path):
+    path = tmp_path / "g.db"
+    board.count = 10
+    _run(path)
+    board.count = 6
+    result = _run(path)
+    assert (result.status, result.counts["gone"]) == ("ok", 4)
+    assert _live(path) == 6
+
+
+def test_a_run_that_finds_nothing_is_suspect_even_the_first(board, tmp_path):
+    result = _run(tmp_path / "g.db")
+    assert result.status == "suspect"
+    assert result.error == "found no records; nothing marked gone"
+
+
+def test_the_guard_can_be_set_and_turned_off(board, tmp_path):
+    path = tmp_path / "g.db"
+    board.count = 10
+    _run(path)
+    board.count = 8
+    assert _run(path, volume_guard=0.9).status == "suspect"
+    board.count = 1  # a real drop, confirmed by the operator
+    result = _run(path, volume_guard=0)
+    assert (result.status, result.counts["gone"]) == ("ok", 9)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, "half", True])
+def test_a_bad_guard_setting_is_a_configuration_error(tmp_path, value):
+    path = tmp_path / "p.toml"
+    shown = f'"{value}"' if isinstance(value, str) else str(value).lower()
+    path.write_text(f"[sources.wa-doh]\nvolume_guard = {shown}\n")
+    with pytest.raises(ConfigError, match="volume_guard"):
+        load_config(path, env={})
+
+
+def test_source_health_shows_a_suspect_run(board, tmp_path):
+    import asyncio
+
+    from publish.app import make_datasette
+
+    path = tmp_path / "g.db"
+    board.count = 10
+    _run(path)
+    board.count = 0
+    assert _run(path).status == "suspect"
+
+    async def health():
+        response = await make_datasette(path).client.get("/g/source_health.json?_shape=array")
+        assert response.status_code == 200, response.text[:300]
+        return response.json()
+
+    (row,) = asyncio.run(health())
+    assert (row["source"], row["last_status"], row["suspect"], row["failures_in_a_row"]) == (
+        SOURCE_ID, "suspect", 1, 1)
+    assert "nothing marked gone" in row["latest_error"]
