@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .http import BotChallenge, Fetcher, FetchError, Page, RobotsDisallowed
+from .http import BotChallenge, Fetcher, FetchError, Page, RobotsDisallowed, RobotsUnreachable
 
 # What a report says, in the order it is printed.
 ITEMS = ("reachable", "robots", "challenge", "fields", "values", "record")
@@ -39,13 +39,15 @@ class CheckReport:
     @property
     def verdict(self) -> str:
         """"ok", "skipped", "gated" (a bot challenge: never worked around), "unreachable",
-        or "mismatch"."""
+        "disallowed" (by robots.txt), or "mismatch"."""
         if self.skipped is not None:
             return "skipped"
         if self.get("challenge")[0] is False:
             return "gated"
-        if self.get("reachable")[0] is False or self.get("robots")[0] is False:
+        if self.get("reachable")[0] is False:
             return "unreachable"
+        if self.get("robots")[0] is False:
+            return "disallowed"  # robots.txt says no: we do not read it
         if any(ok is False for ok, _ in self.items.values()):
             return "mismatch"
         if not any(ok for ok, _ in self.items.values()):
@@ -59,7 +61,11 @@ def probe(fetcher: Fetcher, report: CheckReport, url: str, *,
     when it could not be had (the report says why)."""
     try:
         page = fetcher.get(url, headers=headers, max_bytes=max_bytes)
+    except RobotsUnreachable as exc:  # the host did not answer even for robots.txt
+        report.set("reachable", False, str(exc))
+        return None
     except RobotsDisallowed as exc:
+        report.set("reachable", True, "answered robots.txt")
         report.set("robots", False, str(exc))
         return None
     except BotChallenge as exc:

@@ -83,6 +83,10 @@ class RobotsDisallowed(FetchError):
     reason = "robots"
 
 
+class RobotsUnreachable(RobotsDisallowed):
+    """robots.txt could not be fetched (5xx, no connection), so the host is off limits."""
+
+
 class ResponseTooLarge(FetchError):
     reason = "too-large"
 
@@ -534,7 +538,7 @@ class Fetcher:
                     self._load_robots(url, host, untrusted)
                     host.robots_loaded = True
         if host.disallow_all:
-            raise RobotsDisallowed(url, "robots.txt could not be fetched, so the host is off "
+            raise RobotsUnreachable(url, "robots.txt could not be fetched, so the host is off "
                                    f"limits: {host.disallow_all}")
         if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_TOKEN):
             raise RobotsDisallowed(url, "robots.txt disallows this URL for us")
