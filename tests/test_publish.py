@@ -466,6 +466,11 @@ def history(tmp_path_factory):
             "expires_on": expires_on, "source": source, "source_url": SODA[source],
             "first_seen_at": first_seen, "last_seen_at": "2026-11-05T06:05:00Z",
             "gone_at": gone_at})
+    # Where a person checks the license: a board's lookup page, Colorado's own page for the
+    # license, and a link no browser should follow.
+    for license_id, verify_url in ((ADA_LICENSE, WA_LOOKUP), (CY_LICENSE, CY_OWN_PAGE),
+                                   (CY_OLD_LICENSE, "javascript:alert(1)")):
+        db["licenses"].update(license_id, {"verify_url": verify_url})
     db["disciplinary_actions"].insert_all([
         # listed by a later run than the one that first saw the license: a new case
         {"action_id": f"{ADA_LICENSE}:2026-77", "license_id": ADA_LICENSE,
@@ -508,6 +513,26 @@ def history(tmp_path_factory):
         for table, record_id, column, old, new, run_id, at in CHANGES])
     db.conn.close()
     return db_path
+
+
+WA_LOOKUP = "https://fortress.wa.gov/doh/providercredentialsearch/"
+CY_OWN_PAGE = "https://apps2.colorado.gov/dora/licensing/Lookup/LicenseLookup.aspx?Id=AC.0000777"
+
+
+def test_each_license_links_to_the_board_where_a_person_can_check_it(history):
+    """Issue 11: each license row carries the board's own lookup, shown beside it."""
+    def verify_links(pid):
+        page = _page(history, pid)
+        return [(item["data-record-id"], link["href"], link.get_text(), link["rel"])
+                for item in page.select("li.source-record")
+                for link in item.select("p.verify a.verify-url")]
+
+    assert verify_links(ADA) == [(ADA_LICENSE, WA_LOOKUP, "fortress.wa.gov",
+                                  ["nofollow", "noopener", "noreferrer"])]
+    # Colorado's own page for the license; the javascript: link on the old one is not shown.
+    assert verify_links(CY) == [(CY_LICENSE, CY_OWN_PAGE, "apps2.colorado.gov",
+                                 ["nofollow", "noopener", "noreferrer"])]
+    assert "javascript:" not in _get(history, f"/hist/practitioners/{CY.replace(':', '~3A')}").text
 
 
 def _timeline(page: BeautifulSoup) -> list[tuple[str, str, list[tuple[str, str, str | None]]]]:
@@ -742,5 +767,6 @@ def test_source_health_per_source(history):
     page = BeautifulSoup(_get(history, "/hist/scrape_runs").text, "lxml")
     links = {a.get_text(): a["href"] for a in page.select("ul.shortcuts a.shortcut")}
     assert links["Health of each source"] == "/hist/source_health"
-    failed = _rows(history, links["Failed or gated runs"].replace("?", ".json?"))
-    assert sorted(r["id"] for r in failed) == [r[0] for r in RUNS if r[2] in ("failed", "gated")]
+    failed = _rows(history, links["Failed, gated or suspect runs"].replace("?", ".json?"))
+    assert sorted(r["id"] for r in failed) == [r[0] for r in RUNS
+                                               if r[2] in ("failed", "gated", "suspect")]
