@@ -61,7 +61,7 @@ def test_paging_across_many_pages_stores_every_license_once(portal, tmp_path):
     server, _, board = portal
     result = _run(server, tmp_path / "p.db", page_size=10)
     assert result.status == "ok"
-    pages = [r for r in server.requests if "/resource/" in r.path]
+    pages = [r for r in server.requests if "/resource/" in r.path and "offset" in r.path]
     assert len(pages) == result.counts["pages"] > 10
     assert all("%24order=%3Aid" in r.path or "$order=:id" in r.path for r in pages)
     db = connect(tmp_path / "p.db", readonly=True)
@@ -290,7 +290,10 @@ def test_a_changed_where_setting_reads_the_rows_again(portal, tmp_path):
     server, _, _ = portal
     _run(server, tmp_path / "p.db")
     narrower = "credentialtype = 'East Asian Medicine Practitioner License'"
-    result = _run(server, tmp_path / "p.db", where=narrower)
+    # Far fewer rows than before: refused, until the operator says the drop is meant.
+    refused = _run(server, tmp_path / "p.db", where=narrower)
+    assert (refused.status, refused.counts["records"]) == ("suspect", 0)
+    result = _run(server, tmp_path / "p.db", where=narrower, volume_guard=0)
     assert result.counts["pages"] > 0 and result.counts["gone"] > 0
     db = connect(tmp_path / "p.db", readonly=True)
     listed = {r["license_type"] for r in db.query("select license_type from licenses "
@@ -322,3 +325,119 @@ def test_a_dataset_that_changes_while_read_marks_nothing_gone(portal, tmp_path):
         server.stop()
     assert (result.status, result.counts["gone"]) == ("partial", 0)
     assert "changed while it was read" in " ".join(result.notes)
+
+
+# -- every board with its shipped configuration, and a run that checks itself (issue 11) -------
+
+BOARD_SOURCES = {"data.wa.gov": "wa-doh", "data.colorado.gov": "co-dora",
+                 "data.ct.gov": "ct-dph", "data.texas.gov": "tx-tmb",
+                 "data.illinois.gov": "il-idfpr"}
+
+
+def _board_run(boards, host, db_path, **settings):
+    """One board's portal on its own server, scraped with the shipped configuration."""
+    board = copy.deepcopy(boards[host])
+    site = SodaPortal([board.dataset()])
+    server = SiteServer().start()
+    server.add_site(f"/{host}", site)
+    source = BOARD_SOURCES[host]
+    config = Config(http=HTTP, sources={source: {"portal": f"{server.url}/{host}", **settings}})
+    try:
+        with Fetcher(HTTP) as fetcher:
+            return run_source(config, source, db_path=db_path, fetcher=fetcher), board, site
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("host", list(BOARD_SOURCES))
+def test_every_board_stores_its_licenses_with_the_shipped_configuration(boards, host, tmp_path):
+    result, board, _ = _board_run(boards, host, tmp_path / "b.db")
+    assert result.status == "ok", result.error
+    db = connect(tmp_path / "b.db", readonly=True)
+    stored = {r["license_number_normalized"] for r in db.query("select * from licenses")}
+    assert stored == _expected(board)
+    # What the selection matched is in the run's notes, with its row count.
+    acupuncture_rows = len(board.acupuncture_truth())
+    (note,) = [n for n in result.notes if n.startswith(f"{board.type_field}: ")]
+    assert note.endswith(" rows)") and sum(
+        int(part.split(" (")[1].split(" rows")[0].replace(",", ""))
+        for part in note.split(": ", 1)[1].split(", ")) == acupuncture_rows
+    # Every license has a name and a place to check it; none has an empty name from a
+    # field the dataset does not have.
+    rows = list(db.query("select * from licenses"))
+    assert all(r["verify_url"] and r["verify_url"].startswith("https://") for r in rows)
+    assert all(r["last_name"] for r in rows if r["license_number_normalized"])
+
+
+def test_colorado_licenses_keep_the_boards_own_link_and_title(boards, tmp_path):
+    result, board, _ = _board_run(boards, "data.colorado.gov", tmp_path / "b.db")
+    db = connect(tmp_path / "b.db", readonly=True)
+    links = {r["license_number"]: r["verify_url"] for r in db.query("select * from licenses")}
+    given = {row["licensenumber"]: row["linktoverifylicense"]["url"] for row in board.rows
+             if row.get("licensetype") == "AC" and "licensenumber" in row}
+    assert links == given
+    assert {r["license_type"] for r in db.query("select license_type from licenses")} == {
+        "Acupuncturist"}
+
+
+def test_connecticut_and_texas_names_are_read_in_their_order(boards, tmp_path):
+    _board_run(boards, "data.ct.gov", tmp_path / "ct.db")
+    db = connect(tmp_path / "ct.db", readonly=True)
+    for row in db.query("select full_name, first_name, last_name from licenses"):
+        words = row["full_name"].split()
+        assert row["first_name"] == words[0] and row["last_name"] in words[1:]
+    _board_run(boards, "data.texas.gov", tmp_path / "tx.db")
+    db = connect(tmp_path / "tx.db", readonly=True)
+    rows = list(db.query("select first_name, middle_name, city, disciplined from licenses"))
+    assert all(" " not in (r["first_name"] or "") for r in rows)
+    assert any(r["middle_name"] for r in rows) and all(r["city"] for r in rows)
+    assert {r["disciplined"] for r in rows} == {0, 1}
+
+
+def _nothing_stored(db_path) -> bool:
+    db = connect(db_path, readonly=True)
+    return db.execute("select count(*) from licenses").fetchone()[0] == 0
+
+
+def test_a_selection_that_matches_nothing_fails_and_names_close_values(providers, tmp_path):
+    """The shipped Colorado selection against a Colorado whose acupuncture code is another."""
+    boards = generate_board_rows(providers, acupuncture_types={"data.colorado.gov": ("LAC",)})
+    result, _, _ = _board_run(boards, "data.colorado.gov", tmp_path / "b.db")
+    assert result.status == "failed"
+    assert "matches no row, so nothing was stored" in result.error
+    assert "'LAC' (" in result.error  # the code the dataset has, offered as close
+    assert "licensetype: nothing matched" in result.notes
+    assert _nothing_stored(tmp_path / "b.db")
+
+
+def test_a_missing_field_fails_naming_it_and_the_fields_there(boards, tmp_path):
+    board = copy.deepcopy(boards["data.ct.gov"])
+    board.columns.remove("expirationdate")
+    del board.column_types["expirationdate"]
+    result, _, site = _board_run({"data.ct.gov": board}, "data.ct.gov", tmp_path / "b.db")
+    assert result.status == "failed"
+    assert result.error.startswith("ngch-56tr has no field expirationdate (configured for "
+                                   "ct-dph); its fields are: ")
+    assert "credential" in result.error
+    assert _nothing_stored(tmp_path / "b.db")
+
+
+def test_a_collapse_in_volume_is_suspect_stores_nothing_and_marks_nothing_gone(portal, tmp_path):
+    server, site, board = portal
+    first = _run(server, tmp_path / "p.db")
+    assert first.status == "ok"
+    (dataset,) = site.datasets.values()
+    kept = 0
+    for truth in board.acupuncture_truth():  # a broken export: most licenses vanish
+        kept += 1
+        if kept % 4:
+            dataset.rows[truth.row] = {**dataset.rows[truth.row],
+                                       "credentialtype": "Registered Nurse License"}
+    dataset.touch(rows_updated_at=dataset.rows_updated_at + 3600)
+    result = _run(server, tmp_path / "p.db")
+    assert (result.status, result.counts["records"], result.counts["gone"]) == ("suspect", 0, 0)
+    assert "nothing stored or marked gone" in result.error
+    db = connect(tmp_path / "p.db", readonly=True)
+    assert db.execute("select count(*) from licenses where gone_at is not null").fetchone()[0] == 0
+    assert {r["last_seen_run_id"] for r in db.query("select last_seen_run_id from licenses")} == {
+        first.run_id}
