@@ -519,9 +519,17 @@ _NEAR = ("ACU", "ORIENTAL", "EAST ASIAN", "EASTERN MED", "CHINESE", "HERB")
 
 def no_match_message(dataset: Dataset, every: dict[str, int]) -> str:
     """`where` matched nothing: say so, with the values of the type field that look close."""
-    wanted = [v.upper() for v in re.findall(r"'((?:[^']|'')*)'", dataset.where)]
-    close = [v for v in every if any(w in v.upper() for w in _NEAR)
-             or difflib.get_close_matches(v.upper(), wanted, n=1, cutoff=0.6)]
+    wanted = [v.upper().strip("%_") for v in re.findall(r"'((?:[^']|'')*)'", dataset.where)]
+
+    def looks_close(value: str) -> bool:
+        text = value.upper()
+        return (any(word in text for word in _NEAR)
+                or bool(difflib.get_close_matches(text, wanted, n=1, cutoff=0.6))
+                # a short code that begins a wanted word: "AC" for "ACUPUNCTURIST"
+                or any(len(text) >= 2 and (w.startswith(text) or text.startswith(w))
+                       for w in wanted if w))
+
+    close = [v for v in every if looks_close(v)]
     close = sorted(close, key=lambda v: -every[v])[:10]
     shown = (", ".join(f"{v!r} ({every[v]:,} rows)" for v in close) if close
              else f"none look close among its {len(every):,} values")
