@@ -5,17 +5,28 @@ One `SodaPortal` is one portal host; it holds `SodaDataset`s by their 4x4 id and
 `<server.url>/data.wa.gov`. Paths under the portal:
 
 - `GET /resource/<id>.json` (and `.csv`): rows, with `$where`, `$order`, `$limit`, `$offset`,
-  `$select`, and simple equality filters `?field=value`;
+  `$select`, `$group`, and simple equality filters `?field=value`;
 - `GET /api/views/<id>.json`: the dataset's metadata (`rowsUpdatedAt`, `columns`...);
 - `GET /api/views/<id>/rows.csv`: the whole dataset as one CSV export.
 
 What is mimicked, from Socrata's SODA documentation and answers recorded by other clients:
 - every value is a JSON string, numbers and dates included; dates are floating timestamps
   ("2019-05-14T00:00:00.000"); SODA omits null fields from a row object instead of writing null;
+- a URL-type column (dataTypeName "url", e.g. Colorado's `linktoverifylicense`) answers an
+  object, `{"url": "https://..."}`, not a string; SoQL cannot `upper()`, `LIKE` or compare it
+  with a text value (`query.soql.type-mismatch`); a CSV answer or export writes its url text;
 - every row has a hidden, stable `:id`; `$order=:id` is the documented way to page stably, and
   `:id` is only returned when `$select` names it;
 - `$limit` defaults to 1000 and `$offset` to 0; here a `$limit` over 50,000 is refused (the SODA
   2.0 cap; 2.1 endpoints of some portals allow more);
+- aggregates: `$select=licensetype,count(*)&$group=licensetype` answers one object per distinct
+  value, `[{"licensetype":"AC","count":"412"}, ...]`: the count is a string and its default name
+  is "count" (`count(field)` counts non-null values and is named "count_field"; `AS` renames);
+  a `$where` is applied before grouping; a null group value is a group of its own, its field left
+  out; a selected column that is not grouped is refused (`query.soql.column-not-in-group-bys`),
+  and so is `count(*)` beside a plain column without `$group`; `$order` on a grouped query takes
+  a group expression, an aggregate (`count(*) DESC`) or an alias, and `$limit`/`$offset` page
+  the groups;
 - refusals are HTTP 400 with `{"code", "error": true, "message", "data"}` and codes such as
   `query.soql.no-such-column`, `query.soql.type-mismatch`, `query.compiler.malformed`
   (2026-09: newer portals answer the same codes under `errorCode`; not mimicked);
@@ -26,9 +37,12 @@ What is mimicked, from Socrata's SODA documentation and answers recorded by othe
 - without an app token (`$$app_token` or `X-App-Token`) requests are throttled with HTTP 429; how
   often is this stand-in's setting `throttle_every` (the real rule is unpublished).
 
-Not mimicked: `$group`, `$having`, `$q`, `$query`, arithmetic, geo and date functions (refused
-with a 400 that says so), ordering of rows without `$order` (here it is `:id` order).
-The body texts of the 404, 429, 403 and `$limit` refusals are ours, in the real style.
+The stand-in's own choices where the documentation is silent: groups come in the order their
+first row has (the real order without `$order` is unspecified); a url column orders, groups and
+tests `IS NULL` by its url text.
+Not mimicked: `$having`, `$q`, `$query`, aggregates other than `count`, arithmetic, geo and date
+functions (refused with a 400 that says so), ordering of rows without `$order` (here it is `:id`
+order). The body texts of the 404, 429, 403 and `$limit` refusals are ours, in the real style.
 """
 
 from __future__ import annotations
@@ -128,7 +142,7 @@ _NOT_LITERAL = object()
 
 
 class Expr(NamedTuple):
-    type: str  # "text", "number", "calendar_date", "checkbox" (boolean), "null"
+    type: str  # "text", "number", "calendar_date", "url", "checkbox" (boolean), "null"
     fn: Eval
     literal: Any = _NOT_LITERAL  # the value, when the expression is a literal
     name: str = ""  # the column name, when the expression is a column
@@ -158,7 +172,18 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def url_text(value: Any) -> str | None:
+    """The url of a URL-type value (`{"url": "https://..."}`); a plain string passes as is."""
+    if isinstance(value, dict):
+        return value.get("url") or None
+    return value or None
+
+
 def _column_expr(name: str, kind: str) -> Expr:
+    if kind == "url":
+        # Read as its url text, for IS NULL, ordering and grouping; its type keeps it out of
+        # text functions and text comparisons, as on the real portals.
+        return Expr(kind, lambda i, row: url_text(row.get(name)), name=name)
     if kind == "number":
         return Expr(kind, lambda i, row: _number(row.get(name)), name=name)
     if kind == "calendar_date":
@@ -220,13 +245,35 @@ def like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+class Aggregate(NamedTuple):
+    """count(*) (expr None) or count(expr), the only aggregate mimicked."""
+
+    expr: Expr | None
+    default_name: str  # "count", "count_licensetype"
+
+    def value(self, positions: Sequence[int], get_row: Callable[[int], Row]) -> int:
+        if self.expr is None:
+            return len(positions)
+        fn = self.expr.fn
+        return sum(1 for i in positions if fn(i, get_row(i)) is not None)
+
+
 class SelectItem(NamedTuple):
     name: str  # the key in the answer
-    expr: Expr | None  # None for count(*)
+    expr: Expr | None  # None for an aggregate
+    aggregate: Aggregate | None = None
+
+
+GroupKey = tuple[Aggregate | int, bool]  # (an aggregate or a group expression's index, desc)
 
 
 class SoqlCompiler:
     """Parses one SoQL clause against a dataset's columns (a small recursive-descent parser).
+
+        select    := ( '*' | aggregate [AS name] | or_expr [AS name] ), ...
+        aggregate := count '(' ( '*' | or_expr ) ')'
+        group     := or_expr, ...
+        order     := ( or_expr | aggregate | alias ) [ASC | DESC], ...   (an alias when grouped)
 
         or_expr   := and_expr (OR and_expr)*
         and_expr  := not_expr (AND not_expr)*
@@ -272,27 +319,74 @@ class SoqlCompiler:
         items: list[SelectItem] = []
         while True:
             token = self._peek()
-            if token.kind == "punct" and token.text == "*":
+            aggregate = self._aggregate()
+            if aggregate is not None:
+                items.append(SelectItem(self._alias(aggregate.default_name), None, aggregate))
+            elif token.kind == "punct" and token.text == "*":
                 self.at += 1
                 items += [SelectItem(name, _column_expr(name, kind))
                           for name, kind in self.column_types.items()]
-            elif (token.kind == "ident" and token.text.lower() == "count"
-                  and self._peek(1).text == "(" and self._peek(2).text == "*"):
-                self.at += 3
-                self._require_punct(")")
-                items.append(SelectItem(self._alias("count"), None))
             else:
                 expr = self._or()
                 items.append(SelectItem(self._alias(self._default_name(expr)), expr))
             if not self._punct(","):
                 break
         self._expect_end()
-        aggregates = [item for item in items if item.expr is None]
-        if aggregates and len(aggregates) != len(items):
-            plain = next(item.name for item in items if item.expr is not None)
-            raise SoqlError("query.soql.column-not-in-group-bys",
-                            f"Column not in group bys: {plain}", {"column": plain})
         return items
+
+    def group(self) -> list[Expr]:
+        exprs = [self._or()]
+        while self._punct(","):
+            exprs.append(self._or())
+        self._expect_end()
+        return exprs
+
+    def grouped_order(self, items: list[SelectItem], groups: list[Expr]) -> list[GroupKey]:
+        """$order of an aggregated query: each key an aggregate, an alias of the $select, or an
+        expression that is grouped by; a plain column that is not grouped is refused."""
+        aliases = {item.name: item for item in items}
+        grouped = [expr.name for expr in groups]
+        keys: list[GroupKey] = []
+        while True:
+            token = self._peek()
+            aggregate = self._aggregate()
+            key: Aggregate | int
+            if aggregate is not None:
+                key = aggregate
+            elif (token.kind in ("ident", "quoted") and token.text in aliases
+                  and self._peek(1).text != "("):
+                self.at += 1
+                item = aliases[token.text]
+                key = (item.aggregate if item.aggregate is not None
+                       else grouped.index(item.expr.name))
+            else:
+                expr = self._or()
+                if not expr.name or expr.name not in grouped:
+                    raise _not_in_group_bys(expr.name or self._default_name(expr))
+                key = grouped.index(expr.name)
+            descending = self._keyword("DESC")
+            if not descending:
+                self._keyword("ASC")
+            keys.append((key, descending))
+            if not self._punct(","):
+                break
+        self._expect_end()
+        return keys
+
+    def _aggregate(self) -> Aggregate | None:
+        """count(*) or count(expr) at this point, consumed; None (nothing consumed) if not."""
+        token = self._peek()
+        if not (token.kind == "ident" and token.text.lower() == "count"
+                and self._peek(1).text == "("):
+            return None
+        self.at += 2
+        if self._punct("*"):
+            aggregate = Aggregate(None, "count")
+        else:
+            expr = self._or()
+            aggregate = Aggregate(expr, f"count_{expr.name}" if expr.name else "count")
+        self._require_punct(")")
+        return aggregate
 
     # -- grammar ---------------------------------------------------------------------------------
 
@@ -556,6 +650,11 @@ class SoqlCompiler:
         return expr.name or "expr"
 
 
+def _not_in_group_bys(column: str) -> SoqlError:
+    return SoqlError("query.soql.column-not-in-group-bys", f"Column not in group bys: {column}",
+                     {"column": column})
+
+
 # -- datasets -------------------------------------------------------------------------------------
 
 
@@ -572,6 +671,12 @@ def row_id(dataset_id: str, position: int) -> str:
         value >>= 5
     text = "".join(chars)
     return f"row-{text[:4]}~{text[4:8]}.{text[8:]}"
+
+
+class _Group(NamedTuple):
+    values: tuple  # the group expressions' values
+    first: int  # position of the group's first row (-1: none, a count over no rows)
+    positions: list[int]
 
 
 class _Matches:
@@ -660,23 +765,40 @@ class SodaDataset:
             self._sorted.clear()
             self._cache_key = key
 
+    def _compiler(self, source: str) -> SoqlCompiler:
+        return SoqlCompiler(source, self.column_types, self.row_id)
+
     def query(self, where: str | None = None, filters: Iterable[tuple[str, str]] = (),
               order: str | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT,
-              select: str | None = None) -> tuple[list[SelectItem], list[Row]]:
+              select: str | None = None, group: str | None = None,
+              ) -> tuple[list[SelectItem], list[Row]]:
         """The selected fields and the page of answer rows; raises SoqlError."""
-        items = (SoqlCompiler(select, self.column_types, self.row_id).select() if select
+        items = (self._compiler(select).select() if select
                  else [SelectItem(c, _column_expr(c, t)) for c, t in self.column_types.items()])
+        groups = self._compiler(group).group() if group is not None and group.strip() else None
         filters = tuple(filters)
         test = self._test(where, filters)
-        order = (order or ":id").strip()
-        keys = None if order == ":id" else SoqlCompiler(order, self.column_types,
-                                                        self.row_id).order()
+        order = (order or "").strip()
+        if groups is not None or any(item.aggregate is not None for item in items):
+            groups = groups or []
+            grouped = {expr.name for expr in groups if expr.name}
+            for item in items:
+                if item.aggregate is None and item.expr.name not in grouped:
+                    raise _not_in_group_bys(item.name)
+            group_keys = self._compiler(order).grouped_order(items, groups) if order else []
+            with self._lock:
+                self._fresh()
+                matches = self._cached(self._matches, (where, filters),
+                                       lambda: _Matches(self.count, test, self.row))
+                positions = matches.all()
+            answer = self._aggregated(positions, items, groups, group_keys)
+            return items, answer[offset:offset + limit]
+        order = order or ":id"
+        keys = None if order == ":id" else self._compiler(order).order()
         with self._lock:
             self._fresh()
             matches = self._cached(self._matches, (where, filters),
                                    lambda: _Matches(self.count, test, self.row))
-            if any(item.expr is None for item in items):  # count(*)
-                return items, [{item.name: str(len(matches.all())) for item in items}]
             if keys is None:
                 positions = matches.first(offset + limit)[offset:offset + limit]
             else:
@@ -684,6 +806,49 @@ class SodaDataset:
                                        lambda: self._sort(matches.all(), keys))
                 positions = ordered[offset:offset + limit]
         return items, [self._project(position, items) for position in positions]
+
+    def _aggregated(self, positions: Sequence[int], items: list[SelectItem], groups: list[Expr],
+                    keys: list[GroupKey]) -> list[Row]:
+        """One answer row per group (one in all without `$group`), in the order of `keys`."""
+        found: dict[tuple, _Group] = {}
+        if groups:
+            for i in positions:
+                row = self.row(i)
+                values = tuple(expr.fn(i, row) for expr in groups)
+                if values not in found:
+                    found[values] = _Group(values, i, [])
+                found[values].positions.append(i)
+        else:  # aggregates over every matching row: one answer row, even for no rows
+            found[()] = _Group((), positions[0] if positions else -1, list(positions))
+        ordered = list(found.values())  # in the order of each group's first row
+
+        def sort_value(group: _Group, key: Aggregate | int) -> Any:
+            if isinstance(key, int):
+                return group.values[key]
+            return key.value(group.positions, self.row)
+
+        for key, descending in reversed(keys):
+            values = {id(g): sort_value(g, key) for g in ordered}
+            # Nulls last ascending, first descending, as for rows.
+            ordered.sort(key=lambda g: (values[id(g)] is None, values[id(g)]
+                                        if values[id(g)] is not None else 0), reverse=descending)
+        grouped = [expr.name for expr in groups]
+        answer = []
+        for group in ordered:
+            first = self.row(group.first) if group.first >= 0 else {}
+            out: Row = {}
+            for item in items:
+                if item.aggregate is not None:
+                    out[item.name] = str(item.aggregate.value(group.positions, self.row))
+                    continue
+                k = grouped.index(item.expr.name)
+                name = groups[k].name
+                # A grouped column answers as published ("1975", a url object), not as read.
+                value = first.get(name) if name in self.column_types else group.values[k]
+                if value is not None and value != "":
+                    out[item.name] = value if isinstance(value, (str, dict)) else _text(value)
+            answer.append(out)
+        return answer
 
     def _test(self, where: str | None, filters: tuple[tuple[str, str], ...]) -> Eval | None:
         tests = []
@@ -733,7 +898,7 @@ class SodaDataset:
                 value = expr.fn(position, row)
             if value is None or value == "":
                 continue  # SODA omits null fields
-            out[item.name] = value if isinstance(value, str) else _text(value)
+            out[item.name] = value if isinstance(value, (str, dict)) else _text(value)
         return out
 
     # -- documents ---------------------------------------------------------------------------------
@@ -771,9 +936,19 @@ class SodaDataset:
     def _export_value(self, column: str, value: Any) -> str:
         if value is None:
             return ""
+        if isinstance(value, dict):  # a URL-type value exports as its url
+            return url_text(value) or ""
         if self.column_types[column] == "calendar_date" and floating_timestamp(value):
             return dt.datetime.fromisoformat(str(value)).strftime("%m/%d/%Y %I:%M:%S %p")
         return str(value)
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):  # a URL-type value: its url
+        return url_text(value) or ""
+    return str(value)
 
 
 def _text(value: Any) -> str:
@@ -789,8 +964,8 @@ def _text(value: Any) -> str:
 _RESOURCE = re.compile(r"/resource/(?P<id>[^/]+)\.(?P<format>json|csv)")
 _VIEW = re.compile(r"/api/views/(?P<id>[^/]+?)(?P<what>\.json|/rows\.csv)")
 DATASET_ID = re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}")
-QUERY_PARAMETERS = ("$select", "$where", "$order", "$limit", "$offset")
-UNSUPPORTED_PARAMETERS = ("$group", "$having", "$q", "$query", "$search")
+QUERY_PARAMETERS = ("$select", "$where", "$order", "$group", "$limit", "$offset")
+UNSUPPORTED_PARAMETERS = ("$having", "$q", "$query", "$search")
 
 
 def _http_date(epoch: int) -> str:
@@ -900,7 +1075,7 @@ class SodaPortal:
         offset = _count_parameter(query, "$offset", 0, None)
         items, rows = dataset.query(where=query.get("$where"), filters=filters,
                                     order=query.get("$order"), offset=offset, limit=limit,
-                                    select=query.get("$select"))
+                                    select=query.get("$select"), group=query.get("$group"))
         if format == "json":
             # The real answer puts one row object on each line, after a leading comma.
             body = "[" + "\n,".join(json.dumps(row, separators=(",", ":")) for row in rows) + "]"
@@ -910,7 +1085,7 @@ class SodaPortal:
             buffer = io.StringIO()
             writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
             writer.writerow([item.name for item in items])
-            writer.writerows([row.get(item.name, "") for item in items] for row in rows)
+            writer.writerows([_csv_text(row.get(item.name)) for item in items] for row in rows)
             response = text_response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response.headers["X-SODA2-Fields"] = json.dumps([item.name for item in items])
         response.headers["X-SODA2-Types"] = json.dumps(

@@ -1,17 +1,48 @@
 """Deterministic, made-up state license datasets that overlap the NPPES stand-in's providers.
 
 `generate_board_rows(providers, seed)` builds, from the records of `nppes_data.generate_providers`,
-five Socrata datasets in their real field names (WA DOH, CO DORA, CT DPH, TX, IL IDFPR), keyed by
-portal host, each with a ground truth saying which NPPES provider every row belongs to.
+five Socrata datasets (WA DOH, CO DORA, CT DPH, TX TMB, IL IDFPR), keyed by portal host, each with
+a ground truth saying which NPPES provider every row belongs to.
 
-The acupuncturists of a state are every individual (NPI-1) with an Acupuncturist taxonomy
-(171100000X) whose taxonomy `state` is that state, licensed under the taxonomy's self-reported
-`license` but written in the board's own format (NPPES "ac-12345", board "AC00012345": both give
-"12345" by `normalize_license_number`), plus ~15% licensees with no NPI at all. Beside them are
-rows of other professions (more of them than acupuncture rows), some of them the other licenses of
-NPPES providers, so that the `$where` on the license type matters.
+The stand-in is a witness, not a mirror: each dataset speaks what ../shared/SOURCES-EVIDENCE.md
+("Socrata (SODA) state boards", gathered 2026-12-01) shows of the real one, so a
+scraper that guesses a field name or a value fails here as it would there. Its configuration
+must not be read from this module: `BoardData` says which field holds the acupuncture marker
+(`type_field`) and its values, for the tests of the stand-in and the ground truth only.
+
+Confirmed by the evidence (field names, in metadata and rows, are the evidence's lists exactly):
+- wa-doh `qxh8-f4bd`: `credentialtype` in title case with a capital "And" ("Registered Nurse
+  License", "Physician And Surgeon License"); `actiontaken` "Yes"/"No"; a birth year.
+- co-dora `7s5z-vewr`: `licensetype` holds short codes (RN, MT, ME, EC, JW, COS, APN, ARC, PDO:
+  the other professions here use several); `linktoverifylicense` is a URL-type column, answered
+  as `{"url": ...}`; license numbers are unique only within a type; one row per discipline case.
+- ct-dph `ngch-56tr`: `credential` holds the title in mixed case ("Registered Nurse"), `type`
+  is INDIVIDUAL / BUSINESS / LLC, `credentialtype` a numeric code, `name` "FIRST [M] LAST" for
+  individuals, `statusreason` in words ("LAPSED DUE TO NON-RENEWAL").
+- tx-tmb `tm3v-pfq9`: `license_type` ("Physician License"), `first_name` may hold the middle
+  initial ("ADA M"), `disciplinary_status` "NONE" or a description, `practice_*` address; no
+  middle_name, issue_date, expiration_date, city, state or zip.
+- il-idfpr `pzzh-kp68`: `license_type` is the profession group ('ACUPUNCTURE'), `description`
+  the title, `business` "Y" for a business, dates are text "MM/DD/YYYY" (dataTypeName "text").
+
+Unconfirmed, the stand-in's choice (a scraper must find these at run time, not trust them):
+- the acupuncture markers: WA "Acupuncture And Eastern Medicine Practitioner License" (current)
+  and "East Asian Medicine Practitioner License" (lapsed before the 2021 renaming); CO "AC"
+  (`COLORADO_ACUPUNCTURE_CODE`; a test can build another with `acupuncture_types=`); CT
+  "Acupuncturist"; TX "Acupuncturist License"; IL description "LICENSED ACUPUNCTURIST";
+- every status word, number format, the other professions' codes and titles, CT credential codes
+  and full-code prefixes ("ACUP.000123"), TX registration_status and degree values, the CO
+  verify link's query, CO numbers as bare digits, which date columns are calendar_date
+  (all but IL's), the display names and dataset names in the metadata.
 
 What a scraper and a linker must cope with, on purpose:
+- acupuncture rows are fewer than the other professions' rows, and some of those are the other
+  licenses of NPPES providers, so that selecting by the marker matters; CO, CT and IL also
+  have a few businesses (no person's name);
+- the acupuncturists of a state are every individual (NPI-1) with an Acupuncturist taxonomy
+  (171100000X) whose taxonomy `state` is that state, licensed under the taxonomy's
+  self-reported `license` but written in the board's format (NPPES "ac-12345", board
+  "AC00012345": both give "12345" by `normalize_license_number`), plus ~15% with no NPI at all;
 - names differ slightly from NPPES: middle name left out or cut to an initial, another case;
 - ~70% active, the rest in each board's own words (expired, lapsed, not renewed, retired,
   cancelled, suspended, on probation, revoked, surrendered, deceased);
@@ -19,15 +50,9 @@ What a scraper and a linker must cope with, on purpose:
   a status word no vocabulary knows ("PENDING AUDIT");
 - Colorado publishes one row per discipline case: a license with no discipline has one row
   without `casenumber`, `programaction`, `disciplineeffectivedate`; a disciplined one has 1-3 rows
-  with the same license fields; and a few license numbers of acupuncturists appear again, the same
+  with the same license fields; and a few acupuncture license numbers appear again, the same
   string, on a license of another type held by somebody else;
 - a license held in a state by a provider whose practice is elsewhere carries that address.
-
-Field names: WA, CO and CT are the published ones (DESIGN.md). The TX (`tm3v-pfq9`) and IL
-(`pzzh-kp68`) field names are NOT verified against the real datasets: they are this stand-in's
-guess and the scraper's configuration must name them. The acupuncture type values, status words
-and number formats are also this stand-in's choice, shared with the scraper's configuration
-(IL numbers start with profession code "016.", as the NPPES stand-in's IL licenses do).
 
 Nothing depends on the clock: the same providers and seed always give the same rows.
 """
@@ -39,6 +64,7 @@ import datetime as dt
 import math
 import random
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -56,8 +82,11 @@ from .socrata import LazyRows, SodaDataset
 
 EXTRA_SHARE = 0.15  # licensees the boards know and NPPES does not
 OTHER_PER_ACUPUNCTURE_ROW = 1.2  # rows of other professions per acupuncture row
+BUSINESS_SHARE = 0.03  # business licenses per acupuncture license, where a board has them
 BAD_DATES = ("13/45/2020", "N/A")
 DISCIPLINED_CATEGORIES = ("probation", "suspended", "revoked", "surrendered")
+COLORADO_ACUPUNCTURE_CODE = "AC"  # unconfirmed ("AC" or "ACU" are guesses)
+SUFFIXES = ("JR", "SR", "II", "III")
 
 
 class Truth(NamedTuple):
@@ -75,10 +104,9 @@ class BoardData:
     columns: list[str]
     column_types: dict[str, str]
     column_names: dict[str, str]
-    type_field: str
+    type_field: str  # the field holding the acupuncture marker
     number_field: str
-    acupuncture_types: tuple[str, ...]
-    acupuncture_where: str  # the $where selecting the acupuncture rows
+    acupuncture_types: tuple[str, ...]  # the marker's values in this stand-in (see the docstring)
     rows_updated_at: int
     rows: list[dict] = field(default_factory=list)
     truth: list[Truth] = field(default_factory=list)
@@ -107,6 +135,11 @@ def floating(day: dt.date) -> str:
     return day.isoformat() + "T00:00:00.000"
 
 
+def us_date(day: dt.date) -> str:
+    """A date in a text column, as Illinois writes it: "05/14/2019"."""
+    return day.strftime("%m/%d/%Y")
+
+
 def _epoch(year: int, month: int, day: int, hour: int = 0) -> int:
     return calendar.timegm(dt.datetime(year, month, day, hour).timetuple())
 
@@ -115,7 +148,13 @@ def _title(text: str) -> str:
     return re.sub(r"[A-Za-z]+", lambda m: m.group().capitalize(), text)
 
 
-# -- one person's license, before a board writes it ------------------------------------------------
+def _digits_of(core: str) -> str:
+    """The digits of a normalized number, no leading zeros: another profession's NPPES license
+    ("MT12345") read the way a board that writes digits only would."""
+    return re.sub(r"\D", "", core).lstrip("0") or "0"
+
+
+# -- one person's (or business's) license, before a board writes it --------------------------------
 
 
 @dataclass
@@ -124,8 +163,9 @@ class _License:
     first: str
     middle: str
     last: str
+    suffix: str
     number: str | None  # as the board writes it; None: missing (a bad row)
-    license_type: str
+    license_type: str  # the board's value for it (IL: the title, see _Illinois)
     status: str  # the board's word
     category: str  # what the word means: active, expired, inactive, probation, suspended...
     issued: dt.date
@@ -136,6 +176,15 @@ class _License:
     birth_year: int
     kind: str = "license"
     bad_date: str | None = None  # written in place of a date
+    entity: str = ""  # a business's name; no person's name then
+
+    @property
+    def acupuncture(self) -> bool:
+        return self.kind != "other-profession"
+
+    @property
+    def last_renewed(self) -> dt.date:
+        return max(self.issued, self.expires - dt.timedelta(days=730))
 
 
 class _Board:
@@ -147,7 +196,8 @@ class _Board:
     acupuncture_types: tuple[str, ...] = ()
     # NPPES taxonomy code -> license type on this board, for providers' other licenses
     other_for_taxonomy: dict[str, str] = {}
-    other_types: tuple[str, ...] = ()
+    other_types: tuple[str, ...] = ()  # drawn for made-up licensees of other professions
+    business_types: tuple[str, ...] = ()  # license types held by businesses
     statuses: tuple[tuple[str, float, str], ...] = ()  # (word, weight, category)
     bad_status = "PENDING AUDIT"
     upper_names = True
@@ -166,25 +216,25 @@ class _Board:
     def rows(self, lic: _License) -> list[dict]:
         raise NotImplementedError
 
-    @property
-    def acupuncture_where(self) -> str:
-        values = ", ".join("'" + t.replace("'", "''") + "'" for t in self.acupuncture_types)
-        if len(self.acupuncture_types) == 1:
-            return f"{self.type_field} = {values}"
-        return f"{self.type_field} in ({values})"
-
     def acupuncture_type(self, lic: _License) -> str:
         return self.acupuncture_types[0]
+
+    def other_type_values(self) -> set[str]:
+        """The values of `type_field` the other professions use."""
+        return {*self.other_types, *self.other_for_taxonomy.values(), *self.business_types}
 
     # -- shared helpers ----------------------------------------------------------------------------
 
     def digits(self, count: int) -> str:
         return f"{self.rng.randrange(10 ** count):0{count}d}"
 
-    def name_parts(self, first: str, middle: str, last: str) -> tuple[str, str, str]:
-        """The board's spelling of a name: middle left out or cut short now and then, the board's
-        case, and now and then the other case."""
-        last = last.replace(XSS_TEXT, "")
+    def case(self, text: str) -> str:
+        return text.upper() if self.upper_names else _title(text)
+
+    def name_parts(self, lic: _License) -> tuple[str, str, str, str]:
+        """The board's spelling of a name (first, middle, last, suffix): middle left out or cut
+        short now and then, the board's case, and now and then the other case."""
+        middle, last = lic.middle, lic.last.replace(XSS_TEXT, "")
         roll = self.rng.random()
         if roll < 0.25:
             middle = ""
@@ -192,10 +242,10 @@ class _Board:
             middle = middle[:1]
         upper = self.upper_names if self.rng.random() >= 0.05 else not self.upper_names
         change = str.upper if upper else _title
-        return change(first), change(middle), change(last)
+        return change(lic.first), change(middle), change(last), change(lic.suffix)
 
     def place_text(self, text: str) -> str:
-        return text.upper() if self.upper_names else _title(text)
+        return self.case(text)
 
     def draw_status(self) -> tuple[str, str]:
         words = [(word, category) for word, _, category in self.statuses]
@@ -218,11 +268,17 @@ class _Board:
             expires = low + dt.timedelta(days=rng.randint(0, max(0, (DATA_AS_OF - low).days + 365)))
         return issued, expires
 
+    write_date = staticmethod(floating)
+
     def date_text(self, lic: _License, day: dt.date) -> str:
-        return lic.bad_date or floating(day)
+        return lic.bad_date or self.write_date(day)
 
     def disciplined(self, lic: _License) -> bool:
         return lic.category in DISCIPLINED_CATEGORIES or self.rng.random() < 0.03
+
+    def entity_name(self, license_type: str) -> str:
+        """A made-up business name for a license of `license_type`."""
+        return f"{self.rng.choice(LAST_NAMES)} {self.rng.choice(('HEALTH', 'CARE', 'GROUP'))}"
 
 
 def _clean(row: dict) -> dict:
@@ -247,25 +303,32 @@ class _Washington(_Board):
         ("birthyear", "BirthYear", "number"),
     )
     type_field, number_field = "credentialtype", "credentialnumber"
-    acupuncture_types = ("Acupuncture and Eastern Medicine Practitioner License",
+    # (current name, the name of licenses that lapsed before the 2021 renaming)
+    acupuncture_types = ("Acupuncture And Eastern Medicine Practitioner License",
                          "East Asian Medicine Practitioner License")
     other_for_taxonomy = {"225700000X": "Massage Therapist License",
-                          "363LF0000X": "Registered Nurse License",
-                          "111N00000X": "Chiropractor License"}
+                          "363LF0000X": "Advanced Registered Nurse Practitioner License",
+                          "111N00000X": "Chiropractor License",
+                          "207R00000X": "Physician And Surgeon License",
+                          "207Q00000X": "Physician And Surgeon License"}
     other_types = ("Registered Nurse License", "Registered Nurse License",
-                   "Massage Therapist License", "Chiropractor License")
+                   "Physician And Surgeon License", "Massage Therapist License",
+                   "Chiropractor License")
     statuses = (("ACTIVE", 70, "active"), ("EXPIRED", 12, "expired"),
                 ("INACTIVE", 5, "inactive"), ("RETIRED", 3, "inactive"),
                 ("ACTIVE ON PROBATION", 4, "probation"), ("SUSPENDED", 2, "suspended"),
                 ("REVOKED", 2, "revoked"), ("DECEASED", 2, "deceased"))
     rows_updated_at = _epoch(2026, 2, 26, 7)
     prefixes = {"Registered Nurse License": "RN", "Massage Therapist License": "MA",
-                "Chiropractor License": "CH"}
+                "Chiropractor License": "DC", "Physician And Surgeon License": "MD",
+                "Advanced Registered Nurse Practitioner License": "AP"}
 
     def _prefix(self, license_type: str) -> str:
         return self.prefixes.get(license_type, "AC")
 
     def number(self, core: str, license_type: str) -> str:
+        if license_type not in self.acupuncture_types:
+            core = _digits_of(core)
         return self._prefix(license_type) + core.zfill(8)
 
     def fresh_number(self, license_type: str) -> str:
@@ -273,17 +336,15 @@ class _Washington(_Board):
 
     def acupuncture_type(self, lic: _License) -> str:
         # Licenses that lapsed before the 2021 renaming keep the profession's former name.
-        if lic.category not in ("active", "probation") and lic.expires < dt.date(2021, 7, 1):
-            return self.acupuncture_types[1]
-        return self.acupuncture_types[0]
+        lapsed = lic.category not in ("active", "probation") and lic.expires < dt.date(2021, 7, 1)
+        return self.acupuncture_types[-1] if lapsed else self.acupuncture_types[0]
 
     def rows(self, lic: _License) -> list[dict]:
-        first, middle, last = self.name_parts(lic.first, lic.middle, lic.last)
-        last_issued = max(lic.issued, lic.expires - dt.timedelta(days=730))
+        first, middle, last, _ = self.name_parts(lic)
         return [_clean({
             "credentialnumber": lic.number, "lastname": last, "firstname": first,
             "middlename": middle, "credentialtype": lic.license_type, "status": lic.status,
-            "firstissuedate": floating(lic.issued), "lastissuedate": floating(last_issued),
+            "firstissuedate": floating(lic.issued), "lastissuedate": floating(lic.last_renewed),
             "expirationdate": self.date_text(lic, lic.expires),
             "actiontaken": "Yes" if self.disciplined(lic) else "No",
             "birthyear": str(lic.birth_year),
@@ -296,19 +357,35 @@ class _Colorado(_Board):
     fields = (
         ("lastname", "Last Name", "text"),
         ("firstname", "First Name", "text"),
+        ("middlename", "Middle Name", "text"),
+        ("suffix", "Suffix", "text"),
+        ("entityname", "Entity Name", "text"),
+        ("city", "City", "text"),
+        ("state", "State", "text"),
+        ("mailzipcode", "Mail Zip Code", "text"),
         ("licensetype", "License Type", "text"),
+        ("subcategory", "Sub Category", "text"),
         ("licensenumber", "License Number", "text"),
         ("licensefirstissuedate", "License First Issue Date", "calendar_date"),
+        ("licenselastreneweddate", "License Last Renewed Date", "calendar_date"),
         ("licenseexpirationdate", "License Expiration Date", "calendar_date"),
         ("licensestatusdescription", "License Status Description", "text"),
+        ("specialty", "Specialty", "text"),
+        ("linktoverifylicense", "Link to Verify License", "url"),
         ("programaction", "Program Action", "text"),
-        ("disciplineeffectivedate", "Discipline Effective Date", "calendar_date"),
         ("casenumber", "Case Number", "text"),
+        ("disciplineeffectivedate", "Discipline Effective Date", "calendar_date"),
     )
     type_field, number_field = "licensetype", "licensenumber"
-    acupuncture_types = ("Acupuncturist",)
-    other_for_taxonomy = {"225700000X": "Massage Therapist", "363LF0000X": "Registered Nurse"}
-    other_types = ("Registered Nurse", "Registered Nurse", "Massage Therapist")
+    acupuncture_types = (COLORADO_ACUPUNCTURE_CODE,)
+    other_for_taxonomy = {"225700000X": "MT", "363LF0000X": "APN", "111N00000X": "DC",
+                          "207R00000X": "DR", "207Q00000X": "DR"}
+    # nurses, massage therapists, electricians, cosmetologists, architects, physicians
+    other_types = ("RN", "RN", "RN", "MT", "APN", "ME", "JW", "COS", "COS", "ARC", "DR")
+    business_types = ("EC", "PDO")  # electrical contractors, prescription drug outlets
+    subcategories = {"APN": ("Family", "Adult-Gerontology", "Psychiatric-Mental Health"),
+                     "ME": ("Master Electrician",)}
+    specialties = {"DR": ("Family Medicine", "Internal Medicine", "Anesthesiology", "")}
     statuses = (("Active", 70, "active"), ("Expired", 14, "expired"), ("Inactive", 5, "inactive"),
                 ("Probation", 4, "probation"), ("Suspended", 2, "suspended"),
                 ("Revoked", 2, "revoked"), ("Surrendered", 2, "surrendered"),
@@ -316,25 +393,45 @@ class _Colorado(_Board):
     bad_status = "Pending Audit"
     upper_names = False
     rows_updated_at = _epoch(2026, 2, 25, 9)
-    prefixes = {"Registered Nurse": "RN.", "Massage Therapist": "MT."}
+    verify_url = "https://apps2.colorado.gov/dora/licensing/Lookup/LicenseLookup.aspx"
     actions = {"probation": ("Probation", "Stipulation and Final Agency Order"),
                "suspended": ("Suspension",), "revoked": ("Revocation",),
                "surrendered": ("Relinquishment", "Surrender"),
                None: ("Letter of Admonition", "Fine", "Confidential Letter of Concern")}
 
+    # Numbers are digits, unique only within a license type.
     def number(self, core: str, license_type: str) -> str:
-        return self.prefixes.get(license_type, "AC.") + core.zfill(7)
+        return _digits_of(core)
 
     def fresh_number(self, license_type: str) -> str:
-        return self.prefixes.get(license_type, "AC.") + f"{self.rng.randint(1, 99_999):07d}"
+        top = 20_000 if license_type in self.acupuncture_types else 999_999
+        return str(self.rng.randint(1, top))
+
+    def entity_name(self, license_type: str) -> str:
+        kind = {"EC": "Electric", "PDO": "Pharmacy"}.get(license_type, "Services")
+        last = _title(self.rng.choice(LAST_NAMES))
+        return f"{last} {kind} {self.rng.choice(('LLC', 'Inc', 'Co'))}"
 
     def rows(self, lic: _License) -> list[dict]:
-        first, _, last = self.name_parts(lic.first, lic.middle, lic.last)
+        first, middle, last, suffix = self.name_parts(lic) if not lic.entity else ("",) * 4
+        zip_code = lic.zip5 if self.rng.random() < 0.75 else f"{lic.zip5}-{self.digits(4)}"
+        subcategory = (self.rng.choice(self.subcategories[lic.license_type])
+                       if lic.license_type in self.subcategories else "")
+        specialty = (self.rng.choice(self.specialties[lic.license_type])
+                     if lic.license_type in self.specialties else "")
+        link = None
+        if lic.number is not None:  # the board's own page for the license: unique, stable
+            link = {"url": f"{self.verify_url}?LicenseType={lic.license_type}"
+                           f"&LicenseNumber={lic.number}"}
         license_fields = {
-            "lastname": last, "firstname": first, "licensetype": lic.license_type,
+            "lastname": last, "firstname": first, "middlename": middle, "suffix": suffix,
+            "entityname": lic.entity, "city": self.place_text(lic.city), "state": lic.state,
+            "mailzipcode": zip_code, "licensetype": lic.license_type, "subcategory": subcategory,
             "licensenumber": lic.number, "licensefirstissuedate": floating(lic.issued),
+            "licenselastreneweddate": floating(lic.last_renewed),
             "licenseexpirationdate": self.date_text(lic, lic.expires),
-            "licensestatusdescription": lic.status,
+            "licensestatusdescription": lic.status, "specialty": specialty,
+            "linktoverifylicense": link,
         }
         if not self.disciplined(lic):
             return [_clean(license_fields)]
@@ -347,8 +444,8 @@ class _Colorado(_Board):
             rows.append(_clean({
                 **license_fields,
                 "programaction": self.rng.choice(actions),
-                "disciplineeffectivedate": floating(effective),
                 "casenumber": f"{effective.year}-{self.digits(6)}",
+                "disciplineeffectivedate": floating(effective),
             }))
         return rows
 
@@ -357,149 +454,269 @@ class _Connecticut(_Board):
     state, host, dataset_id = "CT", "data.ct.gov", "ngch-56tr"
     name = "State Licenses and Credentials"
     fields = (
+        ("credentialid", "CredentialId", "number"),
         ("name", "Name", "text"),
         ("type", "Type", "text"),
+        ("businessname", "BusinessName", "text"),
+        ("dba", "DBA", "text"),
+        ("fullcredentialcode", "FullCredentialCode", "text"),
         ("credentialnumber", "CredentialNumber", "text"),
+        ("credentialtype", "CredentialType", "text"),
         ("credential", "Credential", "text"),
         ("status", "Status", "text"),
         ("statusreason", "StatusReason", "text"),
         ("issuedate", "IssueDate", "calendar_date"),
+        ("effectivedate", "EffectiveDate", "calendar_date"),
         ("expirationdate", "ExpirationDate", "calendar_date"),
         ("city", "City", "text"),
         ("state", "State", "text"),
+        ("zip", "Zip", "text"),
     )
     type_field, number_field = "credential", "credentialnumber"
-    acupuncture_types = ("ACUP",)
-    # `type` spells out what `credential` abbreviates.
-    type_names = {"ACUP": "Acupuncturist", "RN": "Registered Nurse", "MT": "Massage Therapist"}
-    other_for_taxonomy = {"363LF0000X": "RN", "225700000X": "MT"}
-    other_types = ("RN", "RN", "RN", "MT")
+    acupuncture_types = ("Acupuncturist",)
+    # credential -> (credentialtype, the prefix of fullcredentialcode)
+    codes = {"Acupuncturist": ("56", "ACUP"), "Registered Nurse": ("10", "RN"),
+             "Massage Therapist": ("37", "MT"), "Physician/Surgeon": ("1", "MD"),
+             "Advanced Practice Registered Nurse": ("11", "APRN"), "Chiropractor": ("8", "CHIR"),
+             "Pharmacy": ("501", "PCN"), "Home Health Care Agency": ("214", "HHA")}
+    other_for_taxonomy = {"363LF0000X": "Advanced Practice Registered Nurse",
+                          "225700000X": "Massage Therapist", "111N00000X": "Chiropractor",
+                          "207R00000X": "Physician/Surgeon", "207Q00000X": "Physician/Surgeon"}
+    other_types = ("Registered Nurse", "Registered Nurse", "Registered Nurse",
+                   "Massage Therapist", "Physician/Surgeon")
+    business_types = ("Pharmacy", "Home Health Care Agency")
     statuses = (("ACTIVE", 70, "active"), ("LAPSED", 14, "expired"), ("INACTIVE", 8, "inactive"),
                 ("SUSPENDED", 2, "suspended"), ("REVOKED", 2, "revoked"),
                 ("VOLUNTARY SURRENDER", 4, "surrendered"))
-    reasons = {"ACTIVE": "CURRENT", "LAPSED": "NOT RENEWED", "INACTIVE": "RETIRED",
-               "SUSPENDED": "DISCIPLINARY ACTION", "REVOKED": "DISCIPLINARY ACTION",
-               "VOLUNTARY SURRENDER": "DISCIPLINARY ACTION"}
+    reasons = {"ACTIVE": "CURRENT", "LAPSED": "LAPSED DUE TO NON-RENEWAL",
+               "INACTIVE": "RETIRED", "SUSPENDED": "BOARD ORDER", "REVOKED": "BOARD ORDER",
+               "VOLUNTARY SURRENDER": "SURRENDERED"}
     rows_updated_at = _epoch(2026, 2, 27, 5)
 
+    def __init__(self, rng: random.Random):
+        super().__init__(rng)
+        self.credential_ids: set[int] = set()
+
+    def _codes(self, credential: str) -> tuple[str, str]:
+        # An overridden acupuncture title keeps the acupuncture codes.
+        return self.codes.get(credential) or self.codes["Acupuncturist"]
+
     def number(self, core: str, license_type: str) -> str:
+        if license_type not in self.acupuncture_types:
+            core = _digits_of(core)
         return core.zfill(6)
 
     def fresh_number(self, license_type: str) -> str:
-        top = 3_000 if license_type == "ACUP" else 150_000
+        top = 3_000 if license_type in self.acupuncture_types else 150_000
         return f"{self.rng.randint(1, top):06d}"
 
+    def entity_name(self, license_type: str) -> str:
+        kind = {"Pharmacy": "PHARMACY"}.get(license_type, "HOME CARE")
+        return f"{self.rng.choice(LAST_NAMES)} {kind}{self.rng.choice(('', ' LLC', ' INC'))}"
+
+    def credential_id(self) -> str:
+        while True:
+            value = self.rng.randint(100_000, 2_999_999)
+            if value not in self.credential_ids:
+                self.credential_ids.add(value)
+                return str(value)
+
     def rows(self, lic: _License) -> list[dict]:
-        first, middle, last = self.name_parts(lic.first, lic.middle, lic.last)
+        credential_type, prefix = self._codes(lic.license_type)
+        if lic.entity:
+            name = business = lic.entity
+            kind = "LLC" if lic.entity.endswith(" LLC") else "BUSINESS"
+            dba = f"{lic.entity.split()[0]} RX" if self.rng.random() < 0.3 else ""
+        else:
+            first, middle, last, suffix = self.name_parts(lic)
+            name = " ".join(part for part in (first, middle[:1], last, suffix) if part)
+            kind, business, dba = "INDIVIDUAL", "", ""
         return [_clean({
-            "name": f"{last}, {first} {middle[:1]}".strip(),
-            "type": self.type_names[lic.license_type], "credentialnumber": lic.number,
+            "credentialid": self.credential_id(), "name": name, "type": kind,
+            "businessname": business, "dba": dba,
+            "fullcredentialcode": f"{prefix}.{lic.number}" if lic.number else "",
+            "credentialnumber": lic.number, "credentialtype": credential_type,
             "credential": lic.license_type, "status": lic.status,
             "statusreason": self.reasons.get(lic.status, ""),
             "issuedate": floating(lic.issued),
+            "effectivedate": floating(max(lic.issued, lic.expires - dt.timedelta(days=365))),
             "expirationdate": self.date_text(lic, lic.expires),
-            "city": self.place_text(lic.city), "state": lic.state,
+            "city": self.place_text(lic.city), "state": lic.state, "zip": lic.zip5,
         })]
 
 
 class _Texas(_Board):
     state, host, dataset_id = "TX", "data.texas.gov", "tm3v-pfq9"
-    name = "Texas Medical Board Licensees (stand-in field names, not verified)"
+    name = "Texas Medical Board - All Licenses"
     fields = (
         ("license_number", "License Number", "text"),
-        ("last_name", "Last Name", "text"),
         ("first_name", "First Name", "text"),
-        ("middle_name", "Middle Name", "text"),
+        ("last_name", "Last Name", "text"),
         ("license_type", "License Type", "text"),
+        ("license_issue_date", "License Issue Date", "calendar_date"),
+        ("license_expiration_date", "License Expiration Date", "calendar_date"),
+        ("registration_status", "Registration Status", "text"),
         ("license_status", "License Status", "text"),
-        ("issue_date", "Issue Date", "calendar_date"),
-        ("expiration_date", "Expiration Date", "calendar_date"),
-        ("city", "City", "text"),
-        ("state", "State", "text"),
-        ("zip", "Zip", "text"),
+        ("disciplinary_status", "Disciplinary Status", "text"),
+        ("degree", "Degree", "text"),
+        ("practice_city", "Practice City", "text"),
+        ("practice_state", "Practice State", "text"),
+        ("practice_zip", "Practice Zip", "text"),
+        ("currently_licensed", "Currently Licensed", "text"),
     )
     type_field, number_field = "license_type", "license_number"
-    acupuncture_types = ("Acupuncturist",)
-    other_for_taxonomy = {"207R00000X": "Physician", "207Q00000X": "Physician"}
-    other_types = ("Physician",)
+    acupuncture_types = ("Acupuncturist License",)
+    other_for_taxonomy = {"207R00000X": "Physician License", "207Q00000X": "Physician License"}
+    other_types = ("Physician License", "Physician License", "Physician Assistant License",
+                   "Surgical Assistant License", "Respiratory Care Practitioner License")
+    prefixes = {"Physician Assistant License": "PA", "Surgical Assistant License": "SA",
+                "Respiratory Care Practitioner License": "RCP"}
+    degrees = {"Physician License": ("MD", "MD", "DO"), "Physician Assistant License": ("PA",),
+               "Surgical Assistant License": ("SA",),
+               "Respiratory Care Practitioner License": ("RRT", "CRT")}
+    acupuncture_degrees = ("MAOM", "MSOM", "MSTCM", "DAOM", "MAC")
     statuses = (("Active", 70, "active"), ("Expired", 15, "expired"),
                 ("Cancelled", 8, "inactive"), ("Probation", 3, "probation"),
                 ("Suspended", 2, "suspended"), ("Revoked", 2, "revoked"))
     bad_status = "Pending Audit"
-    upper_names = False
+    registration = {"active": "Current", "probation": "Current", "expired": "Delinquent"}
+    discipline = {"probation": "Board Order - Probation", "suspended": "Board Order - Suspension",
+                  "revoked": "Board Order - Revocation"}
+    minor_discipline = ("Board Order - Public Reprimand", "Remedial Plan",
+                        "Board Order - Administrative Penalty")
     rows_updated_at = _epoch(2026, 2, 24, 12)
 
     def number(self, core: str, license_type: str) -> str:
-        if license_type == "Physician":
-            return self.rng.choice("JKLMNPQ") + core.zfill(4)
-        return "AC" + core.zfill(5)
+        if license_type in self.acupuncture_types:
+            return "AC" + core.zfill(5)
+        if license_type == "Physician License":
+            return self.rng.choice("JKLMNPQ") + _digits_of(core)[-4:].zfill(4)
+        return self.prefixes[license_type] + _digits_of(core)[-5:].zfill(5)
 
     def fresh_number(self, license_type: str) -> str:
-        if license_type == "Physician":
+        if license_type in self.acupuncture_types:
+            return "AC" + self.digits(5)
+        if license_type == "Physician License":
             return self.rng.choice("JKLMNPQ") + self.digits(4)
-        return "AC" + self.digits(5)
+        return self.prefixes[license_type] + self.digits(5)
 
     def rows(self, lic: _License) -> list[dict]:
-        first, middle, last = self.name_parts(lic.first, lic.middle, lic.last)
+        first, middle, last, _ = self.name_parts(lic)
+        if middle:  # no middle name column: its initial rides on the first name ("ADA M")
+            first = f"{first} {middle[:1]}"
+        degrees = (self.acupuncture_degrees if lic.license_type in self.acupuncture_types
+                   else self.degrees[lic.license_type])
+        discipline = "NONE"
+        if self.disciplined(lic):
+            discipline = (self.discipline.get(lic.category)
+                          or self.rng.choice(self.minor_discipline))
+        current = lic.category in ("active", "probation", "unknown")
         return [_clean({
-            "license_number": lic.number, "last_name": last, "first_name": first,
-            "middle_name": middle, "license_type": lic.license_type,
-            "license_status": lic.status, "issue_date": floating(lic.issued),
-            "expiration_date": self.date_text(lic, lic.expires),
-            "city": self.place_text(lic.city), "state": lic.state, "zip": lic.zip5,
+            "license_number": lic.number, "first_name": first, "last_name": last,
+            "license_type": lic.license_type, "license_issue_date": floating(lic.issued),
+            "license_expiration_date": self.date_text(lic, lic.expires),
+            "registration_status": self.registration.get(lic.category, "Not Registered"),
+            "license_status": lic.status, "disciplinary_status": discipline,
+            "degree": self.rng.choice(degrees), "practice_city": self.place_text(lic.city),
+            "practice_state": lic.state, "practice_zip": lic.zip5,
+            "currently_licensed": "Y" if current else "N",
         })]
 
 
 class _Illinois(_Board):
+    """`license_type` is the profession group, `description` the title. Inside the stand-in a
+    license's `license_type` is its title, except the acupuncture licenses', which is the group
+    (the marker); `titles` maps every title to its group."""
+
     state, host, dataset_id = "IL", "data.illinois.gov", "pzzh-kp68"
-    name = "Professional Licensing (stand-in field names, not verified)"
+    name = "Professional Licensing"
     fields = (
         ("license_type", "License Type", "text"),
+        ("description", "Description", "text"),
         ("license_number", "License Number", "text"),
         ("license_status", "License Status", "text"),
+        ("business", "Business", "text"),
         ("first_name", "First Name", "text"),
         ("middle", "Middle", "text"),
         ("last_name", "Last Name", "text"),
-        ("original_issue_date", "Original Issue Date", "calendar_date"),
-        ("expiration_date", "Expiration Date", "calendar_date"),
+        ("suffix", "Suffix", "text"),
+        ("business_name", "Business Name", "text"),
+        ("businessdba", "Business DBA", "text"),
+        ("original_issue_date", "Original Issue Date", "text"),
+        ("effective_date", "Effective Date", "text"),
+        ("expiration_date", "Expiration Date", "text"),
         ("city", "City", "text"),
         ("state", "State", "text"),
         ("zip", "Zip", "text"),
         ("ever_disciplined", "Ever Disciplined", "text"),
+        ("specialty_qualifier", "Specialty Qualifier", "text"),
     )
     type_field, number_field = "license_type", "license_number"
-    acupuncture_types = ("LICENSED ACUPUNCTURIST",)
-    other_for_taxonomy = {"363LF0000X": "REGISTERED PROFESSIONAL NURSE",
-                          "225700000X": "LICENSED MASSAGE THERAPIST"}
+    acupuncture_types = ("ACUPUNCTURE",)
+    acupuncture_title = "LICENSED ACUPUNCTURIST"
+    # title -> (profession group, IDFPR profession code: numbers are "<code>.<6 digits>")
+    titles = {"REGISTERED PROFESSIONAL NURSE": ("NURSING", "041"),
+              "LICENSED PRACTICAL NURSE": ("NURSING", "043"),
+              "ADVANCED PRACTICE REGISTERED NURSE": ("NURSING", "209"),
+              "LICENSED MASSAGE THERAPIST": ("MASSAGE THERAPY", "227"),
+              "PHYSICIAN AND SURGEON": ("MEDICAL", "036"),
+              "CHIROPRACTIC PHYSICIAN": ("MEDICAL", "038"),
+              "PHARMACY": ("PHARMACY", "054")}
+    other_for_taxonomy = {"363LF0000X": "ADVANCED PRACTICE REGISTERED NURSE",
+                          "225700000X": "LICENSED MASSAGE THERAPIST",
+                          "111N00000X": "CHIROPRACTIC PHYSICIAN",
+                          "207R00000X": "PHYSICIAN AND SURGEON",
+                          "207Q00000X": "PHYSICIAN AND SURGEON"}
     other_types = ("REGISTERED PROFESSIONAL NURSE", "REGISTERED PROFESSIONAL NURSE",
-                   "LICENSED MASSAGE THERAPIST")
+                   "LICENSED PRACTICAL NURSE", "LICENSED MASSAGE THERAPIST",
+                   "PHYSICIAN AND SURGEON")
+    business_types = ("PHARMACY",)
+    specialties = {"ADVANCED PRACTICE REGISTERED NURSE": ("FAMILY NURSE PRACTITIONER",
+                                                          "ADULT NURSE PRACTITIONER")}
     statuses = (("ACTIVE", 70, "active"), ("NOT RENEWED", 15, "expired"),
                 ("INACTIVE", 6, "inactive"), ("PROBATION", 3, "probation"),
                 ("SUSPENDED", 2, "suspended"), ("REVOKED", 2, "revoked"),
                 ("DECEASED", 2, "deceased"))
     rows_updated_at = _epoch(2026, 2, 27, 10)
-    # IDFPR numbers are "<profession code>.<6 digits>".
-    codes = {"LICENSED ACUPUNCTURIST": "016", "REGISTERED PROFESSIONAL NURSE": "041",
-             "LICENSED MASSAGE THERAPIST": "227"}
+    write_date = staticmethod(us_date)  # dates are text columns, "MM/DD/YYYY"
+
+    def other_type_values(self) -> set[str]:
+        return {group for group, _ in self.titles.values()}
 
     def number(self, core: str, license_type: str) -> str:
-        if license_type != self.acupuncture_types[0]:
-            return f"{self.codes[license_type]}.{core[-6:].zfill(6)}"
+        if license_type not in self.acupuncture_types:
+            return f"{self.titles[license_type][1]}.{_digits_of(core)[-6:].zfill(6)}"
         padded = core.zfill(9)  # "16004321" -> "016.004321", which normalizes back to it
         return f"{padded[:-6]}.{padded[-6:]}"
 
     def fresh_number(self, license_type: str) -> str:
-        return f"{self.codes[license_type]}.{self.rng.randint(1, 20_000):06d}"
+        code = "016" if license_type in self.acupuncture_types else self.titles[license_type][1]
+        return f"{code}.{self.rng.randint(1, 20_000):06d}"
+
+    def entity_name(self, license_type: str) -> str:
+        return f"{self.rng.choice(LAST_NAMES)} {self.rng.choice(('DRUGS', 'PHARMACY'))} INC"
 
     def rows(self, lic: _License) -> list[dict]:
-        first, middle, last = self.name_parts(lic.first, lic.middle, lic.last)
+        if lic.acupuncture:
+            group, title = lic.license_type, self.acupuncture_title
+        else:
+            group, title = self.titles[lic.license_type][0], lic.license_type
+        first, middle, last, suffix = self.name_parts(lic) if not lic.entity else ("",) * 4
+        specialty = (self.rng.choice(self.specialties[title]) if title in self.specialties
+                     else "")
         return [_clean({
-            "license_type": lic.license_type, "license_number": lic.number,
-            "license_status": lic.status, "first_name": first, "middle": middle,
-            "last_name": last, "original_issue_date": floating(lic.issued),
+            "license_type": group, "description": title, "license_number": lic.number,
+            "license_status": lic.status, "business": "Y" if lic.entity else "N",
+            "first_name": first, "middle": middle, "last_name": last, "suffix": suffix,
+            "business_name": lic.entity,
+            "businessdba": f"{lic.entity.split()[0]} RX" if lic.entity and self.rng.random() < 0.3
+            else "",
+            "original_issue_date": us_date(lic.issued),
+            "effective_date": us_date(lic.last_renewed),
             "expiration_date": self.date_text(lic, lic.expires),
             "city": self.place_text(lic.city), "state": lic.state, "zip": lic.zip5,
             "ever_disciplined": "Y" if self.disciplined(lic) else "N",
+            "specialty_qualifier": specialty,
         })]
 
 
@@ -508,6 +725,8 @@ BOARDS: tuple[type[_Board], ...] = (_Washington, _Colorado, _Connecticut, _Texas
 
 # -- building one board's dataset -------------------------------------------------------------------
 
+Names = tuple[str, str, str, str]  # first, middle, last, suffix
+
 
 class _Builder:
     def __init__(self, board: _Board):
@@ -515,11 +734,12 @@ class _Builder:
         self.rng = board.rng
         self.used: set[tuple[str, str]] = set()  # (license type, normalized number)
 
-    def person(self) -> tuple[str, str, str]:
+    def person(self) -> Names:
         female = self.rng.random() < 0.6
         names = FEMALE_FIRST if female else MALE_FIRST
         middle = self.rng.choice(names) if self.rng.random() < 0.5 else ""
-        return self.rng.choice(names), middle, self.rng.choice(LAST_NAMES)
+        suffix = self.rng.choice(SUFFIXES) if self.rng.random() < 0.03 else ""
+        return self.rng.choice(names), middle, self.rng.choice(LAST_NAMES), suffix
 
     def place(self) -> tuple[str, str, str]:
         prefix = self.rng.choice(PREFIXES_BY_STATE[self.board.state])
@@ -534,15 +754,14 @@ class _Builder:
                 self.used.add(key)
                 return number
 
-    def license(self, npi: int | None, names: tuple[str, str, str], license_type: str,
-                number: str | None, place: tuple[str, str, str], kind: str) -> _License:
+    def license(self, npi: int | None, names: Names, license_type: str, number: str | None,
+                place: tuple[str, str, str], kind: str, entity: str = "") -> _License:
         status, category = self.board.draw_status()
         issued, expires = self.board.dates(category)
-        first, middle, last = names
         city, state, zip5 = place
-        lic = _License(npi, first, middle, last, number, license_type, status, category, issued,
-                       expires, city, state, zip5, self.rng.randint(1950, 1996), kind)
-        if license_type in self.board.acupuncture_types:
+        lic = _License(npi, *names, number, license_type, status, category, issued, expires,
+                       city, state, zip5, self.rng.randint(1950, 1996), kind, entity=entity)
+        if lic.acupuncture:
             lic.license_type = self.board.acupuncture_type(lic)
         return lic
 
@@ -550,9 +769,10 @@ class _Builder:
         location = primary_location(provider)
         return location["city"], location["state"], location["postal_code"][:5]
 
-    def provider_names(self, provider: dict) -> tuple[str, str, str]:
+    def provider_names(self, provider: dict) -> Names:
         basic = provider["basic"]
-        return basic["first_name"], basic.get("middle_name", ""), basic["last_name"]
+        suffix = basic.get("name_suffix", "").replace(".", "").strip("-")
+        return basic["first_name"], basic.get("middle_name", ""), basic["last_name"], suffix
 
     def build(self, providers: list[dict]) -> list[list[_License]]:
         board, rng = self.board, self.rng
@@ -598,6 +818,12 @@ class _Builder:
             groups.append([self.license(None, self.person(), license_type,
                                         self.fresh_number(license_type), self.place(),
                                         "other-profession")])
+        if board.business_types:
+            for _ in range(max(3, round(len(licensees) * BUSINESS_SHARE))):
+                license_type = rng.choice(board.business_types)
+                groups.append([self.license(None, ("", "", "", ""), license_type,
+                                            self.fresh_number(license_type), self.place(),
+                                            "other-profession", board.entity_name(license_type))])
         return groups
 
     def spoil(self, licensees: list[_License]) -> None:
@@ -616,8 +842,16 @@ class _Builder:
             lic.kind, lic.status, lic.category = "bad-row", self.board.bad_status, "unknown"
 
 
-def _build_board(board_class: type[_Board], providers: list[dict], seed: int) -> BoardData:
+def _build_board(board_class: type[_Board], providers: list[dict], seed: int,
+                 acupuncture_types: Sequence[str] | None = None) -> BoardData:
     board = board_class(random.Random(f"{seed}-{board_class.state}"))
+    if acupuncture_types is not None:
+        values = tuple(acupuncture_types)
+        taken = set(values) & board.other_type_values()
+        if not values or taken:
+            raise ValueError(f"{board.host}: acupuncture marker {values!r} is empty or is "
+                             f"another profession's ({sorted(taken)})")
+        board.acupuncture_types = values
     builder = _Builder(board)
     groups = builder.build(providers)
     if isinstance(board, _Colorado):
@@ -630,8 +864,7 @@ def _build_board(board_class: type[_Board], providers: list[dict], seed: int) ->
         column_types={f: t for f, _, t in board.fields},
         column_names={f: n for f, n, _ in board.fields},
         type_field=board.type_field, number_field=board.number_field,
-        acupuncture_types=board.acupuncture_types, acupuncture_where=board.acupuncture_where,
-        rows_updated_at=board.rows_updated_at,
+        acupuncture_types=board.acupuncture_types, rows_updated_at=board.rows_updated_at,
     )
     for group in groups:
         for lic in group:
@@ -644,21 +877,33 @@ def _build_board(board_class: type[_Board], providers: list[dict], seed: int) ->
 def _colorado_number_reuse(builder: _Builder, groups: list[list[_License]]) -> list[list[_License]]:
     """Colorado numbers are unique only within a license type: give a few acupuncturists'
     number strings to other people's licenses of another type."""
-    acupuncture = [g[0] for g in groups
-                   if g[0].kind == "license" and g[0].license_type == "Acupuncturist"]
+    acupuncture = [g[0] for g in groups if g[0].kind == "license"]
     count = max(1, len(acupuncture) // 50) if acupuncture else 0
     reused = []
     for lic in builder.rng.sample(acupuncture, min(count, len(acupuncture))):
-        license_type = builder.rng.choice(("Massage Therapist", "Registered Nurse"))
+        license_type = builder.rng.choice(("MT", "RN"))
         reused.append([builder.license(None, builder.person(), license_type, lic.number,
                                        builder.place(), "other-profession")])
     return reused
 
 
-def generate_board_rows(providers: list[dict], seed: int = 2026) -> dict[str, BoardData]:
+def generate_board_rows(providers: list[dict], seed: int = 2026, *,
+                        acupuncture_types: Mapping[str, Sequence[str]] | None = None,
+                        ) -> dict[str, BoardData]:
     """The five license datasets, keyed by portal host ("data.wa.gov"), built from NPPES
-    stand-in records (`generate_providers()`)."""
-    return {board.host: _build_board(board, providers, seed) for board in BOARDS}
+    stand-in records (`generate_providers()`).
+
+    `acupuncture_types` replaces, by host, the unconfirmed value(s) marking acupuncture in the
+    board's `type_field`, so a test can build a board whose real value is not the one a scraper
+    expects: `{"data.colorado.gov": ("ACN",)}` gives a Colorado whose acupuncture code is ACN
+    (Washington takes the current name, then the former one). A value another profession uses
+    is refused with ValueError."""
+    overrides = dict(acupuncture_types or {})
+    unknown = set(overrides) - {board.host for board in BOARDS}
+    if unknown:
+        raise ValueError(f"no such board: {sorted(unknown)}")
+    return {board.host: _build_board(board, providers, seed, overrides.get(board.host))
+            for board in BOARDS}
 
 
 # -- a big lazy dataset for the benchmark ---------------------------------------------------------
