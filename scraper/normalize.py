@@ -23,6 +23,20 @@ def clean(value: object) -> str | None:
     return text
 
 
+# What a registry writes where it has no value, never data: the NPPES API's "--" for no name
+# prefix or suffix and "NA" for no license (2026-05, SOURCES-EVIDENCE "NPPES API"; "NA" in a
+# recorded answer, tests/fixtures/nppes), and their kin ("N.A.", "N/A", "NONE", "0", "-").
+_NOT_DATA = re.compile(r"-+|0+|n\.?\s?a\.?|n/a|none|null", re.I)
+
+
+def drop_placeholder(value: object) -> str | None:
+    """``clean(value)``, or None when the value only says there is none ("--", "NA", "0")."""
+    text = clean(value)
+    if text is None or _NOT_DATA.fullmatch(text):
+        return None
+    return text
+
+
 def zip5(postal_code: str | None) -> str | None:
     """The 5-digit ZIP of a US postal code given as 5 or 9 digits, with or without a hyphen."""
     if not postal_code:
@@ -129,8 +143,8 @@ def person_name(first: str | None, middle: str | None, last: str | None,
                 suffix: str | None = None) -> str | None:
     parts = [title_name(first), title_name(middle), title_name(last)]
     name = " ".join(p for p in parts if p)
-    if suffix and clean(suffix):
-        name = f"{name} {clean(suffix)}"
+    if suffix := drop_placeholder(suffix):  # never "Jane Doe --"
+        name = f"{name} {suffix}"
     return name or None
 
 

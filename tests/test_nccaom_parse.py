@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scraper.parsing import ParseError
+from scraper.sources import nccaom
 from scraper.sources.nccaom import parse_search, split_address, split_name
 
 from .conftest import fixture_text
@@ -113,6 +114,18 @@ def test_a_page_that_changed_shape_fails_naming_the_selector():
         'id="hdnlastpage"', 'id="lastpage"')
     with pytest.raises(ParseError, match="input#hdnlastpage"):
         parse_search(no_pager, URL)
+
+
+def test_the_directory_is_read_at_its_new_name_under_its_old_id():
+    """NCCAOM became NCBAHM in 2026: the directory moved to directory.ncbahm.org, the records
+    already stored stay under the source id "nccaom"."""
+    assert nccaom.BASE_URL == "https://directory.ncbahm.org/FAP/SearchResultWithoutMap"
+    assert (nccaom.SOURCE_ID, nccaom.TITLE.startswith("NCCAOM (now NCBAHM) Find a Practitioner")
+            ) == ("nccaom", True)
+    page = parse_search(fixture_text("nccaom", "nccaom_fap_search_state_wa_page1.html"),
+                        URL.replace("nccaom.org", "ncbahm.org"), "t")
+    assert {c.profile_url.split("?")[0] for c in page.certifications} == {
+        "https://directory.ncbahm.org/FAP/PractitionerDetail"}
 
 
 def test_profile_page():

@@ -81,3 +81,18 @@ def test_credentials(value, expected):
 ])
 def test_floating_timestamps_are_dates(value, expected):
     assert n.iso_date(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("--", None), ("-", None), ("NA", None), ("na", None), ("N.A.", None), ("N/A", None),
+    ("NONE", None), ("0", None), ("000", None), ("", None), ("  ", None), (None, None),
+    ("JR.", "JR."), ("III", "III"), ("AC00123", "AC00123"), ("0123", "0123"), ("NAD", "NAD"),
+    ("  DR. ", "DR."),
+])
+def test_drop_placeholder(value, expected):
+    assert n.drop_placeholder(value) == expected
+
+
+def test_person_name_never_carries_a_placeholder_suffix():
+    assert n.person_name("JANE", None, "DOE", "--") == "Jane Doe"
+    assert n.person_name("JANE", None, "DOE", "JR.") == "Jane Doe JR."

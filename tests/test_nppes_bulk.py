@@ -19,11 +19,18 @@ from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
 from scraper.sources.nppes_api import parse_provider
-from scraper.sources.nppes_bulk import BulkFileError, read_deactivations, read_zip
+from scraper.sources.nppes_bulk import (
+    BulkFileError,
+    provider_from_row,
+    read_deactivations,
+    read_zip,
+    taxonomy_descriptions,
+)
 from tests.sites.nppes import NppesApi
 from tests.sites.nppes_bulk import (
     HEADER,
     BulkSite,
+    bulk_row,
     current_header,
     older_header,
     write_zip,
@@ -66,6 +73,23 @@ def test_the_file_gives_the_api_rows_for_every_provider(providers, tmp_path):
         assert _rows(provider) == _rows(api[provider.npi]), provider.npi
     assert stats.locations == sum(len(p.get("practiceLocations", [])) for p in providers
                                   if str(p["number"]) in _acupuncturists(providers))
+
+
+@pytest.mark.parametrize("placeholder", ["--", "NA", "N/A", "0"])
+def test_placeholders_in_a_row_are_absent_as_from_the_api(providers, placeholder):
+    """The file maps the API's columns: the same "none" values are dropped the same way."""
+    person = next(p for p in providers if p["enumeration_type"] == "NPI-1"
+                  and "name_suffix" not in p["basic"] and len(p["taxonomies"]) == 1)
+    row = dict(zip(HEADER, bulk_row(person), strict=True))
+    row.update({"Provider Name Prefix Text": placeholder,
+                "Provider Name Suffix Text": placeholder,
+                "Provider License Number_1": placeholder})
+    provider = provider_from_row(lambda column: row.get(column) or None, "f.csv", 0,
+                                 taxonomy_descriptions(), None)
+    assert (provider.name_prefix, provider.name_suffix) == (None, None)
+    assert not provider.display_name.endswith(placeholder)
+    (taxonomy,) = provider.taxonomies
+    assert (taxonomy.license_number, taxonomy.license_number_normalized) == (None, None)
 
 
 @pytest.mark.parametrize("header", [current_header(), older_header()],

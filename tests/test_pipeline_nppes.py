@@ -108,6 +108,28 @@ def test_changed_and_vanished_providers(stand_in, tmp_path, fast_http):
     assert set(_npis(db_path)) == site.expected(["WA", "OR"])
 
 
+def test_the_api_placeholders_are_stored_as_absent(stand_in, tmp_path, fast_http):
+    """The stand-in answers "--" for no name prefix or suffix and "NA" for no license, as the
+    real API does: stored as NULL, and never part of a display name."""
+    site = stand_in(states={"OR"})
+    served = [site.api.get(npi) for npi in site.expected(["OR"])]
+    assert sum(p["basic"].get("name_suffix") == "--" for p in served) > 100
+    na = {(str(p["number"]), t["state"]) for p in served for t in p["taxonomies"]
+          if t["license"] == "NA"}
+    assert na
+    assert _scrape(site, tmp_path / "p.db", fast_http, ["OR"]).status == "ok"
+    db = connect(tmp_path / "p.db", readonly=True)
+    assert db.execute("select count(*) from providers where name_suffix in ('--', 'NA') or "
+                      "name_prefix in ('--', 'NA') or display_name like '%--%'").fetchone() == (0,)
+    assert db.execute("select count(*) from providers where name_suffix is null and "
+                      "enumeration_type = 'NPI-1'").fetchone()[0] > 100
+    stored = {(r["npi"], r["state"]): r for r in db.query(
+        "select * from provider_taxonomies where license_number is null")}
+    assert all(stored[key]["license_number_normalized"] is None for key in na)
+    assert db.execute("select count(*) from provider_taxonomies where license_number in "
+                      "('NA', '--')").fetchone() == (0,)
+
+
 def test_scraping_one_state_never_marks_another_gone(stand_in, tmp_path, fast_http):
     site = stand_in(states={"WA", "OR"})
     db_path = tmp_path / "p.db"

@@ -1,7 +1,8 @@
 """The NCCAOM "Find a Practitioner" stand-in, through real HTTP: its pages, its paging, its
 challenge modes and its data.
 
-The scraper's tests trust this stand-in to look like directory.nccaom.org, so its pages are pinned
+The scraper's tests trust this stand-in to look like directory.ncbahm.org (directory.nccaom.org
+before the 2026 rename), so its pages are pinned
 here against the saved real pages (tests/fixtures/nccaom/) and read with the project's own parser.
 """
 

@@ -410,6 +410,19 @@ def test_variety_a_scraper_must_handle(providers):
     assert {p["basic"]["gender"] for p in people} == {"F", "M"}
 
 
+def test_the_api_placeholders_for_none_are_served(providers):
+    """"--" for no name prefix or suffix, "NA" for no license: the pipeline must store neither."""
+    people = [p for p in providers if p["enumeration_type"] == "NPI-1"]
+    suffixes = Counter(p["basic"].get("name_suffix") for p in people)
+    assert suffixes["--"] > 0.8 * len(people) and {"JR.", "SR.", "II", "III"} <= set(suffixes)
+    prefixes = Counter(p["basic"].get("name_prefix") for p in people)
+    assert prefixes["--"] > 0.7 * len(people) and prefixes["DR."] > 0
+    licensed = [t for p in people for t in p["taxonomies"]]
+    na = [t for t in licensed if t["license"] == "NA"]
+    assert 0.01 * len(licensed) < len(na) < 0.03 * len(licensed)
+    assert not {t["state"] for t in na} & {"WA", "CO", "CT", "TX", "IL"}  # the boards' states
+
+
 def test_records_have_the_shape_of_the_real_answers(providers):
     top = {"enumeration_type", "number", "last_updated_epoch", "created_epoch", "basic",
            "other_names", "addresses", "taxonomies", "identifiers", "practiceLocations"}

@@ -1,11 +1,15 @@
-"""NCCAOM "Find a Practitioner": the voluntary directory of certified diplomates.
+"""NCCAOM (now NCBAHM) "Find a Practitioner": the voluntary directory of certified diplomates.
+
+NCCAOM renamed itself NCBAHM in 2026; the directory answers at https://directory.ncbahm.org/
+with the same pages, and one report (2026-05) says directory.nccaom.org no longer resolves. The
+source keeps its id ``nccaom``: the databases already hold its records under it.
 
 Pages (ASP.NET, HTML):
 - results by state: ``/FAP/SearchResultWithoutMap?StateCode=XX&SearchType=2&PageNo=N``,
   20 ``.result-card__item`` cards a page; the last page number is the hidden input
   ``#hdnlastpage``; "789 Practitioners found" above the cards;
 - a profile: ``/FAP/PractitionerDetail?AgencyClientId=<id>``; the id is stable.
-Quirks, as seen in the saved pages (2025 captures, ../shared/samples):
+Quirks, as seen in the saved pages (2025 captures of directory.nccaom.org, ../shared/samples):
 - a missing phone or website reads "Not Available";
 - the website's visible text is shortened ("www.lotusacupuncturefertility. ..."); the full
   address is the link's ``href``;
@@ -27,6 +31,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from ..check import CheckReport, probe
 from ..http import Fetcher, build_url
 from ..models import Certification, Profile, Provenance
 from ..normalize import clean, phone
@@ -35,8 +40,8 @@ from .base import PageStep, ScopeDone, SourceContext
 from .nppes_api import STATES
 
 SOURCE_ID = "nccaom"
-TITLE = "NCCAOM Find a Practitioner (certified diplomates)"
-BASE_URL = "https://directory.nccaom.org/FAP/SearchResultWithoutMap"
+TITLE = "NCCAOM (now NCBAHM) Find a Practitioner (certified diplomates)"
+BASE_URL = "https://directory.ncbahm.org/FAP/SearchResultWithoutMap"
 SINK = "certifications"
 CARDS_PER_PAGE = 20
 CERTIFICATES = {"AC": "Dipl. Ac.", "CH": "Dipl. C.H.", "OM": "Dipl. O.M.", "ABT": "Dipl. ABT"}
@@ -299,3 +304,32 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
             done = last is not None and page_no > max(last, 1)
             yield step.finish("done" if done else "pending", next_skip=page_no, note=str(last))
         yield ScopeDone(state, complete=True)
+
+
+def check(fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+    """Page 1 of the first configured state's results: a challenge met (gated, never retried),
+    the page's pager and cards, the count, the first card parsed. One request (and
+    robots.txt), no profile; nothing stored."""
+    report = CheckReport(SOURCE_ID)
+    state = str((settings.get("states") or ["WA"])[0]).upper()
+    url = build_url(settings.get("base_url", BASE_URL),
+                    {"StateCode": state, "SearchType": 2, "PageNo": 1})
+    page = probe(fetcher, report, url)
+    if page is None:
+        return report
+    try:
+        parsed = parse_search(page.text, url)
+    except ParseError as exc:
+        report.set("fields", False, str(exc))
+        return report
+    cards = parsed.certifications
+    report.set("fields", True, f"input#hdnlastpage and {len(cards)} .result-card__item cards"
+               if cards else "input#hdnlastpage (no cards to read)")
+    report.set("values", bool(parsed.total), f"{state}: {parsed.total} practitioners found, "
+               f"{parsed.last_page} pages" if parsed.total is not None else
+               f"{state}: no 'NNN Practitioners found' on the page ({len(cards)} cards)")
+    if cards:
+        c = cards[0]
+        report.set("record", True, f"{c.profile_id}: {c.name}, {c.city or '?'}, "
+                   f"{c.state or '?'}, {', '.join(c.certificates) or 'no certificate'}")
+    return report

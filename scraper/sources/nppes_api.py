@@ -8,6 +8,8 @@ Site: https://npiregistry.cms.hhs.gov/api/ (JSON, no key). Quirks, as documented
   matches a taxonomy's description exactly ("Acupuncturist").
 - ``postal_code`` takes 5 or 9 digits, or a trailing wildcard after at least 2 characters
   ("94*"); a 5-digit code also matches the ZIP+4 codes under it.
+- ``name_prefix`` and ``name_suffix`` read "--" and a taxonomy's ``license`` "NA" where there is
+  none (2026-05; "NA" in a recorded answer): stored as absent (``normalize.drop_placeholder``).
 - ``address_purpose=PRIMARY`` matches the primary practice location only, so querying by
   state with it puts every provider in exactly one state: the one they practise in.
 
@@ -25,10 +27,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..check import CheckReport, probe
 from ..http import Fetcher, build_url
 from ..models import Address, Provenance, Provider, Taxonomy
 from ..normalize import (
     clean,
+    drop_placeholder,
     epoch_to_iso,
     format_postal_code,
     iso_date,
@@ -113,6 +117,9 @@ def _date(value: Any, url: str, field: str) -> str | None:
         raise ParseError(f"{field}: {exc}", url=url) from exc
 
 
+_NAME_AFFIXES = ("prefix", "suffix")  # of an other_names entry: "--" when there is none
+
+
 def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None = None) -> Provider:
     """One element of ``results`` as a Provider."""
     number = raw.get("number") if isinstance(raw, dict) else None
@@ -137,18 +144,19 @@ def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None 
         Taxonomy(
             seq=seq, code=clean(t.get("code")), description=clean(t.get("desc")),
             is_primary=bool(t.get("primary")), state=clean(t.get("state")),
-            license_number=clean(t.get("license")),
-            license_number_normalized=license_number(t.get("license")),
+            license_number=drop_placeholder(t.get("license")),
+            license_number_normalized=license_number(drop_placeholder(t.get("license"))),
             taxonomy_group=clean(t.get("taxonomy_group")),
         )
         for seq, t in enumerate(raw.get("taxonomies") or [])
     ]
-    other_names = [{k: v for k, v in n.items() if clean(v) is not None}
+    other_names = [{k: v for k, v in n.items() if (drop_placeholder(v) if k in _NAME_AFFIXES
+                                                    else clean(v)) is not None}
                    for n in raw.get("other_names") or []]
     first, middle, last = (clean(basic.get(k)) for k in ("first_name", "middle_name", "last_name"))
     organization = clean(basic.get("organization_name"))
     if kind == "NPI-1":
-        display = person_name(first, middle, last, clean(basic.get("name_suffix")))
+        display = person_name(first, middle, last, basic.get("name_suffix"))
     else:
         display = organization
     display = display or clean(basic.get("name")) or npi
@@ -158,7 +166,8 @@ def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None 
     return Provider(
         npi=npi, enumeration_type=kind, display_name=display,
         first_name=title_name(first), middle_name=title_name(middle), last_name=title_name(last),
-        name_prefix=clean(basic.get("name_prefix")), name_suffix=clean(basic.get("name_suffix")),
+        name_prefix=drop_placeholder(basic.get("name_prefix")),
+        name_suffix=drop_placeholder(basic.get("name_suffix")),
         credential=clean(basic.get("credential")), organization_name=organization,
         gender=clean(basic.get("gender")), sole_proprietor=clean(basic.get("sole_proprietor")),
         status=clean(basic.get("status")),
@@ -307,3 +316,67 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[PageStep | PartStat
         incomplete_before = ctx.incomplete_parts
         yield from _walk(fetcher, ctx, base_url, Query(state.upper()), taxonomy)
         yield ScopeDone(state.upper(), complete=ctx.incomplete_parts == incomplete_before)
+
+
+# -- preflight ----------------------------------------------------------------------------------
+
+CHECK_LIMIT = 5
+# What the parser reads, by where it sits in an answer.
+NEEDED = {"": ("result_count", "results"),
+          "results[]": ("number", "enumeration_type", "basic", "addresses", "taxonomies"),
+          "results[].addresses[]": ("address_purpose", "address_1", "city", "state",
+                                    "postal_code"),
+          "results[].taxonomies[]": ("code", "desc", "primary", "state", "license")}
+
+
+def missing_keys(data: Any) -> list[str]:
+    """The keys of ``NEEDED`` an answer lacks, named by where ("results[].basic")."""
+    if not isinstance(data, dict):
+        return list(NEEDED[""])
+    results = data.get("results") if isinstance(data.get("results"), list) else []
+    results = [r for r in results if isinstance(r, dict)]
+    objects = {"": [data], "results[]": results,
+               "results[].addresses[]": [a for r in results for a in r.get("addresses") or []],
+               "results[].taxonomies[]": [t for r in results for t in r.get("taxonomies") or []]}
+    return [f"{where}.{key}" if where else key for where, keys in NEEDED.items() for key in keys
+            if any(isinstance(o, dict) and key not in o for o in objects[where])]
+
+
+def check(fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+    """One query of the first configured state, ``CHECK_LIMIT`` results: the keys the parser
+    reads, how many acupuncturists it matched, one provider parsed. One request (and
+    robots.txt); nothing stored."""
+    report = CheckReport(SOURCE_ID)
+    state = str((settings.get("states") or ["WA"])[0]).upper()
+    taxonomy = settings.get("taxonomy_description", TAXONOMY_DESCRIPTION)
+    url = build_url(settings.get("base_url", BASE_URL),
+                    {**Query(state).params(taxonomy, 0), "limit": CHECK_LIMIT})
+    page = probe(fetcher, report, url)
+    if page is None:
+        return report
+    try:
+        data = json.loads(page.text)
+    except json.JSONDecodeError as exc:
+        report.set("fields", False, f"the answer is not JSON ({exc.msg} at char {exc.pos})")
+        return report
+    if not (isinstance(data, dict) and "Errors" in data):  # an Errors body says why below
+        missing = missing_keys(data)
+        report.set("fields", not missing, f"missing: {', '.join(missing)}" if missing
+                   else "result_count and results[] with what the parser reads")
+        if missing:
+            return report
+    try:
+        parsed = parse_search(page.text, url, "")
+    except NppesApiError as exc:
+        report.set("values", False, str(exc))
+        return report
+    except ParseError as exc:
+        report.set("record", False, str(exc))
+        return report
+    report.set("values", parsed.result_count > 0, f"taxonomy_description={taxonomy}, "
+               f"state={state}: {parsed.result_count} results in this answer")
+    if parsed.providers:
+        p = parsed.providers[0]
+        where = next((a.state for a in p.addresses if a.purpose == "location"), None)
+        report.set("record", True, f"NPI {p.npi}: {p.display_name}, {where or '?'}")
+    return report

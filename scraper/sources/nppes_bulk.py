@@ -48,10 +48,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+from ..check import CheckReport, probe
 from ..http import Fetcher
 from ..models import Address, Provenance, Provider, Taxonomy
 from ..normalize import (
     clean,
+    drop_placeholder,
     format_postal_code,
     iso_date,
     license_number,
@@ -255,7 +257,9 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
         raise BulkFileError(name, f"NPI {npi}: entity type {get('Entity Type Code')!r}",
                             offset=at)
     first, middle = get("Provider First Name"), get("Provider Middle Name")
-    last, suffix = get("Provider Last Name (Legal Name)"), get("Provider Name Suffix Text")
+    # The same placeholders as the API's ("--", "NA"), should the file carry them too.
+    last = get("Provider Last Name (Legal Name)")
+    suffix = drop_placeholder(get("Provider Name Suffix Text"))
     organization = get("Provider Organization Name (Legal Business Name)")
     display = (person_name(first, middle, last, suffix) if kind == "NPI-1" else organization) \
         or npi
@@ -264,7 +268,7 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
         code = get(f"Healthcare Provider Taxonomy Code_{i}")
         if code is None:
             continue
-        number = get(f"Provider License Number_{i}")
+        number = drop_placeholder(get(f"Provider License Number_{i}"))
         taxonomies.append(Taxonomy(
             seq=len(taxonomies), code=code, description=descriptions.get(code),
             is_primary=get(f"Healthcare Provider Primary Taxonomy Switch_{i}") == "Y",
@@ -289,8 +293,8 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
             ("first_name", get("Provider Other First Name")),
             ("last_name", get("Provider Other Last Name")),
             ("middle_name", get("Provider Other Middle Name")),
-            ("prefix", get("Provider Other Name Prefix Text")),
-            ("suffix", get("Provider Other Name Suffix Text")),
+            ("prefix", drop_placeholder(get("Provider Other Name Prefix Text"))),
+            ("suffix", drop_placeholder(get("Provider Other Name Suffix Text"))),
             ("credential", get("Provider Other Credential Text"))) if v})
     elif kind == "NPI-2" and get("Provider Other Organization Name"):
         code = get("Provider Other Organization Name Type Code") or ""
@@ -308,7 +312,7 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
     return Provider(
         npi=npi, enumeration_type=kind, display_name=display, first_name=title_name(first),
         middle_name=title_name(middle), last_name=title_name(last),
-        name_prefix=get("Provider Name Prefix Text"), name_suffix=suffix,
+        name_prefix=drop_placeholder(get("Provider Name Prefix Text")), name_suffix=suffix,
         credential=get("Provider Credential Text"), organization_name=organization,
         gender=get("Provider Gender Code"), sole_proprietor=sole,
         status="A" if not deactivated or (reactivated and reactivated >= deactivated) else "D",
@@ -363,6 +367,7 @@ def _member(archive: zipfile.ZipFile, pattern: str, required: bool = True) -> st
     return sorted(names)[0]
 
 
+NPIDATA = r"^npidata_pfile.*\.csv$"
 PRACTICE_LOCATIONS = r"^pl_pfile.*\.csv$"
 ENDPOINTS = r"^endpoint_pfile.*\.csv$"
 _LINE_START_NPI = re.compile(rb'^[" \r]*(\d{10})', re.M)  # as _side_rows reads it
@@ -406,7 +411,7 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
     except (zipfile.BadZipFile, OSError) as exc:
         raise BulkFileError(name, f"not a readable zip: {exc}") from None
     with archive:
-        member = _member(archive, r"^npidata_pfile.*\.csv$")
+        member = _member(archive, NPIDATA)
         stats.members.append(member)
         provenance = Provenance(SOURCE_ID, source_url or f"file:{name}#{member}", fetched_at)
         label = f"{name}:{member}"
@@ -671,7 +676,128 @@ def _period(path: str) -> str:
 def _member_size(path: str) -> int:
     try:
         with zipfile.ZipFile(path) as archive:
-            member = _member(archive, r"^npidata_pfile.*\.csv$")
+            member = _member(archive, NPIDATA)
             return archive.getinfo(member).file_size
     except (zipfile.BadZipFile, OSError, SourceError):
         return 0
+
+
+# -- preflight ----------------------------------------------------------------------------------
+
+CHECK_BYTES = 65_536
+
+
+class _Pieces:
+    """A file of ``size`` bytes of which only some pieces were fetched (zeros elsewhere): enough
+    for ``zipfile`` to read the directory at the end and the start of a member."""
+
+    def __init__(self, size: int):
+        self.size, self.at, self.pieces = size, 0, {}
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.at = (0, self.at, self.size)[whence] + offset
+        return self.at
+
+    def tell(self) -> int:
+        return self.at
+
+    def read(self, n: int | None = -1) -> bytes:
+        end = self.size if n is None or n < 0 else min(self.size, self.at + n)
+        out = bytearray(max(0, end - self.at))
+        for start, data in self.pieces.items():
+            low, high = max(start, self.at), min(start + len(data), end)
+            if low < high:
+                out[low - self.at:high - self.at] = data[low - start:high - start]
+        self.at = max(self.at, end)
+        return bytes(out)
+
+
+def _fetch_piece(fetcher: Fetcher, report: CheckReport, url: str, pieces: _Pieces | None,
+                 wanted: str) -> _Pieces | None:
+    """Add the bytes ``wanted`` ("-N": the last N; "A-B") of the file at ``url`` to ``pieces``
+    (made from the first answer's size); None when they could not be had."""
+    page = probe(fetcher, report, url, headers={"Range": f"bytes={wanted}"},
+                 max_bytes=CHECK_BYTES)
+    if page is None:
+        return None
+    start, size = 0, len(page.content)  # a 200: the server sent the whole (small) file
+    sent = re.fullmatch(r"bytes (\d+)-\d+/(\d+)", page.headers.get("content-range", ""))
+    if page.status == 206 and sent:
+        start, size = int(sent.group(1)), int(sent.group(2))
+    pieces = pieces or _Pieces(size)
+    pieces.pieces[start] = page.content
+    return pieces
+
+
+def _check_member(archive: zipfile.ZipFile, label: str, report: CheckReport) -> None:
+    """The npidata_pfile member's header and first row (read from its start only)."""
+    member = _member(archive, NPIDATA, required=False)
+    if member is None:
+        report.set("fields", False, f"{label}: no npidata_pfile member (members: "
+                   f"{', '.join(archive.namelist()[:8])})")
+        return
+    size = archive.getinfo(member).file_size
+    report.set("values", size > 0, f"{member}: {size:,} bytes uncompressed, in a zip of "
+               f"{len(archive.namelist())} members")
+    try:
+        with archive.open(member) as stream:
+            reader = csv.reader(io.TextIOWrapper(stream, "utf-8", "replace", newline=""))
+            header = next(reader, [])
+            columns = Columns(header, f"{label}:{member}")
+            report.set("fields", True, f"{len(header)} columns, {', '.join(REQUIRED)} among them")
+            row = next(reader, None)
+            if row is None:
+                report.set("record", False, "no row after the header")
+                return
+            p = provider_from_row(columns.getter(row), member, 0, taxonomy_descriptions(), None)
+    except BulkFileError as exc:
+        report.set("record" if report.get("fields")[0] else "fields", False, str(exc))
+        return
+    except (zipfile.BadZipFile, zlib.error, EOFError, csv.Error) as exc:
+        report.set("fields", False, f"{label}: {member} cannot be read: {exc}")
+        return
+    report.set("record", True, f"the first row: NPI {p.npi}, {p.display_name}")
+
+
+def check(fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+    """With ``file`` (or else a weekly file): the zip's npidata_pfile header and first row, no
+    request. With ``url`` (or else a weekly URL): the same without the 1 GB download, from two
+    Range requests of 64 KB, the zip's directory at its end and the start of the member (and
+    robots.txt). Without either: skipped (the source is opt-in). Nothing stored."""
+    report = CheckReport(SOURCE_ID)
+    file = settings.get("file") or next(iter(settings.get("weekly_files") or []), None)
+    url = settings.get("url") or next(iter(settings.get("weekly_urls") or []), None)
+    if file:
+        path = Path(file)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                report.set("reachable", True, f"{path} ({path.stat().st_size:,} bytes)")
+                _check_member(archive, path.name, report)
+        except (zipfile.BadZipFile, OSError) as exc:
+            report.set("reachable", False, f"{path}: not a readable zip: {exc}")
+        return report
+    if not url:
+        report.skip("not configured (opt-in): [sources.nppes-bulk] names no monthly or weekly "
+                    "file or url")
+        return report
+    pieces = _fetch_piece(fetcher, report, url, None, f"-{CHECK_BYTES}")
+    if pieces is None:
+        return report
+    label = Path(urlsplit(url).path).name or url
+    try:
+        archive = zipfile.ZipFile(pieces)
+    except zipfile.BadZipFile as exc:
+        report.set("fields", False, f"{label}: not a zip, or not one whose directory is in its "
+                   f"last {CHECK_BYTES:,} bytes: {exc}")
+        return report
+    member = _member(archive, NPIDATA, required=False)
+    if member is not None and 0 not in pieces.pieces:  # else the whole file is at hand
+        offset = archive.getinfo(member).header_offset
+        if _fetch_piece(fetcher, report, url, pieces,
+                        f"{offset}-{offset + CHECK_BYTES - 1}") is None:
+            return report
+    _check_member(archive, label, report)
+    return report

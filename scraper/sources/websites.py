@@ -1,9 +1,9 @@
 """Practice websites: what practitioners say about their own work (facial acupuncture...).
 
 No board records a specialty. Practices say on their own sites what they offer, so for every
-website a source lists (NPPES endpoints of type WEB, NCCAOM profiles) this source reads the
-listed page, the home page and at most a few pages of the same site whose link says services,
-treatments or a specialty, and tags the specialties of the vocabulary in
+website a source lists (NPPES endpoints of type WEB, NCCAOM (now NCBAHM) profiles) this source
+reads the listed page, the home page and at most a few pages of the same site whose link says
+services, treatments or a specialty, and tags the specialties of the vocabulary in
 ``scraper/data/specialties.toml``, each with the page and the sentence that claims it.
 
 Everything here is taken from scraped data, so:
@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
+from ..check import CheckReport
 from ..http import (
     BotChallenge,
     Fetcher,
@@ -264,3 +265,11 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         pool.shutdown(wait=True, cancel_futures=True)
     yield ScopeDone(SCOPE, complete=not settings.get("limit"))
 
+
+
+def check(fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+    """Nothing to check: the sites read are those the other sources list, no fixed site."""
+    report = CheckReport(SOURCE_ID)
+    report.skip("nothing fixed to check: the sites read are the ones NPPES and NCCAOM (now "
+                "NCBAHM) list, each checked (robots, safety, size) when it is read")
+    return report

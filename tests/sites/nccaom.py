@@ -1,4 +1,6 @@
-"""Stand-in of the NCCAOM "Find a Practitioner" directory (`https://directory.nccaom.org/FAP/`).
+"""Stand-in of the NCCAOM (now NCBAHM) "Find a Practitioner" directory
+(`https://directory.ncbahm.org/FAP/`; `directory.nccaom.org` until the 2026 rename, where the
+saved pages of tests/fixtures/nccaom were captured in 2025: same paths, same pages).
 
 Mount `NccaomSite(data)` at "/FAP/" (data from `nccaom_data.generate_diplomates`). It answers:
 

@@ -66,6 +66,10 @@ def _digits(value: str | None) -> str:
     return "".join(c for c in (value or "") if c.isdigit())
 
 
+def _no_dashes(value: str) -> str:
+    return "" if value == "--" else value
+
+
 def bulk_row(provider: dict, header: list[str] = HEADER) -> list[str]:
     """The npidata_pfile row of an API-shaped provider, in ``header``'s column order."""
     basic = provider["basic"]
@@ -76,8 +80,10 @@ def bulk_row(provider: dict, header: list[str] = HEADER) -> list[str]:
         "Provider Last Name (Legal Name)": basic.get("last_name", ""),
         "Provider First Name": basic.get("first_name", ""),
         "Provider Middle Name": basic.get("middle_name", ""),
-        "Provider Name Prefix Text": basic.get("name_prefix", ""),
-        "Provider Name Suffix Text": basic.get("name_suffix", ""),
+        # The API's "--" for no prefix or suffix is taken for its way of showing an empty field
+        # (an assumption: no saved row of the file shows either); a license "NA" was typed in.
+        "Provider Name Prefix Text": _no_dashes(basic.get("name_prefix", "")),
+        "Provider Name Suffix Text": _no_dashes(basic.get("name_suffix", "")),
         "Provider Credential Text": basic.get("credential", ""),
         "Provider Enumeration Date": _us_date(basic.get("enumeration_date")),
         "Last Update Date": _us_date(basic.get("last_updated")),

@@ -13,7 +13,12 @@ The data are shaped to exercise what a scraper of the real API must handle:
 - variety: ~5% organizations (NPI-2), ~10% with Acupuncturist as a secondary taxonomy, ~8% of
   individuals licensed in 2-3 states, license numbers written many ways, ~10% with a MAILING
   address in another state, ~10% with extra practice locations, ~2% reactivated NPIs, former
-  names, apostrophes and hyphens in names, and one last name holding `<script>alert(1)</script>`.
+  names, apostrophes and hyphens in names, and one last name holding `<script>alert(1)</script>`;
+- the API's placeholders for "none", which are not data: `name_prefix` and `name_suffix` "--" on
+  ~90% of the individuals without one (as other clients' captures of the live API show them; the
+  recordings of 2019 in tests/fixtures leave the keys out), and `license` "NA" (seen in a recorded
+  answer) on ~3% of individuals' taxonomies, outside the five states of the board stand-ins
+  (`socrata_data` makes each board's numbers from these licenses and does not read "NA").
 
 Nothing depends on the clock: the same (n, seed) always gives the same list.
 """
@@ -866,7 +871,25 @@ def generate_providers(n: int = 20_000, seed: int = 2026) -> list[dict]:
         target = individuals[len(individuals) // 3]["basic"]
         target["last_name"] = f"O'HARA{XSS_TEXT}"
         target["name"] = f"{target['last_name']} {target['first_name']}"
+    _add_placeholders(individuals, random.Random(f"{seed}-placeholders"))
     return providers
+
+
+NAME_PLACEHOLDER, LICENSE_PLACEHOLDER = "--", "NA"
+BOARD_STATES = ("WA", "CO", "CT", "TX", "IL")  # the states of the socrata_data boards
+
+
+def _add_placeholders(individuals: list[dict], rng: random.Random) -> None:
+    """Put in the API's "--" and "NA" (after everything else, with a random stream of their
+    own, so the rest of the data is the same as without them)."""
+    for provider in individuals:
+        basic = provider["basic"]
+        for key in ("name_prefix", "name_suffix"):
+            if key not in basic and rng.random() < 0.9:
+                basic[key] = NAME_PLACEHOLDER
+        for taxonomy in provider["taxonomies"]:
+            if taxonomy["state"] not in BOARD_STATES and rng.random() < 0.03:
+                taxonomy["license"] = LICENSE_PLACEHOLDER
 
 
 def primary_location(provider: dict) -> dict:

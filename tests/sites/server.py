@@ -6,8 +6,10 @@ site does around the content, so that the scraper's HTTP layer meets it here as 
 
 - `/robots.txt` (the `robots_txt` attribute; `None` answers 404);
 - conditional requests: every 200 answer carries an `ETag` (quoted SHA-1 of the body) and a
-  `Last-Modified`; `If-None-Match` / `If-Modified-Since` get a bodiless 304; `Range: bytes=N-`
-  (with `If-Range` naming the current ETag, or without it) gets a 206 with the rest;
+  `Last-Modified`; `If-None-Match` / `If-Modified-Since` get a bodiless 304; one byte range,
+  `Range: bytes=A-B`, `bytes=A-` (the rest) or `bytes=-N` (the last N), with `If-Range` naming
+  the current ETag or without it, gets a 206 with those bytes and their `Content-Range`, as static
+  file servers answer (a range that cannot be served gets the whole body);
 - a request log (`requests`) so tests can check the User-Agent, the pace and the count of requests;
 - faults on demand (`inject`): an error status with headers such as `Retry-After`, a slow answer,
   a body cut short, a connection dropped without an answer.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import re
 import sys
 import threading
 import time
@@ -344,21 +347,26 @@ def _conditional(request: Request, response: Response, last_modified: str) -> Re
     return _range(request, response, etag)
 
 
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
 def _range(request: Request, response: Response, etag: str) -> Response:
-    """``Range: bytes=N-`` (the rest of a file from N), honoured when ``If-Range`` is absent
-    or names the current ETag; otherwise the whole body, as HTTP says."""
-    wanted = request.header("Range") or ""
-    if not wanted.startswith("bytes=") or not wanted.endswith("-"):
-        return response
+    """One byte range (``bytes=A-B``, ``bytes=A-`` or ``bytes=-N``), honoured when ``If-Range``
+    is absent or names the current ETag; otherwise the whole body, as HTTP says."""
+    wanted = _RANGE.fullmatch((request.header("Range") or "").replace(" ", ""))
     if_range = request.header("If-Range")
-    start = wanted[len("bytes="):-1]
-    size = len(response.body)
-    if (if_range is not None and if_range != etag) or not start.isdigit() \
-            or int(start) >= size:
+    if wanted is None or not any(wanted.groups()) or (if_range is not None and if_range != etag):
         return response
-    first = int(start)
-    headers = {**response.headers, "Content-Range": f"bytes {first}-{size - 1}/{size}"}
-    return Response(206, headers, response.body[first:])
+    size = len(response.body)
+    first, last = wanted.groups()
+    if first:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    else:  # the last N bytes
+        start, end = max(0, size - int(last)), size - 1
+    if start >= size or start > end:
+        return response
+    headers = {**response.headers, "Content-Range": f"bytes {start}-{end}/{size}"}
+    return Response(206, headers, response.body[start:end + 1])
 
 
 def _write(handler: _Handler, response: Response, *, truncate: bool = False) -> None:
