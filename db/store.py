@@ -118,6 +118,12 @@ def add_run_counts(db: Database, run_id: int, counts: Counter[str]) -> None:
                [counts.get(c, 0) for c in RUN_COUNTERS] + [run_id])
 
 
+def run_records(db: Database, run_id: int) -> int:
+    """The records a run has stored so far, over every attempt of it (a resumed run's too)."""
+    row = db.execute("select records from scrape_runs where id = ?", [run_id]).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
 def add_run_faults(db: Database, run_id: int, faults: dict[str, int]) -> None:
     """Add the faults met (by kind) to the run's record; a resumed run adds to what the
     attempts before it met."""

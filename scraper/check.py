@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .http import BotChallenge, Fetcher, FetchError, Page, RobotsDisallowed, RobotsUnreachable
+from .http import (
+    BotChallenge,
+    Fetcher,
+    FetchError,
+    Page,
+    ResponseTooLarge,
+    RobotsDisallowed,
+    RobotsUnreachable,
+)
 
 # What a report says, in the order it is printed.
 ITEMS = ("reachable", "robots", "challenge", "fields", "values", "record")
@@ -73,16 +81,24 @@ def probe(fetcher: Fetcher, report: CheckReport, url: str, *,
         report.set("reachable", True, "answered")
         report.set("challenge", False, str(exc))
         return None
+    except ResponseTooLarge as exc:  # it answered, with more than a check reads
+        _robots_allowed(fetcher, report)
+        report.set("reachable", True, "answered")
+        report.set("challenge", True, "none met")
+        report.set("fields", False, f"not read: {exc} (a server that ignores Range?)")
+        return None
     except FetchError as exc:
-        if report.get("robots")[0] is None:
-            report.set("robots", True if fetcher.config.obey_robots else None,
-                       "allowed" if fetcher.config.obey_robots else "not obeyed (configured)")
+        _robots_allowed(fetcher, report)
         report.set("reachable", False, str(exc))
         return None
-    if report.get("robots")[0] is None:
-        report.set("robots", True if fetcher.config.obey_robots else None,
-                   "allowed" if fetcher.config.obey_robots else "not obeyed (configured)")
+    _robots_allowed(fetcher, report)
     report.set("reachable", True, f"HTTP {page.status}")
     if report.get("challenge")[0] is None:
         report.set("challenge", True, "none met")
     return page
+
+
+def _robots_allowed(fetcher: Fetcher, report: CheckReport) -> None:
+    if report.get("robots")[0] is None:
+        report.set("robots", True if fetcher.config.obey_robots else None,
+                   "allowed" if fetcher.config.obey_robots else "not obeyed (configured)")

@@ -273,7 +273,9 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
             status, error = "suspect", (f"{counts['collapsed_scopes']} scope(s) gave under "
                                         f"{guard:.0%} of the records they had; nothing marked "
                                         "gone")
-        elif guard and counts["records"] == 0:
+        elif (guard and status == "ok"  # partial says more
+              and not counts["sources_unchanged"]  # "as last time" is not "nothing found"
+              and store.run_records(db, run_id) == 0):  # with what killed attempts stored
             status, error = "suspect", "found no records; nothing marked gone"
     except BotChallenge as exc:
         status, error = "gated", str(exc)
@@ -376,6 +378,7 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                 counts["incomplete_parts"] += 1
                 notes.append(state.note or f"{state.part}: incomplete")
         if isinstance(step, SourceUnchanged):
+            counts["sources_unchanged"] += 1
             for table, _key, _column, _values in sink.gone:
                 touched = store.touch_source(db, table, source_id, run_id, now)
                 if table == sink.table:

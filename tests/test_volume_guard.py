@@ -130,3 +130,18 @@ def test_source_health_shows_a_suspect_run(board, tmp_path):
     assert (row["source"], row["last_status"], row["suspect"], row["failures_in_a_row"]) == (
         SOURCE_ID, "suspect", 1, 1)
     assert "nothing marked gone" in row["latest_error"]
+
+
+def test_a_resumed_run_counts_what_its_killed_attempt_stored(board, tmp_path):
+    """The crash-safety test found a resumed run called empty: its pages were stored by the
+    attempt that was killed, and the attempt that finished it read none."""
+    from db import store
+    from db.migrations import open_db
+
+    path = tmp_path / "g.db"
+    db = open_db(path)
+    run_id, _ = store.start_run(db, SOURCE_ID, {"states": None}, "2026-12-01T00:00:00Z")
+    db.execute("update scrape_runs set records = 7, host = 'a-host-gone' where id = ?", [run_id])
+    db.close()
+    result = _run(path)  # picks the run up, finds nothing more to read
+    assert (result.run_id, result.resumed, result.status) == (run_id, True, "ok")
