@@ -119,8 +119,11 @@ def test_search_finds_a_known_name_first(site, db):
 
 
 def test_search_matches_the_last_word_as_a_prefix_and_survives_any_input(site, db):
+    # The porter stemmer stems the typed prefix too ("johns" -> "john", which "John" begins):
+    # take a name whose first five letters it leaves alone (no -s, -e, -y at the cut).
     last = db.execute("select last_name from practitioners where last_name glob '[A-Z]*' "
                       "and last_name not like '%<%' and length(last_name) > 5 "
+                      "and lower(substr(last_name, 5, 1)) not in ('s', 'e', 'y') "
                       "group by last_name order by count(*) desc limit 1").fetchone()[0]
     whole = rows(site, f"/{DB}/search.json?q={quote(last)}")
     begun = rows(site, f"/{DB}/search.json?q={quote(last[:5].lower())}")
