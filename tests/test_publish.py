@@ -258,7 +258,7 @@ def test_practitioner_page_lists_specialties_with_their_evidence(tagged):
 
 def test_practitioner_page_shows_the_nccaom_certification(tagged):
     page = _page(tagged, "npi:1000000001")
-    assert page.select_one("h2#certification").get_text() == "NCCAOM certification"
+    assert page.select_one("h2#certification").get_text() == "NCCAOM (now NCBAHM) certification"
     [item] = page.select("li.certification")
     assert item["data-profile-id"] == "ADA1"
     assert item.select_one(".certificates").get_text() == "Dipl. Ac., Dipl. C.H."
