@@ -82,7 +82,7 @@ FIELDS = [("credentials", "Credentials"), ("practice_name", "Practice"), ("addre
           ("npi", "NPI"), ("license_status", "License status"),
           ("license_expires_on", "License expires on"), ("licensed_states", "Licensed in"),
           ("reported_license_states", "Licenses reported to NPPES in"),
-          ("certified", "NCCAOM certified"), ("disciplined", "Discipline reported"),
+          ("certified", "NCCAOM (now NCBAHM) certified"), ("disciplined", "Discipline reported"),
           ("excluded", "Excluded from federal programs"), ("specialties", "Specialties"),
           ("sources", "Sources"), ("as_of", "As of")]
 
