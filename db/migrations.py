@@ -421,6 +421,40 @@ def m012_license_verify_url(db: Database) -> None:
     db["licenses"].add_column("verify_url", str)
 
 
+@migrations()
+def m013_first_seen_run_id(db: Database) -> None:
+    # The run that first stored a record: the volume guard compares a run with the records
+    # listed before it, never with those it inserted itself (a board renaming a license type
+    # re-keys every license: all new, all the old ones unseen).
+    for table in ("providers", "licenses", "disciplinary_actions", "exclusions", "certifications",
+                  "websites", "website_tags", "practitioners"):
+        db[table].add_column("first_seen_run_id", int)
+
+
+@migrations()
+def m014_nppes_placeholders(db: Database) -> None:
+    # NPPES writes "--" for no suffix and "NA" for no license number; records stored before
+    # they were read as absent keep them until their page changes (a 304 never re-parses).
+    from scraper.normalize import drop_placeholder, person_name
+
+    for row in list(db.query("select npi, enumeration_type, first_name, middle_name, last_name, "
+                             "name_prefix, name_suffix, display_name from providers "
+                             "where name_prefix is not null or name_suffix is not null")):
+        prefix, suffix = drop_placeholder(row["name_prefix"]), drop_placeholder(row["name_suffix"])
+        if (prefix, suffix) == (row["name_prefix"], row["name_suffix"]):
+            continue
+        values = {"name_prefix": prefix, "name_suffix": suffix}
+        if row["enumeration_type"] == "NPI-1":
+            values["display_name"] = person_name(row["first_name"], row["middle_name"],
+                                                 row["last_name"], suffix) or row["display_name"]
+        db["providers"].update(row["npi"], values)
+    for row in list(db.query("select rowid, license_number from provider_taxonomies "
+                             "where license_number is not null")):
+        if drop_placeholder(row["license_number"]) is None:
+            db.execute("update provider_taxonomies set license_number = null, "
+                       "license_number_normalized = null where rowid = ?", [row["rowid"]])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.store.transaction().

@@ -329,7 +329,7 @@ def upsert_rows(db: Database, table: str, pk: str, rows: Iterable[tuple[dict, di
                 "last_seen_at": seen_at, "last_seen_run_id": run_id, "gone_at": None}
         old = existing.get(key)
         if old is None:
-            inserts.append({**data, **seen, "first_seen_at": seen_at})
+            inserts.append({**data, **seen, "first_seen_at": seen_at, "first_seen_run_id": run_id})
             result.inserted.append(key)
             continue
         if old["record_hash"] == data["record_hash"] and old["gone_at"] is None:

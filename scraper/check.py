@@ -12,6 +12,7 @@ from .http import (
     BotChallenge,
     Fetcher,
     FetchError,
+    HTTPStatusError,
     Page,
     ResponseTooLarge,
     RobotsDisallowed,
@@ -86,6 +87,12 @@ def probe(fetcher: Fetcher, report: CheckReport, url: str, *,
         report.set("reachable", True, "answered")
         report.set("challenge", True, "none met")
         report.set("fields", False, f"not read: {exc} (a server that ignores Range?)")
+        return None
+    except HTTPStatusError as exc:  # it answered, but not with the page: moved, retired?
+        _robots_allowed(fetcher, report)
+        report.set("reachable", True, "answered")
+        report.set("challenge", True, "none met")
+        report.set("fields", False, f"not read: {exc}")
         return None
     except FetchError as exc:
         _robots_allowed(fetcher, report)

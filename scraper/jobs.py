@@ -270,10 +270,10 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         if ctx.incomplete_parts:
             status = "partial"
         if counts["collapsed_scopes"]:
-            status, error = "suspect", (f"{counts['collapsed_scopes']} scope(s) gave under "
-                                        f"{guard:.0%} of the records they had; nothing marked "
-                                        "gone")
-        elif (guard and status == "ok"  # partial says more
+            status, error = "suspect", (
+                f"{counts['collapsed_scopes']} scope(s) saw under {guard:.0%} of the records "
+                "they listed before; nothing marked gone in them (see the notes)")
+        elif (guard and status == "ok" and counts["complete_scopes"]  # partial says more
               and not counts["sources_unchanged"]  # "as last time" is not "nothing found"
               and store.run_records(db, run_id) == 0):  # with what killed attempts stored
             status, error = "suspect", "found no records; nothing marked gone"
@@ -318,15 +318,19 @@ def volume_guard(settings: dict[str, Any]) -> float:
 
 def _collapsed(db, sink: Sink, source_id: str, scope: str, run_id: int, guard: float,
                ) -> str | None:
-    """Why a complete scope must not mark anything gone: it saw far fewer records than it
-    had (a broken query or a changed page is likelier than a profession gone), or None."""
+    """Why a complete scope must not mark anything gone: of the records it listed before this
+    run, it saw far fewer again (a broken query or a changed page is likelier than a profession
+    gone), or None. Records this run stored first do not count: a board renaming a license
+    type re-keys every license, and the new keys must not hide that no old one was seen."""
     table, _key, column, _values = next(g for g in sink.gone if g[0] == sink.table)
     row = next(iter(db.query(
-        f"select count(*) as live, sum(last_seen_run_id = ?) as seen from [{table}] "
-        f"where [{column}] = ? and source = ? and gone_at is null", [run_id, scope, source_id])))
-    live, seen = row["live"], row["seen"] or 0
-    if guard and live and seen < guard * live:
-        return (f"{scope}: this run saw {seen:,} of the {live:,} records listed until now "
+        f"select count(*) as listed, coalesce(sum(last_seen_run_id = ?), 0) as seen "
+        f"from [{table}] where [{column}] = ? and source = ? and gone_at is null "
+        f"and (first_seen_run_id is null or first_seen_run_id != ?)",
+        [run_id, scope, source_id, run_id])))
+    listed, seen = row["listed"], row["seen"]
+    if guard and listed and seen < guard * listed:
+        return (f"{scope}: this run saw {seen:,} of the {listed:,} records listed before it "
                 f"(under {guard:.0%}); nothing marked gone")
     return None
 
@@ -391,6 +395,7 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
         if isinstance(step, ScopeDone):
             collapse = step.complete and _collapsed(db, sink, source_id, step.scope, run_id,
                                                     guard)
+            counts["complete_scopes"] += step.complete
             if collapse:
                 notes.append(collapse)
                 counts["collapsed_scopes"] += 1
@@ -398,7 +403,9 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                 for table, key, column, values in sink.gone:
                     counts["gone"] += store.mark_gone(db, table, key, column, step.scope, run_id,
                                                       now, source=source_id, also=values)
-            for key, value in (step.state or {}).items():
+            # A collapsed scope keeps the state of its last good run, so the next run checks
+            # again rather than taking the collapse as "unchanged since".
+            for key, value in ({} if collapse else step.state or {}).items():
                 store.set_state(db, source_id, key, value, now)
             store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
         if http:

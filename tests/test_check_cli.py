@@ -59,7 +59,7 @@ def test_check_prints_every_source_and_passes_on_the_stand_ins(stand_ins, tmp_pa
         assert rows[board][:6] == ["yes", "yes", "none", "yes", "yes", "yes"], rows[board]
     # What the selection matched, with row counts, and one record, in the details.
     assert "values: licensetype: AC (" in result.output
-    assert "values: license_type: ACUPUNCTURE (" in result.output
+    assert "values: description: LICENSED ACUPUNCTURIST (" in result.output
 
 
 def test_a_challenge_is_gated_and_fails_the_check(stand_ins, tmp_path):

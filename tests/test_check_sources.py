@@ -126,12 +126,19 @@ def test_nppes_api_robots_disallow(nppes):
     assert _paths(server) == ["/robots.txt"]  # the query itself was never sent
 
 
-@pytest.mark.parametrize("where", ["a 404", "a server that is down"])
-def test_nppes_api_unreachable(server, where):
-    base = f"{server.url}/nowhere/" if where == "a 404" else f"{_down_url()}/api/"
-    report = _check(nppes_api, base_url=base)
+def test_nppes_api_unreachable(server):
+    report = _check(nppes_api, base_url=f"{_down_url()}/api/")
     assert report.verdict == "unreachable"
     assert report.get("fields") == report.get("values") == report.get("record") == (None, "")
+
+
+def test_nppes_api_moved_is_a_mismatch_not_unreachable(server):
+    """Review finding: a 404 means the host answered and the page is not there (moved or
+    retired): the operator should look at the URL, not at the network."""
+    report = _check(nppes_api, base_url=f"{server.url}/nowhere/")
+    assert (report.verdict, report.get("reachable")[0]) == ("mismatch", True)
+    ok, detail = report.get("fields")
+    assert not ok and detail.startswith("not read: HTTP 404")
 
 
 # -- NCCAOM (now NCBAHM) ----------------------------------------------------------------------------
@@ -275,11 +282,12 @@ def test_leie_a_server_that_ignores_range_is_not_downloaded(server, leie_data):
         report.get("fields")[1]
 
 
-@pytest.mark.parametrize("where", ["a 404", "a server that is down"])
-def test_leie_unreachable(server, where):
+@pytest.mark.parametrize("where,verdict", [("a 404", "mismatch"),
+                                           ("a server that is down", "unreachable")])
+def test_leie_unreachable(server, where, verdict):
     url = f"{server.url}/nothing.csv" if where == "a 404" else _down_url() + UPDATED
     report = _check(oig_leie, url=url)
-    assert report.verdict == "unreachable"
+    assert report.verdict == verdict
 
 
 # -- NPPES files --------------------------------------------------------------------------------
@@ -344,7 +352,7 @@ def test_nppes_bulk_url_that_is_not_a_zip(server):
 
 def test_nppes_bulk_url_unreachable_and_robots(server):
     server.add_site("/nppes/", BulkSite({}))
-    assert _check(nppes_bulk, url=f"{server.url}/nppes/{ZIP}").verdict == "unreachable"
+    assert _check(nppes_bulk, url=f"{server.url}/nppes/{ZIP}").verdict == "mismatch"  # a 404
     server.robots_txt = DISALLOW_ALL
     report = _check(nppes_bulk, url=f"{server.url}/nppes/{ZIP}")
     assert report.verdict == "disallowed" and report.get("robots")[0] is False

@@ -103,6 +103,35 @@ def test_texas_first_name_carries_the_middle_and_discipline_is_not_none():
                                 "2020-01-31", "AUSTIN", "78701", False)
     (ordered,) = _one("tx-tmb", row | {"disciplinary_status": "Board Order - Probation"})
     assert ordered.disciplined is True
+    # Only a single letter after the first name is a middle initial.
+    (two_names,) = _one("tx-tmb", row | {"first_name": "MARY ANN"})
+    assert (two_names.first_name, two_names.middle_name) == ("MARY ANN", None)
+
+
+@pytest.mark.parametrize("settings,message", [
+    ({"fields": "licensenumber"}, "fields = 'licensenumber' must be a table of texts"),
+    ({"type_titles": ["AC"]}, "type_titles = ['AC'] must be a table of texts"),
+    ({"statuses": "x"}, "statuses = 'x' must be a table of texts"),
+    ({"type_field": 3}, "type_field = 3 must be a text"),
+    ({"page_size": 0}, "page_size must be 1 to 50000"),
+    ({"volume_guard": "half"}, "volume_guard = 'half' must be a number"),
+    ({"wher": "x"}, "unknown setting(s) for co-dora: wher"),
+])
+def test_a_bad_board_setting_is_a_one_line_error(settings, message):
+    """Review finding: a mistyped setting crashed `practitioners check` with a traceback."""
+    from scraper.sources import SOURCES
+
+    with pytest.raises(ValueError) as raised:
+        SOURCES["co-dora"].configured(settings)
+    assert message in str(raised.value)
+
+
+def test_colorado_codes_keep_licenses_of_two_types_apart():
+    """Review finding: numbers are unique only within a type; AC and ACU shared one key."""
+    base = {"licensenumber": "123", "lastname": "X", "licensestatusdescription": "Active"}
+    (ac,) = _one("co-dora", base | {"licensetype": "AC"})
+    (acu,) = _one("co-dora", base | {"licensetype": "ACU"})
+    assert ac.license_id != acu.license_id
 
 
 def test_illinois_title_is_description_and_dates_are_text():
@@ -210,6 +239,12 @@ def test_split_name():
     ("JOHN A SMITH JR", ("JOHN", "A", "SMITH")),
     ("JOHN SMITH, JR.", ("JOHN", None, "SMITH")),
     ("MADONNA", (None, None, "MADONNA")),
+    # review findings: letters after the name, the other order, a last name of several words
+    ("JANE DOE L.AC.", ("JANE", None, "DOE")),
+    ("JOHN SMITH MD", ("JOHN", None, "SMITH")),
+    ("SMITH, JOHN", ("JOHN", None, "SMITH")),
+    ("JOSE DE LA CRUZ", ("JOSE", None, "DE LA CRUZ")),
+    ("ANNA M VAN DYKE", ("ANNA", "M", "VAN DYKE")),
 ])
 def test_split_name_first_middle_last(name, parts):
     assert split_name(name, "first middle last") == parts

@@ -12,6 +12,7 @@ from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
 from scraper.normalize import license_number
+from scraper.sources.socrata import DATASETS
 from tests.sites.leie import LeieSite, generate_leie_rows, next_month
 from tests.sites.nppes_data import generate_providers
 from tests.sites.server import SiteServer
@@ -358,7 +359,9 @@ def test_every_board_stores_its_licenses_with_the_shipped_configuration(boards, 
     assert stored == _expected(board)
     # What the selection matched is in the run's notes, with its row count.
     acupuncture_rows = len(board.acupuncture_truth())
-    (note,) = [n for n in result.notes if n.startswith(f"{board.type_field}: ")]
+    dataset = DATASETS[BOARD_SOURCES[host]]
+    counted = dataset.title_field or board.type_field  # Illinois counts by title
+    (note,) = [n for n in result.notes if n.startswith(f"{counted}: ")]
     assert note.endswith(" rows)") and sum(
         int(part.split(" (")[1].split(" rows")[0].replace(",", ""))
         for part in note.split(": ", 1)[1].split(", ")) == acupuncture_rows

@@ -179,3 +179,27 @@ def test_a_running_run_from_before_a_reboot_is_not_alive(memdb):
                                  "resumed": 0})
     run_id, resumed = store.start_run(memdb, "nppes-api", {}, "2026-11-22T00:00:00Z")
     assert resumed and memdb["scrape_runs"].get(run_id)["boot_id"] == boot_id()
+
+
+def test_placeholders_stored_before_they_were_read_as_absent_are_cleared(tmp_path):
+    """Issue 11 review: NPPES's "--" and "NA" stored by an older version leave the database
+    when it is migrated, not only when their page changes."""
+    from db.migrations import open_db
+
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    db["providers"].insert({"npi": "1000000001", "enumeration_type": "NPI-1",
+                            "first_name": "Jane", "last_name": "Doe", "name_suffix": "--",
+                            "name_prefix": "--", "display_name": "Jane Doe --",
+                            "source": "nppes-api"})
+    db["provider_taxonomies"].insert({"npi": "1000000001", "seq": 0, "code": "171100000X",
+                                      "state": "WA", "license_number": "NA",
+                                      "license_number_normalized": "NA"})
+    db.execute("delete from _sqlite_migrations where name = 'm014_nppes_placeholders'")
+    db.close()
+    db = open_db(path)  # applies m014 again, as on a database made before it
+    provider = db["providers"].get("1000000001")
+    assert (provider["name_prefix"], provider["name_suffix"], provider["display_name"]) == (
+        None, None, "Jane Doe")
+    (taxonomy,) = db["provider_taxonomies"].rows
+    assert (taxonomy["license_number"], taxonomy["license_number_normalized"]) == (None, None)

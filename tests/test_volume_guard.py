@@ -26,15 +26,17 @@ class FakeBoard:
 
     def __init__(self):
         self.count = 0
+        self.license_type = "Acupuncturist"
+        self.state: dict[str, str] | None = None
 
     def scrape(self, fetcher, ctx):
         provenance = Provenance(SOURCE_ID, self.BASE_URL, "2026-12-01T00:00:00Z")
-        records = [License("ZZ", "Acupuncturist", str(n), str(n), "A", None, f"L{n}", None,
+        records = [License("ZZ", self.license_type, str(n), str(n), "A", None, f"L{n}", None,
                            "ACTIVE", "active", None, None, None, None, None, None, "x",
                            provenance) for n in range(1, self.count + 1)]
         if records:
             yield PageStep("rows", self.BASE_URL, None, records, len(records))
-        yield ScopeDone(SOURCE_ID, complete=True)
+        yield ScopeDone(SOURCE_ID, complete=True, state=self.state)
 
     def check(self, fetcher, settings):  # pragma: no cover - not used here
         raise NotImplementedError
@@ -66,7 +68,7 @@ def test_a_collapse_marks_nothing_gone_and_is_suspect(board, tmp_path):
     board.count = 4  # under half of the 10 listed
     result = _run(path)
     assert (result.status, result.counts["gone"]) == ("suspect", 0)
-    assert "saw 4 of the 10 records" in " ".join(result.notes)
+    assert "saw 4 of the 10 records listed before it" in " ".join(result.notes)
     assert "nothing marked gone" in result.error
     assert _live(path) == 10
     db = connect(path, readonly=True)
@@ -145,3 +147,38 @@ def test_a_resumed_run_counts_what_its_killed_attempt_stored(board, tmp_path):
     db.close()
     result = _run(path)  # picks the run up, finds nothing more to read
     assert (result.run_id, result.resumed, result.status) == (run_id, True, "ok")
+
+
+def test_new_keys_do_not_hide_that_no_old_record_was_seen(board, tmp_path):
+    """Review finding: a board renaming its license type re-keys every license; the new rows
+    must not count as the old ones seen again (they would all be marked gone, run ok)."""
+    path = tmp_path / "g.db"
+    board.count = 10
+    _run(path)
+    board.license_type = "Acupuncture Practitioner"  # same people, new keys
+    result = _run(path)
+    assert (result.status, result.counts["inserted"], result.counts["gone"]) == ("suspect", 10, 0)
+    assert "saw 0 of the 10 records listed before it" in " ".join(result.notes)
+    assert _live(path) == 20
+
+
+def test_a_collapsed_scope_keeps_the_state_of_its_last_good_run(board, tmp_path):
+    """Review finding: the collapsed run's state made the next run 'unchanged' and ok."""
+    from db import store
+
+    path = tmp_path / "g.db"
+    board.count, board.state = 10, {"rows_read": "10"}
+    _run(path)
+    board.count, board.state = 2, {"rows_read": "2"}
+    assert _run(path).status == "suspect"
+    db = connect(path, readonly=True)
+    assert store.get_state(db, SOURCE_ID, "rows_read") == "10"
+
+
+def test_a_run_with_no_complete_scope_and_nothing_read_is_not_suspect(tmp_path):
+    """Review finding: a source with nothing to do (no website listed yet, no new weekly
+    file) found nothing because there was nothing to look at: not suspect."""
+    config = Config(http=HttpConfig(allowed_hosts=("127.0.0.1",)))
+    with Fetcher(config.http) as fetcher:
+        result = run_source(config, "websites", db_path=tmp_path / "w.db", fetcher=fetcher)
+    assert (result.status, result.notes) == ("ok", ["no record lists a website: nothing to read"])

@@ -76,6 +76,8 @@ class Dataset:
     type_field: str
     where: str
     fields: dict[str, str]  # our name -> dataset field (license_number, last_name, status...)
+    # The field whose values the run's notes count (the license title), when not type_field.
+    title_field: str | None = None
     statuses: dict[str, str] = field(default_factory=dict)  # extra status words of this board
     # How a name in one field (``full_name``) is ordered: "last, first middle" or
     # "first middle last"; "first middle" when the first-name field carries the middle too.
@@ -101,7 +103,8 @@ class Dataset:
 
     def mapped_fields(self) -> list[str]:
         """Every dataset field the configuration names (all must exist in the dataset)."""
-        named = [self.type_field, *self.fields.values(), *self.case_fields.values(),
+        named = [self.type_field, *([self.title_field] if self.title_field else []),
+                 *self.fields.values(), *self.case_fields.values(),
                  *([self.verify_field] if self.verify_field else [])]
         return list(dict.fromkeys(named))
 
@@ -141,7 +144,9 @@ DATASETS = {d.source_id: d for d in (
                 "city": "city", "state": "state", "zip": "mailzipcode"},
         case_fields={"case_number": "casenumber", "action": "programaction",
                      "effective_on": "disciplineeffectivedate"},
-        type_titles={"AC": "Acupuncturist", "ACU": "Acupuncturist"},
+        # Numbers are unique only within a type: were both codes there, one title would
+        # give two licenses one key. The shown title is for the code we think likelier.
+        type_titles={"AC": "Acupuncturist"},
         verify_field="linktoverifylicense",
     ),
     Dataset(
@@ -178,7 +183,8 @@ DATASETS = {d.source_id: d for d in (
         # license_type is the profession group (ACUPUNCTURE, seen in the list of groups);
         # the license title is in `description`.
         type_field="license_type",
-        where="license_type = 'ACUPUNCTURE'",
+        where="license_type = 'ACUPUNCTURE' and (business is null or business != 'Y')",
+        title_field="description",
         fields={"license_number": "license_number", "last_name": "last_name",
                 "first_name": "first_name", "middle_name": "middle",
                 "license_type": "description", "status": "license_status",
@@ -194,22 +200,39 @@ DATASETS = {d.source_id: d for d in (
 # -- parsing (pure) ---------------------------------------------------------------------------
 
 SUFFIXES = frozenset({"JR", "SR", "II", "III", "IV", "V"})
+# Letters after a name, which a board sometimes writes into it ("JANE DOE L.AC.").
+DEGREES = frozenset({"LAC", "DIPLAC", "DAOM", "DACM", "MSOM", "MSTCM", "MAOM", "OMD", "MD",
+                     "DC", "ND", "PHD", "RN", "NP", "DO", "LMT"})
+# Words that begin a last name of more than one word ("DE LA CRUZ", "VAN DYKE").
+PARTICLES = frozenset({"DA", "DE", "DEL", "DELA", "DER", "DI", "DOS", "DU", "LA", "LE", "ST",
+                       "VAN", "VON", "MC", "MAC", "BIN", "AL", "EL"})
 
 
 def split_name(full: str | None, order: str = "last, first middle",
                ) -> tuple[str | None, str | None, str | None]:
     """A name in one field as (first, middle, last): "LAST, FIRST M" or, in the order
-    "first middle last", "FIRST M LAST" (a trailing suffix such as JR is left out)."""
+    "first middle last", "FIRST M LAST" (a trailing suffix such as JR and letters such as
+    L.AC. are left out; "DE LA CRUZ" stays one last name; a comma still means LAST, FIRST)."""
     text = clean(full)
     if text is None:
         return None, None, None
+    if order == "first middle last" and "," in text:
+        head, _, tail = text.partition(",")
+        tail_words = {w.upper().replace(".", "") for w in tail.split()}
+        if not tail_words or tail_words <= SUFFIXES | DEGREES:  # "JOHN SMITH, JR."
+            text = head
+        else:  # the board wrote it the other way round this time: "SMITH, JOHN"
+            order = "last, first middle"
     if order == "first middle last":
-        words = [word.rstrip(",") for word in text.split()]
-        if len(words) > 2 and words[-1].upper().rstrip(".") in SUFFIXES:
+        words = text.split()
+        while len(words) > 2 and words[-1].upper().replace(".", "") in SUFFIXES | DEGREES:
             words.pop()
         if len(words) == 1:
             return None, None, words[0]
-        return words[0], " ".join(words[1:-1]) or None, words[-1]
+        start = len(words) - 1
+        while start > 1 and words[start - 1].upper().rstrip(".") in PARTICLES:
+            start -= 1
+        return words[0], " ".join(words[1:start]) or None, " ".join(words[start:])
     last, _, rest = text.partition(",")
     given = rest.split()
     return (given[0] if given else None, " ".join(given[1:]) or None, clean(last))
@@ -258,8 +281,11 @@ def parse_row(dataset: Dataset, row: dict[str, Any], provenance: Provenance,
             problems.append(f"{dataset.fields[name]}: {exc} (stored without it)")
             dates[name] = None
     first, middle, last = get("first_name"), get("middle_name"), get("last_name")
-    if first and dataset.first_name_format == "first middle" and " " in first:
-        first, middle = first.split(" ", 1)[0], middle or first.split(" ", 1)[1]
+    if first and dataset.first_name_format == "first middle":
+        # "ADA M": a middle initial after the first name; "MARY ANN" is one first name.
+        given, _, initial = first.rpartition(" ")
+        if given and len(initial.rstrip(".")) == 1:
+            first, middle = given, middle or initial.rstrip(".")
     full = get("full_name")
     if full and dataset.name_format:
         first, middle, last = split_name(full, dataset.name_format)
@@ -322,6 +348,12 @@ def parse_page(dataset: Dataset, text: str, url: str, fetched_at: str) -> tuple[
 
 # -- walking ------------------------------------------------------------------------------------
 
+SETTING_TYPES: dict[str, Any] = {
+    "portal": str, "where": str, "type_field": str, "dataset_id": str, "verify_url": str,
+    "fields": dict, "statuses": dict, "type_titles": dict, "page_size": int,
+    "volume_guard": (int, float)}
+
+
 class SocrataSource:
     """A configured dataset, with the interface of a source module."""
 
@@ -341,6 +373,16 @@ class SocrataSource:
             raise ValueError(f"unknown setting(s) for {self.SOURCE_ID}: "
                              f"{', '.join(sorted(unknown))} (known: {', '.join(self.SETTINGS)})")
         changes = {k: v for k, v in settings.items() if k in self.SETTINGS}
+        for name, value in changes.items():
+            wanted = SETTING_TYPES[name]
+            if isinstance(value, bool) or not isinstance(value, wanted) or (
+                    isinstance(value, dict) and not all(
+                        isinstance(k, str) and isinstance(v, str) for k, v in value.items())):
+                kind = "a table of texts" if wanted is dict else (
+                    "a number" if wanted == (int, float) or wanted is int else "a text")
+                raise ValueError(f"[sources.{self.SOURCE_ID}] {name} = {value!r} must be {kind}")
+        if not 1 <= changes.get("page_size", 1) <= 50_000:  # SODA 2.0 answers at most 50,000
+            raise ValueError(f"[sources.{self.SOURCE_ID}] page_size must be 1 to 50000")
         for name in ("fields", "type_titles"):
             if name in changes:
                 changes[name] = {**getattr(self.dataset, name), **changes[name]}
@@ -366,7 +408,7 @@ class SocrataSource:
         resuming = saved is not None and saved.note == updated
         if not resuming:
             # ... the selection still matches acupuncture licenses, and about as many as before.
-            matched = fetch_type_counts(fetcher, dataset, headers)
+            matched = fetch_type_counts(fetcher, dataset, headers, dataset.title_field)
             yield RunNote(describe_counts(dataset, matched))
             if not matched:
                 raise SourceError(no_match_message(dataset, fetch_type_counts(
@@ -424,7 +466,7 @@ class SocrataSource:
         if missing:
             return report
         try:
-            matched = fetch_type_counts(fetcher, dataset, headers)
+            matched = fetch_type_counts(fetcher, dataset, headers, dataset.title_field)
             if not matched:
                 report.set("values", False, no_match_message(dataset, fetch_type_counts(
                     fetcher, replace(dataset, where=""), headers)))
@@ -489,19 +531,20 @@ def missing_fields(dataset: Dataset, metadata: dict[str, Any], *,
     return missing
 
 
-def fetch_type_counts(fetcher: Fetcher, dataset: Dataset,
-                      headers: dict[str, str] | None) -> dict[str, int]:
-    """{value of the type field: rows} among the rows ``dataset.where`` selects (all rows when
-    it is empty): one grouped query."""
-    params: dict[str, str | int] = {"$select": f"{dataset.type_field}, count(*) AS n",
-                                    "$group": dataset.type_field, "$limit": 50_000}
+def fetch_type_counts(fetcher: Fetcher, dataset: Dataset, headers: dict[str, str] | None,
+                      field: str | None = None) -> dict[str, int]:
+    """{value of ``field`` (the type field): rows} among the rows ``dataset.where`` selects
+    (all rows when it is empty): one grouped query."""
+    field = field or dataset.type_field
+    params: dict[str, str | int] = {"$select": f"{field}, count(*) AS n",
+                                    "$group": field, "$limit": 50_000}
     if dataset.where:
         params["$where"] = dataset.where
     url = build_url(dataset.resource_url(), params)
     page = fetcher.get(url, headers=headers)
     try:
         groups = json.loads(page.text)
-        return {str(g.get(dataset.type_field)): int(g["n"]) for g in groups}
+        return {str(g.get(field)): int(g["n"]) for g in groups}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ParseError(f"grouped count not understood: {exc}", url=url) from exc
 
@@ -510,7 +553,7 @@ def describe_counts(dataset: Dataset, counts: dict[str, int]) -> str:
     """"licensetype: AC (412 rows)" for the run's notes."""
     shown = ", ".join(f"{value} ({n:,} rows)" for value, n in
                       sorted(counts.items(), key=lambda item: -item[1]))
-    return f"{dataset.type_field}: {shown or 'nothing matched'}"
+    return f"{dataset.title_field or dataset.type_field}: {shown or 'nothing matched'}"
 
 
 # Words that say acupuncture in a license type, in the names the profession has had.

@@ -51,7 +51,7 @@ from ..http import (
 from ..models import Provenance, Website, WebsiteTag
 from ..normalize import site_id, website_url
 from ..specialties import better_evidence, tag_text, vocabulary
-from .base import PageStep, ScopeDone, SourceContext
+from .base import PageStep, RunNote, ScopeDone, SourceContext
 
 SOURCE_ID = "websites"
 TITLE = "Practice websites (self-reported specialties)"
@@ -223,6 +223,9 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     max_pages = int(settings.get("max_pages", MAX_PAGES))
     max_bytes = int(settings.get("max_page_bytes", MAX_PAGE_BYTES))
     sites = listed_sites(ctx.listed_websites())
+    if not sites:  # nothing to read is not "found nothing": no scope, nothing marked gone
+        yield RunNote("no record lists a website: nothing to read")
+        return
     if settings.get("limit"):
         sites = sites[:int(settings["limit"])]
     todo = []
