@@ -141,3 +141,36 @@ def test_robots_disallow_and_an_unreachable_portal(colorado):
     server.stop()
     report = _check_at(url)
     assert (report.get("reachable")[0], report.verdict) == (False, "unreachable")
+
+
+def test_a_scrape_that_checks_itself_fails_loudly_from_the_command_line(stand_ins, tmp_path):
+    """What an operator sees: a selection matching nothing exits 1 with the close values, and
+    a collapse exits 1 as suspect; neither marks anything gone."""
+    server, sites = stand_ins
+    config = write_config(tmp_path, server.url)
+    db = tmp_path / "p.db"
+    first = CliRunner().invoke(cli, ["--config", str(config), "scrape", "ct-dph", "--db", str(db)])
+    assert first.exit_code == 0, first.output
+    assert "credential: Acupuncturist (" in first.output  # what matched, in the notes
+
+    broken = config.read_text().replace(
+        "[sources.ct-dph]", "[sources.ct-dph]\nwhere = \"credential = 'ACUPUNCTURIST'\"")
+    config.write_text(broken)
+    result = CliRunner().invoke(cli, ["--config", str(config), "scrape", "ct-dph", "--db",
+                                      str(db)])
+    assert result.exit_code == 1
+    assert "ct-dph: failed" in result.output and "'Acupuncturist' (" in result.output
+
+    # A selection that now reads about a third of the licenses: suspect, nothing marked gone.
+    config.write_text(broken.replace(
+        "where = \"credential = 'ACUPUNCTURIST'\"",
+        "where = \"upper(credential) like '%ACUPUNCT%' and (credentialnumber like '%1' or "
+        "credentialnumber like '%2' or credentialnumber like '%3')\""))
+    result = CliRunner().invoke(cli, ["--config", str(config), "scrape", "ct-dph", "--db",
+                                      str(db)])
+    assert result.exit_code == 1
+    assert "ct-dph: suspect" in result.output and "nothing stored or marked gone" in result.output
+    from db.migrations import connect
+
+    assert connect(db, readonly=True).execute(
+        "select count(*) from licenses where gone_at is not null").fetchone()[0] == 0
