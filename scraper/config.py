@@ -36,11 +36,18 @@ class HttpConfig:
     # Seconds between two requests to the same host (a robots.txt Crawl-delay wins if larger).
     min_interval: float = 1.0
     connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    read_timeout: float = 60.0  # the longest silence within one answer
+    # The longest one request may take, connect, status line, headers and body together, so a
+    # site dripping its answer a byte at a time cannot hold a run; not retried. 0: no limit.
+    total_timeout: float = 120.0
+    # The same for download() (large files streamed to disk: the ~1 GB NPPES file must have
+    # ~70 kB/s). An interrupted download resumes on the next run. 0: no limit.
+    download_timeout: float = 14_400.0
     max_retries: int = 5
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
-    # A Retry-After longer than this is not waited out: the request fails instead.
+    # A Retry-After longer than this is not waited out: the request fails instead, and the
+    # host is not held for it. Also the longest Crawl-delay honoured.
     max_retry_after: float = 600.0
     max_bytes: int = 50_000_000
     max_download_bytes: int = 2_000_000_000  # files fetched with download() (streamed to disk)

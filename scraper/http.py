@@ -3,26 +3,48 @@
 It holds the whole fetching policy so that no source has to:
 
 - an identifying User-Agent (project, version, contact address from configuration);
-- robots.txt fetched once per host and obeyed (RFC 9309 via protego), Crawl-delay honoured;
+- robots.txt fetched once per host and obeyed (RFC 9309 via protego), Crawl-delay honoured up
+  to ``max_retry_after``. Only its first 500 KiB are read (Google's limit; a rule cut in half at
+  the end is dropped, the rest ignored, no error). It is tried once per host for the fetcher's
+  life: a robots.txt that fails (5xx, no connection, past the deadline, a redirect to file://)
+  makes the host off limits, and a challenge on it gates the source, without fetching it again;
 - per-host pacing: one request in flight per host, at least ``min_interval`` seconds apart;
   different hosts proceed independently, so sources on different hosts run concurrently;
 - retries with exponential backoff and jitter on connection errors, timeouts, truncated
   bodies and 408/429/500/502/503/504, ``Retry-After`` (seconds or HTTP date) honoured up to
-  a cap; any other 4xx fails at once;
-- bot challenges (Cloudflare "Just a moment", Turnstile, ``cf-mitigated``) detected and
-  raised as ``BotChallenge``: never retried, never worked around;
+  ``max_retry_after``; any other 4xx fails at once. A Retry-After over that fails the request
+  at once and does not hold the host: the next request to it goes at the ordinary pace. No
+  wait before a request is ever longer than the largest of ``max_retry_after``,
+  ``backoff_cap`` and ``min_interval``, and parsing never overflows (400 digits, a date in the
+  year 9999: ``parse_retry_after`` returns at most ten years);
+- a total deadline per request, connect, status line, headers and body together:
+  ``total_timeout`` (default 120 s) for pages and robots.txt, ``download_timeout`` (default
+  4 h) for ``download()``, whose ~1 GB files need far longer than a page and resume when cut.
+  It is enforced on every socket operation (a status line dripped a byte a second ends there),
+  raised as ``DeadlineExceeded``, counted as ``errors.DeadlineExceeded`` (a fault to the
+  ``on_fault`` listener, as a timeout is) and not retried. ``read_timeout`` still bounds each
+  silence. Name resolution is the system resolver's and is bounded by it, not by the deadline;
+- bot challenges (Cloudflare "Just a moment" and "Attention Required" interstitials,
+  Turnstile, ``cf-mitigated``) detected whatever the status, a 200 included, and raised as
+  ``BotChallenge``: never retried, never worked around;
 - explicit timeouts, a cap on the body size, declared and sniffed encodings;
+- only http(s): a URL or redirect to file://, ftp://, javascript: or one that is not a valid
+  URL fails at once with ``NotHTTP`` (``UnsafeURL`` for a URL from scraped data), never sent,
+  never retried, never taken for a robots.txt failure;
 - URLs taken from scraped data (``get(url, untrusted=True)``) are fetched only over http(s)
   from public addresses: a host that is, or resolves to, a loopback, private, link-local,
   cloud-metadata or otherwise reserved address is refused before any request, at every
   redirect, and again when the socket connects (so a name that resolves differently the second
-  time cannot slip through). ``http.allow_private_hosts`` lets the tests and the demo through;
+  time cannot slip through). IPv6 addresses that carry an IPv4 one (IPv4-mapped, 6to4, Teredo,
+  NAT64, IPv4-compatible) are judged by it too. ``http.allow_private_hosts`` lets the tests
+  and the demo through;
 - conditional requests: the caller passes the ETag / Last-Modified it stored with the
   rows of the last fetch, and a 304 comes back as ``Page(not_modified=True)``. The
   validators are stored by the caller in the same transaction as the page's rows, so a
   crash can never leave a validator for rows that were not written.
 
-Transport and clock are injectable, so tests run without sockets and without sleeping.
+Transport and clock are injectable, so tests run without sockets and without sleeping (with an
+injected transport the deadline is checked between body chunks only: it opens no sockets).
 """
 
 from __future__ import annotations
@@ -38,7 +60,8 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
@@ -58,6 +81,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # httpx errors worth another try: the network or the peer failed, not our request.
 RETRY_ERRORS = (httpx.TransportError,)
 ROBOTS_TOKEN = PROJECT_NAME
+# Google reads the first 500 KiB of a robots.txt and ignores the rest; so do we.
+ROBOTS_MAX_BYTES = 500 * 1024
 
 
 class FetchError(Exception):
@@ -102,6 +127,21 @@ class UnsafeURL(FetchError):
     that is or resolves to a loopback, private, link-local, metadata or reserved address."""
 
     reason = "unsafe"
+
+
+class NotHTTP(FetchError):
+    """A URL (a redirect, usually) names another scheme than http(s): file://, ftp://,
+    javascript:. Never fetched, never retried. (For a URL taken from scraped data the guard
+    refuses it first, as ``UnsafeURL``.)"""
+
+    reason = "not-http"
+
+
+class DeadlineExceeded(FetchError):
+    """The whole answer (connect, status line, headers, body) did not arrive within the total
+    deadline: a site dripping its answer. Counted as a fault, as a timeout is; not retried."""
+
+    reason = "deadline"
 
 
 class Unresolvable(FetchError):
@@ -187,8 +227,9 @@ class _Host:
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_at: float = 0.0
     robots: Protego | None = None
-    robots_loaded: bool = False
+    robots_loaded: bool = False  # set once robots.txt was tried, whatever came of it
     disallow_all: str | None = None  # why robots.txt could not be had, if it could not
+    challenge: str | None = None  # robots.txt answered with a bot challenge
 
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -227,29 +268,53 @@ def sniff_encoding(content: bytes, content_type: str | None) -> str:
         return "cp1252"
 
 
+# The longest Retry-After told apart from "forever": a bound that keeps every sum finite.
+RETRY_AFTER_CEILING = 10 * 365 * 86400.0
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() takes "²" and "٣"
+
+
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad.
+    Never more than ``RETRY_AFTER_CEILING``: 400 digits or a date in the year 9999 are finite."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        # float() of 400 digits is inf; the length test keeps int() off hostile lengths
+        return float(value) if len(value) < 12 else RETRY_AFTER_CEILING
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(RETRY_AFTER_CEILING, max(0.0, (when - now).total_seconds()))
+
+
+# The interstitial's own title and the machinery only it carries: a normal page may mention
+# Cloudflare, say "just a moment", or load the background bot-score script
+# (/cdn-cgi/challenge-platform/scripts/jsd/), but not under one of these titles.
+_CHALLENGE_TITLE = re.compile(
+    rb"<title>\s*(just a moment(?:\.\.\.|\xe2\x80\xa6)|attention required! \| cloudflare)\s*"
+    rb"</title>")
+_CHALLENGE_MACHINERY = (b"/cdn-cgi/challenge-platform/", b"_cf_chl_opt", b"cf-chl-",
+                        b"__cf_chl_", b"challenge-form", b"cf-error-details")
 
 
 def detect_challenge(status: int, headers: httpx.Headers, content: bytes) -> str | None:
-    """Name the bot challenge this answer is, or None. Seen on directory.nccaom.org in 2025."""
+    """Name the bot challenge this answer is, or None, whatever its status: Cloudflare answers
+    its interstitial with 403 or 503 as a rule, but a site (or a proxy in front of it) may pass
+    it on as a 200. Seen on directory.nccaom.org in 2025."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return "Cloudflare challenge (cf-mitigated header)"
     head = content[:20000].lower()
     if b"challenges.cloudflare.com/turnstile" in head or b"cf-turnstile" in head:
         return "Cloudflare Turnstile widget"
+    title = _CHALLENGE_TITLE.search(head)
+    if title and any(marker in head for marker in _CHALLENGE_MACHINERY):
+        name = "Attention Required" if title.group(1).startswith(b"attention") \
+            else "Just a moment"
+        return f"Cloudflare '{name}' challenge page (HTTP {status})"
     if status in (403, 429, 503) and (
         b"just a moment..." in head or b"/cdn-cgi/challenge-platform/" in head
         or b"cf-chl-" in head or b"attention required! | cloudflare" in head
@@ -267,10 +332,36 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200"))
 
 
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are IPv4
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The kind of IPv6 address this is and the IPv4 address it carries, for the kinds that
+    reach an IPv4 host (through the local stack, a relay or a translator); else None."""
+    if address.ipv4_mapped is not None:
+        return "an IPv4-mapped", address.ipv4_mapped
+    if address.sixtofour is not None:
+        return "a 6to4", address.sixtofour
+    if address.teredo is not None:
+        return "a Teredo", address.teredo[1]
+    if address in NAT64_PREFIX:
+        return "a NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if int(address) >> 32 == 0 and int(address) > 1:  # ::a.b.c.d, not :: or ::1
+        return "an IPv4-compatible", ipaddress.IPv4Address(int(address))
+    return None
+
+
 def address_problem(address: Address) -> str | None:
-    """Why a client must not connect to this address on behalf of scraped data, or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why a client must not connect to this address on behalf of scraped data, or None.
+    An IPv6 address that carries an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64,
+    IPv4-compatible) is refused when the IPv4 one would be."""
+    if isinstance(address, ipaddress.IPv6Address) and (inner := embedded_ipv4(address)):
+        kind, ipv4 = inner
+        problem = address_problem(ipv4)
+        if problem:
+            return f"{kind} address embedding {ipv4}, {problem}"
+        if address.ipv4_mapped is not None:
+            return None  # the socket goes to that IPv4 address, which is public
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     for test, words in (("is_loopback", "a loopback address"),
@@ -360,11 +451,113 @@ class PublicOnly:
             self.addresses(url, parts.host, port)
 
 
-class _PublicOnlyBackend(httpcore.SyncBackend):
+# -- the total deadline of a request ---------------------------------------------------------
+
+class _DeadlinePassed(Exception):
+    """Raised inside the transport when the request's total deadline has passed (httpx passes
+    exceptions of its own kind through untouched, closing the connection)."""
+
+
+class _Deadline:
+    """The moment the request in flight on the calling thread must be done by. httpx gives no
+    way to hand one request's state to the socket reads of its connection, so ``Fetcher._read``
+    sets it here, per thread, for the length of one request (a sync httpx request runs wholly
+    in the calling thread)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def running(self, seconds: float) -> Iterator[float | None]:
+        """Within this block, the sockets give up ``seconds`` from now (0: never)."""
+        at = time.monotonic() + seconds if seconds > 0 else None
+        self._local.at = at
+        try:
+            yield at
+        finally:
+            self._local.at = None
+
+    def timeout(self, timeout: float | None) -> float | None:
+        """The timeout for one socket operation: ``timeout`` or what is left, if less."""
+        at = getattr(self._local, "at", None)
+        if at is None:
+            return timeout
+        left = at - time.monotonic()
+        if left <= 0:
+            raise _DeadlinePassed
+        return left if timeout is None else min(timeout, left)
+
+    def check(self) -> None:
+        self.timeout(None)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline):
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            return self._stream.read(max_bytes, self._deadline.timeout(timeout))
+        except httpcore.ReadTimeout:
+            self._deadline.check()  # the deadline, not the read timeout, ran out: say so
+            raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        try:
+            self._stream.write(buffer, self._deadline.timeout(timeout))
+        except httpcore.WriteTimeout:
+            self._deadline.check()
+            raise
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        try:
+            stream = self._stream.start_tls(ssl_context, server_hostname,
+                                            self._deadline.timeout(timeout))
+        except httpcore.ConnectTimeout:
+            self._deadline.check()
+            raise
+        return _DeadlineStream(stream, self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    """Opens connections that keep to the deadline of the request using them."""
+
+    def __init__(self, deadline: _Deadline):
+        self.deadline = deadline
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            stream = super().connect_tcp(host, port, self.deadline.timeout(timeout),
+                                         local_address, socket_options)
+        except httpcore.ConnectTimeout:
+            self.deadline.check()
+            raise
+        return _DeadlineStream(stream, self.deadline)
+
+
+def deadline_transport(backend: _DeadlineBackend) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    # httpx does not take a network backend; its connection pool does, and reads this
+    # attribute each time it opens a connection (httpcore 1.x).
+    transport._pool._network_backend = backend
+    return transport
+
+
+class _PublicOnlyBackend(_DeadlineBackend):
     """Connects only to vetted addresses: the name is resolved and checked here, at connect
     time, and the socket goes to an address that passed (TLS still names the host)."""
 
-    def __init__(self, guard: PublicOnly):
+    def __init__(self, guard: PublicOnly, deadline: _Deadline):
+        super().__init__(deadline)
         self.guard = guard
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
@@ -382,13 +575,10 @@ class _PublicOnlyBackend(httpcore.SyncBackend):
         raise error or httpcore.ConnectError(f"cannot connect to {host}:{port}")
 
 
-def public_only_transport(guard: PublicOnly) -> httpx.HTTPTransport:
+def public_only_transport(guard: PublicOnly, deadline: _Deadline | None = None
+                          ) -> httpx.HTTPTransport:
     """An httpx transport whose connections go to public addresses only."""
-    transport = httpx.HTTPTransport()
-    # httpx does not take a network backend; its connection pool does, and reads this
-    # attribute each time it opens a connection (httpcore 1.x).
-    transport._pool._network_backend = _PublicOnlyBackend(guard)
-    return transport
+    return deadline_transport(_PublicOnlyBackend(guard, deadline or _Deadline()))
 
 
 def fault_kind(key: str) -> str | None:
@@ -407,8 +597,28 @@ def build_url(base: str, params: dict[str, str | int]) -> str:
     return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
 
 
+def redirect_target(url: str, location: str) -> str:
+    """Where a redirect from ``url`` leads; NotHTTP when its Location cannot be read."""
+    try:
+        return urljoin(url, location)
+    except ValueError as exc:  # "http://[::1": Invalid IPv6 URL
+        raise NotHTTP(location, f"refusing a redirect that is not a valid http(s) URL: {exc}") \
+            from None
+
+
 def user_agent(contact: str) -> str:
     return f"{PROJECT_NAME}/{__version__} (+{contact}; public-records research bot)"
+
+
+class _Client(httpx.Client):
+    """An httpx client that leaves redirects to the Fetcher. httpx parses the Location of
+    every redirect, even when not following it, to offer ``next_request``; a Location such as
+    ``javascript:alert(1)`` then raises httpx.InvalidURL, which is no fetch error. The Fetcher
+    follows redirects itself, checking each target (``Fetcher.check_target``)."""
+
+    def _build_redirect_request(self, request: httpx.Request,
+                                response: httpx.Response) -> httpx.Request:
+        return request
 
 
 class Fetcher:
@@ -428,11 +638,15 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,
         )
-        self._client = httpx.Client(transport=transport, **settings)
+        self._deadline = _Deadline()
+        self._client = _Client(
+            transport=transport or deadline_transport(_DeadlineBackend(self._deadline)),
+            **settings)
         # URLs from scraped data go through a client that connects to public addresses only
         # (an injected transport, in tests, serves both: it opens no sockets of its own).
-        self._untrusted_client = self._client if transport is not None else httpx.Client(
-            transport=public_only_transport(self.public_only), trust_env=False, **settings)
+        self._untrusted_client = self._client if transport is not None else _Client(
+            transport=public_only_transport(self.public_only, self._deadline), trust_env=False,
+            **settings)
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         self.stats: Counter[str] = Counter()
@@ -491,28 +705,38 @@ class Fetcher:
 
     def _load_robots(self, url: str, host: _Host, untrusted: bool) -> None:
         robots_url = urljoin(url, "/robots.txt")
+        keep = min(ROBOTS_MAX_BYTES, self.config.max_bytes)
         try:
-            response = self._send(robots_url, host, {}, purpose="robots", untrusted=untrusted)
+            response = self._send(robots_url, host, {}, purpose="robots", untrusted=untrusted,
+                                  keep=keep)
             # RFC 9309 2.3.1.2: follow at least five redirects (a site moving to "www.").
             for _ in range(5):
                 if response.status_code not in REDIRECT_STATUSES or \
                         "location" not in response.headers:
                     break
-                robots_url = urljoin(robots_url, response.headers["location"])
+                robots_url = redirect_target(robots_url, response.headers["location"])
                 self.check_target(robots_url, untrusted)
                 response = self._send(robots_url, self._host(robots_url), {}, purpose="robots",
-                                      untrusted=untrusted)
+                                      untrusted=untrusted, keep=keep)
             else:
                 raise HTTPStatusError(robots_url, "robots.txt redirects more than five times")
-        except (RetriesExhausted, HTTPStatusError, HostNotAllowed, UnsafeURL,
-                Unresolvable) as exc:
+        except BotChallenge as exc:
+            host.challenge = str(exc)
+            return
+        except FetchError as exc:
             # RFC 9309 2.3.1.4: robots.txt unreachable (5xx, network) means assume full disallow.
+            # So too one that drips past the deadline or redirects to file://.
             log.warning("robots.txt unreachable at %s, treating the host as disallowed: %s",
                         robots_url, exc)
             host.disallow_all = str(exc)
             return
         if 200 <= response.status_code < 300:
-            text = response.content.decode(sniff_encoding(response.content, None), "replace")
+            content = response.content
+            if response.extensions.get("truncated"):
+                content = content[:content.rfind(b"\n") + 1]  # a rule cut in half is dropped
+                log.info("robots.txt at %s is over %d bytes: the rest is ignored", robots_url,
+                         keep)
+            text = content.decode(sniff_encoding(content, None), "replace")
             host.robots = Protego.parse(text)
         # 4xx (e.g. 404): RFC 9309 2.3.1.3 says the crawler may access everything.
 
@@ -522,11 +746,22 @@ class Fetcher:
             raise HostNotAllowed(url, f"host not in http.allowed_hosts ({', '.join(allowed)})")
 
     def check_target(self, url: str, untrusted: bool = False) -> None:
-        """May this URL be fetched at all: the configured hosts and, for a URL taken from
-        scraped data, http(s) to a public address only."""
-        self.check_host(url)
+        """May this URL be fetched at all: http(s), the configured hosts and, for a URL taken
+        from scraped data, a public address only."""
         if untrusted:
-            self.public_only.check(url)
+            self.public_only.check(url)  # refuses other schemes too, as UnsafeURL
+        else:
+            scheme = urlsplit(url).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise NotHTTP(url, f"refusing a URL whose scheme {scheme!r} is not http or "
+                              "https")
+            try:
+                if not httpx.URL(url).host or not urlsplit(url).hostname:
+                    raise ValueError("no host")
+            except (httpx.InvalidURL, ValueError) as exc:
+                raise NotHTTP(url, f"refusing a URL that is not a valid http(s) URL: {exc}") \
+                    from None
+        self.check_host(url)
 
     def check_robots(self, url: str, untrusted: bool = False) -> None:
         if not self.config.obey_robots:
@@ -535,8 +770,12 @@ class Fetcher:
         if not host.robots_loaded:
             with host.lock:
                 if not host.robots_loaded:
-                    self._load_robots(url, host, untrusted)
-                    host.robots_loaded = True
+                    try:
+                        self._load_robots(url, host, untrusted)
+                    finally:  # tried once for the fetcher's life, whatever came of it
+                        host.robots_loaded = True
+        if host.challenge:
+            raise BotChallenge(url, f"robots.txt answered with a {host.challenge}")
         if host.disallow_all:
             raise RobotsUnreachable(url, "robots.txt could not be fetched, so the host is off "
                                    f"limits: {host.disallow_all}")
@@ -545,7 +784,13 @@ class Fetcher:
 
     def _interval(self, host: _Host) -> float:
         delay = host.robots.crawl_delay(ROBOTS_TOKEN) if host.robots is not None else None
-        return max(self.config.min_interval, float(delay or 0))
+        # A Crawl-delay is honoured up to max_retry_after: "1e999" must not become a sleep.
+        return max(self.config.min_interval, min(float(delay or 0), self._longest_wait()))
+
+    def _longest_wait(self) -> float:
+        """No wait before a request is longer than this, whatever a site asks."""
+        return max(self.config.max_retry_after, self.config.backoff_cap,
+                   self.config.min_interval)
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -556,18 +801,23 @@ class Fetcher:
 
     def _send(self, url: str, host: _Host, headers: dict[str, str], *,
               purpose: str = "page", sink: BinaryIO | None = None,
-              untrusted: bool = False, max_bytes: int | None = None) -> httpx.Response:
+              untrusted: bool = False, max_bytes: int | None = None,
+              keep: int | None = None) -> httpx.Response:
         """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
         attempt = 0
         while True:
-            wait = host.next_at - self.clock.monotonic()
+            wait = min(host.next_at - self.clock.monotonic(), self._longest_wait())
             if wait > 0:
                 self.clock.sleep(wait)
             retry_wait: float | None = None
             status: int | None = None
             problem: str
             try:
-                response = self._read(url, headers, sink, untrusted, max_bytes)
+                response = self._read(url, headers, sink, untrusted, max_bytes, keep)
+            except DeadlineExceeded:
+                self._count("errors.DeadlineExceeded")
+                host.next_at = self.clock.monotonic() + self._interval(host)
+                raise
             except (ResponseTooLarge, UnsafeURL, Unresolvable):
                 host.next_at = self.clock.monotonic() + self._interval(host)
                 raise
@@ -589,7 +839,9 @@ class Fetcher:
                 retry_wait = parse_retry_after(response.headers.get("retry-after"),
                                                self.clock.utcnow())
                 if retry_wait is not None and retry_wait > self.config.max_retry_after:
-                    host.next_at = self.clock.monotonic() + retry_wait
+                    # Not waited out, and the host is not held for it either: the next request
+                    # to it goes at the ordinary pace (and meets the same answer, if it is one).
+                    host.next_at = self.clock.monotonic() + self._interval(host)
                     raise RetriesExhausted(
                         url, f"{problem} with Retry-After {retry_wait:.0f}s, over the "
                         f"{self.config.max_retry_after:.0f}s cap; not retrying",
@@ -607,11 +859,34 @@ class Fetcher:
             attempt += 1
 
     def _read(self, url: str, headers: dict[str, str], sink: BinaryIO | None = None,
-              untrusted: bool = False, max_bytes: int | None = None) -> httpx.Response:
+              untrusted: bool = False, max_bytes: int | None = None,
+              keep: int | None = None) -> httpx.Response:
+        """Send one request and read the body within the total deadline (``download_timeout``
+        with a ``sink``, else ``total_timeout``), raising DeadlineExceeded past it."""
+        seconds = self.config.download_timeout if sink is not None else self.config.total_timeout
+        with self._deadline.running(seconds) as at:
+            try:
+                return self._read_within(url, headers, sink, untrusted, max_bytes, keep, at)
+            except httpx.TimeoutException:
+                if at is None or time.monotonic() < at:
+                    raise
+            except _DeadlinePassed:
+                pass
+        raise DeadlineExceeded(url, f"no complete answer within the {seconds:g}s total "
+                               "deadline (http.total_timeout" +
+                               (", download_timeout" if sink is not None else "") + ")")
+
+    def _read_within(self, url: str, headers: dict[str, str], sink: BinaryIO | None,
+                     untrusted: bool, max_bytes: int | None, keep: int | None,
+                     deadline: float | None) -> httpx.Response:
         """Send one request and read the body, refusing bodies over the size cap. With a
         ``sink``, a 2xx body is streamed into it (rewound first: a retry starts afresh) and
-        the returned response carries the body's sha256 in ``extensions["digest"]``."""
+        the returned response carries the body's sha256 in ``extensions["digest"]``. With
+        ``keep``, the body is read up to that many bytes and the rest ignored (then
+        ``extensions["truncated"]`` is True). ``deadline``: the monotonic time the sockets give
+        up at; checked here too between chunks, for transports that open no sockets."""
         client = self._untrusted_client if untrusted else self._client
+        truncated = False
         with client.stream("GET", url, headers=headers) as response:
             # counted here, so that an answer refused for its size still counts as a request
             self._count("requests")
@@ -622,7 +897,8 @@ class Fetcher:
             if max_bytes is not None:
                 limit = min(limit, max_bytes)
             declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
+            if keep is None and declared and declared.isdigit() and len(declared) < 20 and \
+                    int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
                                        f"{limit}-byte cap", status=response.status_code)
             if to_file and getattr(self._local, "on_headers", None):
@@ -635,6 +911,12 @@ class Fetcher:
             digest = hashlib.sha256()
             chunks, size = [], 0
             for chunk in response.iter_bytes():
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _DeadlinePassed
+                if keep is not None and size + len(chunk) >= keep:
+                    chunks.append(chunk[:keep - size])
+                    size, truncated = keep, True
+                    break  # the rest is never read: the connection is closed, not reused
                 size += len(chunk)
                 if size > limit:
                     raise ResponseTooLarge(url, f"body is over the {limit}-byte cap",
@@ -646,6 +928,8 @@ class Fetcher:
                     chunks.append(chunk)
             self._count("bytes", size)
         extensions = {"digest": digest.hexdigest()} if to_file else {}
+        if truncated:
+            extensions["truncated"] = True
         # The body was decoded (gunzipped) while streaming: the copy must not claim an encoding
         # or a length it no longer has, or httpx would decode it a second time.
         headers = [(k, v) for k, v in response.headers.multi_items()
@@ -716,7 +1000,7 @@ class Fetcher:
                 response = self._send(url, host, headers, sink=sink, untrusted=untrusted,
                                       max_bytes=max_bytes)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
+                url = redirect_target(url, response.headers["location"])
                 continue
             break
         else:

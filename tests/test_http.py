@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from email.utils import formatdate
@@ -179,10 +180,11 @@ def test_retry_after_over_the_cap_fails_without_hammering(clock):
     with pytest.raises(RetriesExhausted, match="over the 120s cap"):
         fetcher.get("https://a.example/x")
     assert len(site.pages()) == 1
-    # The host asked for an hour of quiet: the next request to it waits that hour out.
+    # An hour of quiet is more than we wait: that request failed, and the host is not held
+    # for it (issue 14: the next request slept the hour out, holding the host lock).
     fetcher.get("https://a.example/y")
     (t1, _), (t2, _) = site.pages()
-    assert t2 - t1 == 3600.0
+    assert t2 - t1 == 1.0  # the ordinary pace
 
 
 def test_connection_errors_and_timeouts_are_retried(clock):
@@ -299,6 +301,60 @@ def test_parse_retry_after(clock):
     assert parse_retry_after(None, now) is None
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after("Sun, 01 Nov 2026 11:00:00 GMT", now) == 0.0  # in the past
+
+
+@pytest.mark.parametrize("value", [
+    "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT", "Fri, 31 Dec 99999 23:59:59 GMT"])
+def test_parse_retry_after_never_overflows(clock, value):
+    # issue 14: 400 digits parsed to infinity, and time.sleep(inf) raised OverflowError
+    seconds = parse_retry_after(value, clock.utcnow())
+    assert seconds is None or (math.isfinite(seconds) and seconds > 1e6)
+
+
+@pytest.mark.parametrize("value", ["1e999", "-5", "\u00b2", "\u0663", "12.5", "inf", "nan"])
+def test_parse_retry_after_takes_only_ascii_delta_seconds(clock, value):
+    # "\u00b2" (superscript two) and "\u0663" (Arabic-Indic three) pass str.isdigit()
+    assert parse_retry_after(value, clock.utcnow()) is None
+
+
+CLOUDFLARE_JUST_A_MOMENT = b"""<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8"></head><body>
+<div class="main-wrapper" role="main"><div class="main-content"><noscript>Enable JavaScript and
+cookies to continue</noscript></div></div><script>(function(){window._cf_chl_opt={cvId: '3',
+cZone: 'clinic.example', cType: 'managed'};var a = document.createElement('script');
+a.src = '/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1?ray=8f0c';
+document.getElementsByTagName('head')[0].appendChild(a);}());</script></body></html>"""
+
+CLOUDFLARE_ATTENTION = b"""<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title>
+</head><body><div id="cf-wrapper"><div id="cf-error-details" class="cf-error-details-wrapper">
+<h1>Sorry, you have been blocked</h1><span>Cloudflare Ray ID: 8f0c</span></div></div></body></html>"""
+
+
+@pytest.mark.parametrize("status,body,expected", [
+    (200, CLOUDFLARE_JUST_A_MOMENT, "Just a moment"),
+    (200, CLOUDFLARE_ATTENTION, "Attention Required"),
+    (202, CLOUDFLARE_JUST_A_MOMENT.replace(b"Just a moment...", b"Just a moment\xe2\x80\xa6"),
+     "Just a moment"),
+    (200, b'<form id="challenge-form" action="/x?__cf_chl_f_tk=abc"><title>Just a moment...'
+          b"</title></form>", "Just a moment"),
+    # pages that merely talk about Cloudflare, or say "just a moment", are not challenges
+    (200, b"<title>Our clinic</title><p>This site is protected by Cloudflare. Just a moment..."
+          b"</p><p>Attention required! | Cloudflare customers</p>", None),
+    (200, b"<title>Just a moment...</title><p>Loading the booking calendar</p>", None),
+    (200, b"<title>Acupuncture</title><script src='/cdn-cgi/challenge-platform/scripts/jsd/"
+          b"main.js'></script>", None),  # the background bot-score script on a normal page
+])
+def test_detect_challenge_whatever_the_status(status, body, expected):
+    # issue 14: a 200 whose body was a "Just a moment" interstitial was taken for the page
+    found = detect_challenge(status, httpx.Headers({}), body)
+    assert (found is None) if expected is None else (expected in found)
+
+
+def test_a_challenge_answered_200_is_raised(clock):
+    fetcher, site = make(clock, lambda r: httpx.Response(200, content=CLOUDFLARE_JUST_A_MOMENT))
+    with pytest.raises(BotChallenge, match="gated"):
+        fetcher.get("https://a.example/x")
+    assert len(site.pages()) == 1
 
 
 def test_allowed_hosts_refuses_other_hosts_before_any_request(clock):

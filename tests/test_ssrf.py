@@ -41,6 +41,35 @@ def test_addresses_that_are_never_fetched(address, words):
     assert words in address_problem(ipaddress.ip_address(address))
 
 
+@pytest.mark.parametrize("address, words", [
+    ("2002:7f00:1::", "6to4 address embedding 127.0.0.1, a loopback"),
+    ("2002:a00:1::1", "6to4 address embedding 10.0.0.1, a private"),
+    ("2002:a9fe:a9fe::", "6to4 address embedding 169.254.169.254, a cloud metadata"),
+    ("::ffff:169.254.169.254", "embedding 169.254.169.254, a cloud metadata"),
+    ("::127.0.0.1", "IPv4-compatible address embedding 127.0.0.1, a loopback"),
+    ("::10.1.2.3", "IPv4-compatible address embedding 10.1.2.3, a private"),
+    ("64:ff9b::7f00:1", "NAT64 address embedding 127.0.0.1, a loopback"),
+    ("64:ff9b::c0a8:101", "NAT64 address embedding 192.168.1.1, a private"),
+    ("64:ff9b::a9fe:a9fe", "NAT64 address embedding 169.254.169.254, a cloud metadata"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "Teredo address embedding 127.0.0.1, a loopback"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "Teredo address embedding 10.0.0.1, a private"),
+])
+def test_addresses_embedding_an_inner_ipv4_are_judged_by_it(address, words):
+    # issue 14: 2002::/16 embedding a loopback or private IPv4 passed the guard
+    assert words in address_problem(ipaddress.ip_address(address))
+
+
+def test_a_6to4_url_inward_is_refused_without_a_request(clock):
+    sent = []
+    fetcher = mock_fetcher(lambda r: sent.append(r) or httpx.Response(200), clock,
+                           dns={"six.example": ["2002:7f00:1::1"]})
+    with pytest.raises(UnsafeURL, match="6to4 address embedding 127.0.0.1"):
+        fetcher.get("http://six.example/", untrusted=True)
+    with pytest.raises(UnsafeURL, match="loopback"):
+        fetcher.get("http://[2002:7f00:1::1]/", untrusted=True)
+    assert sent == []
+
+
 @pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700::6810:84e5"])
 def test_public_addresses_pass(address):
     assert address_problem(ipaddress.ip_address(address)) is None
