@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from bs4 import BeautifulSoup
 
 from db.link import link_all
 from db.migrations import connect, open_db
@@ -14,7 +13,13 @@ from scraper.http import Fetcher
 from scraper.jobs import run_source
 from scraper.normalize import site_id, website_url
 from scraper.sources.nppes_api import parse_provider
-from scraper.sources.websites import listed_sites, page_text, read_site, service_links
+from scraper.sources.websites import (
+    listed_sites,
+    page_text,
+    parse_page,
+    read_site,
+    service_links,
+)
 from tests.sites.server import Response, SiteServer
 from tests.sites.websites import HUGE_BYTES, PracticeSite, PracticeWebsites
 
@@ -64,7 +69,7 @@ def test_page_text_keeps_blocks_and_drops_scripts_menus_and_footers():
     <p>We offer <strong>cosmetic
        acupuncture</strong> on Tuesdays</p><ul><li>Cupping</li><li>Herbs</li></ul>
     <footer>Facial acupuncture gift cards</footer></body></html>"""
-    assert page_text(BeautifulSoup(html, "lxml")).splitlines() == [
+    assert page_text(parse_page(html, "u")).splitlines() == [
         "We offer cosmetic acupuncture on Tuesdays", "Cupping", "Herbs"]
 
 
@@ -74,7 +79,7 @@ def test_service_links_are_same_site_pages_best_first():
     <a href="/brochure.pdf">Our treatments (PDF)</a><a href="mailto:a@b.example">Treatments</a>
     <a href="https://other.example/services">Services elsewhere</a>
     <a href="javascript:void(0)">Treatments</a><a href="/our-services#top">Services again</a>"""
-    links = service_links(BeautifulSoup(html, "lxml"), "https://clinic.example/")
+    links = service_links(parse_page(html, "u"), "https://clinic.example/")
     assert links == ["https://www.clinic.example/facial-rejuvenation",
                      "https://clinic.example/our-services"]
 

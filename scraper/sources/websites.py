@@ -11,8 +11,11 @@ Everything here is taken from scraped data, so:
   address only (``Fetcher.get(untrusted=True)``);
 - robots.txt, the per-host pace and a size cap per page (``max_page_bytes``) apply;
 - one site failing never stops the others: its row in ``websites`` says why (robots, unsafe,
-  too-large, http-error, unreachable, gated, not-html). A bot challenge on one practice's site
-  gates that site only.
+  too-large, http-error, unreachable, gated, not-html, unreadable). A bot challenge on any page
+  of one practice's site gates that site only, and it keeps the claims of its last reading;
+- a page is read in one pass over the parser's events, whatever its shape; one nested deeper
+  than ``MAX_DEPTH`` (512, Chromium's own limit) is not read: a listed page so deep makes the
+  site ``unreadable``, a later one is named in the site's ``detail``.
 
 What a site claimed stays until the site is read again: a site that cannot be reached this
 time keeps the tags of its last reading (with their dates); a site read in full, or one that
@@ -30,10 +33,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from lxml import etree
 
 from ..check import CheckReport
 from ..http import (
@@ -50,6 +54,7 @@ from ..http import (
 )
 from ..models import Provenance, Website, WebsiteTag
 from ..normalize import site_id, website_url
+from ..parsing import ParseError
 from ..specialties import better_evidence, tag_text, vocabulary
 from .base import PageStep, RunNote, ScopeDone, SourceContext
 
@@ -75,17 +80,145 @@ BLOCK_TAGS = ("p", "div", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", 
 _BREAK = "\u2029"  # a paragraph separator no page text uses
 
 
-def page_text(soup: BeautifulSoup) -> str:
+# Chromium's own limit on how deep a page's elements nest (it flattens what is deeper). libxml2
+# looks for each end tag through the elements open, so nesting without a limit costs the square
+# of the page: a page deeper than this is refused, that page only.
+MAX_DEPTH = 512
+# What a link says is looked at up to this length: menus say "Facial Rejuvenation", not more.
+LINK_WORDS = 300
+_QUIET = frozenset(("script", "style", "template", "rt", "rp"))  # strings that are not words
+_KEEP_SPACE = frozenset(("pre", "textarea"))
+_SKIP = frozenset(SKIP_TAGS)
+_BLOCK = frozenset(BLOCK_TAGS)
+_SPACES = frozenset(" \n\t\f\r")
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    """A page as this source reads it: its own words and its links."""
+
+    text: str  # one block a line (see ``page_text``)
+    links: list[tuple[str, str]]  # (href, what the link says), in page order
+
+
+class _PageReader:
+    """An lxml parser target: the page's words and links in one pass over the parser's events,
+    so reading costs the same whatever the page's shape. (BeautifulSoup's tree cost the square
+    of its depth and of its siblings: a 1 MB page 100,000 deep never finished.) The strings
+    are those BeautifulSoup's ``get_text`` gave on the same parser's events."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.depth = 0
+        self.open: list[tuple[str, list | None]] = []  # (tag, the link it opens)
+        self.pending: list[str] = []
+        self.quiet = self.keep_space = self.skipped = 0
+        self.body: int | None = None  # depth of the first <body>, while inside it
+        self.body_seen = False
+        self.words: list[str] = []  # the whole document's
+        self.body_words: list[str] = []
+        self.links: list[list] = []  # [href, parts, length]
+        self.in_links: list[list] = []  # links open and not yet full
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        text = "".join(self.pending)
+        self.pending = []
+        if self.quiet:
+            return
+        if not self.keep_space and all(c in _SPACES for c in text):
+            text = "\n" if "\n" in text else " "
+        if not self.skipped:
+            self._word(text)
+        if self.in_links:
+            for link in self.in_links:
+                link[1].append(text[:LINK_WORDS])
+                link[2] += len(text)
+            self.in_links = [link for link in self.in_links if link[2] < LINK_WORDS]
+
+    def _word(self, text: str) -> None:
+        self.words.append(text)
+        if self.body is not None:
+            self.body_words.append(text)
+
+    def start(self, tag: str, attrib: Any) -> None:
+        self._flush()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError(f"elements nested deeper than {MAX_DEPTH}: the page is not read",
+                             url=self.url)
+        if tag == "body" and not self.body_seen:
+            self.body, self.body_seen = self.depth, True
+        link = None
+        if tag == "a" and attrib.get("href") is not None:
+            link = [attrib["href"], [], 0]
+            self.links.append(link)
+            self.in_links.append(link)
+        self.open.append((tag, link))
+        if tag in _SKIP:
+            self.skipped += 1
+        elif tag in _BLOCK and not self.skipped:
+            self._word(_BREAK)
+        self.quiet += tag in _QUIET
+        self.keep_space += tag in _KEEP_SPACE
+
+    def end(self, tag: str) -> None:
+        self._flush()
+        name, link = self.open.pop()
+        self.quiet -= name in _QUIET
+        self.keep_space -= name in _KEEP_SPACE
+        if name in _SKIP:
+            self.skipped -= 1
+        elif name in _BLOCK and not self.skipped:
+            self._word(_BREAK)
+        if link is not None:
+            self.in_links = [other for other in self.in_links if other is not link]
+        if self.body == self.depth:
+            self.body = None
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        self.pending.append(text)
+
+    def comment(self, text: str) -> None:
+        self._flush()
+
+    def pi(self, target: str, data: str) -> None:
+        self._flush()
+
+    def doctype(self, *args: Any) -> None:
+        self._flush()
+
+    def close(self) -> HtmlPage:
+        self._flush()
+        words = self.body_words if self.body_seen else self.words
+        blocks = (" ".join(block.split()) for block in "".join(words).split(_BREAK))
+        return HtmlPage("\n".join(block for block in blocks if block),
+                        [(href, " ".join(parts)) for href, parts, _ in self.links])
+
+
+def parse_page(html: str, url: str) -> HtmlPage:
+    """A page's own words and links; ParseError for a page that cannot be read (nested
+    deeper than ``MAX_DEPTH``)."""
+    html = html.removeprefix("\ufeff")
+    if not html.strip():
+        return HtmlPage("", [])
+    parser = etree.HTMLParser(target=_PageReader(url), recover=True)
+    try:
+        parser.feed(html)
+        return parser.close()
+    except ParseError:
+        raise
+    except (etree.LxmlError, UnicodeError, LookupError) as exc:
+        raise ParseError(f"not readable as HTML ({exc})", url=url) from exc
+
+
+def page_text(page: HtmlPage) -> str:
     """The page's own words, one block (paragraph, list item, heading...) per line, with the
-    white space inside each block collapsed: markup line breaks are not sentence ends."""
-    body = soup.body or soup
-    for tag in body.find_all(SKIP_TAGS):
-        tag.decompose()
-    for tag in body.find_all(BLOCK_TAGS):
-        tag.insert_before(_BREAK)
-        tag.append(_BREAK)
-    blocks = (" ".join(block.split()) for block in body.get_text().split(_BREAK))
-    return "\n".join(block for block in blocks if block)
+    white space inside each block collapsed: markup line breaks are not sentence ends. Not in
+    scripts, styles, navigation or the footer."""
+    return page.text
 
 
 def same_site(a: str, b: str) -> bool:
@@ -95,12 +228,12 @@ def same_site(a: str, b: str) -> bool:
     return host_a == host_b and (pa.port or 0) == (pb.port or 0)
 
 
-def service_links(soup: BeautifulSoup, page_url: str) -> list[str]:
+def service_links(page: HtmlPage, page_url: str) -> list[str]:
     """Same-site links worth reading, best first: a link naming a specialty of the vocabulary,
     then one whose words suggest services; never files, mail or script links."""
     scored: dict[str, int] = {}
-    for anchor in soup.find_all("a", href=True):
-        href = anchor["href"].strip()
+    for href, label in page.links:
+        href = href.strip()
         if not href or href.startswith(("#", "mailto:", "tel:", "javascript:", "data:")):
             continue
         url = urljoin(page_url, href).split("#")[0]
@@ -108,7 +241,7 @@ def service_links(soup: BeautifulSoup, page_url: str) -> list[str]:
             continue
         if not same_site(url, page_url):
             continue
-        words = f"{anchor.get_text(' ')} {urlsplit(url).path.replace('-', ' ')}"
+        words = f"{label} {urlsplit(url).path.replace('-', ' ')}"
         score = 2 if any(p.search(words) for p in vocabulary().values()) \
             else 1 if SERVICE_WORDS.search(words) else 0
         if score and score > scored.get(url, 0):
@@ -164,6 +297,11 @@ def read_site(fetcher: Fetcher, url: str, listed_by: list[str], *, max_pages: in
         seen.add(target)
         try:
             page = fetcher.get(target, untrusted=True, max_bytes=max_page_bytes)
+        except BotChallenge as exc:
+            # Met on any page, a challenge gates the whole site: what it claimed stays as last
+            # read (a claim on the page behind it must not be taken as dropped).
+            status, detail = "gated", f"{target}: {exc}"
+            break
         except FetchError as exc:
             if target == entry and isinstance(exc, HTTPStatusError) and entry != root \
                     and (exc.status or 0) < 500:
@@ -186,13 +324,20 @@ def read_site(fetcher: Fetcher, url: str, listed_by: list[str], *, max_pages: in
                 break
             continue
         final_url = final_url or page.url
+        try:
+            read = parse_page(page.text, page.url)
+        except ParseError as exc:  # that page only: the others of the site are read
+            if target == entry:
+                status, detail = "unreadable", str(exc)
+                break
+            problems.append(str(exc))
+            continue
         pages.append(page.url)
-        soup = BeautifulSoup(page.text, "lxml")
-        links = [link for link in service_links(soup, page.url)
+        links = [link for link in service_links(read, page.url)
                  if link not in seen and link not in queue]
         if target == entry and not links and entry != root:
             links = [root]  # a landing page that links nowhere useful: try the home page
-        for tag, sentence in tag_text(page_text(soup)):
+        for tag, sentence in tag_text(page_text(read)):
             if tag not in tags or better_evidence(sentence, tags[tag].snippet):
                 tags[tag] = WebsiteTag(tag, page.url, sentence)
         queue += links

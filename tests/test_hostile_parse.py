@@ -1,0 +1,181 @@
+"""Hostile pages, lists and answers cannot stall, break or steer a run (issue 14): a page nested
+100,000 deep or 100,000 wide, a bot challenge met half-way through a site, a directory card
+linking to a loopback service, an exclusion-list line over the csv field limit or with a quote
+left open, an API answer with wrong types or nested past Python's recursion limit."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from db.migrations import connect, open_db
+from scraper.config import Config, HttpConfig
+from scraper.http import Fetcher
+from scraper.jobs import run_source
+from scraper.normalize import site_id
+from scraper.sources.websites import read_site
+from tests.sites.server import Response, SiteServer
+
+# Generous: these pages took minutes or never finished before; read now they take well under
+# a second. A bound far above that keeps a loaded CI machine from failing the test.
+BOUND = 10.0
+
+
+def _within(seconds: float, work, *args: Any, **kwargs: Any) -> Any:
+    """work(*args, **kwargs), failing the test if it has not returned within ``seconds``."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work(*args, **kwargs)
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"did not finish within {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _html(body: str | bytes, status: int = 200, **headers: str) -> Response:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Response(status, {"Content-Type": "text/html; charset=utf-8", **headers}, data)
+
+
+def _http(*servers: SiteServer) -> HttpConfig:
+    return HttpConfig(min_interval=0, backoff_base=0.01, max_retries=1,
+                      allowed_hosts=("127.0.0.1",),
+                      allow_private_hosts=tuple(f"127.0.0.1:{s.port}" for s in servers))
+
+
+# -- page text: linear whatever the nesting ----------------------------------------------------
+
+DEPTH = 100_000
+CLAIM = "<p>Our facial rejuvenation acupuncture treatment softens fine lines.</p>"
+
+
+def _nested(depth: int, tag: str = "div") -> str:
+    """About 1.1 MB for 100,000 <div>s: under the 2 MB cap per page."""
+    return f"<html><body>{f'<{tag}>' * depth}{CLAIM}{f'</{tag}>' * depth}</body></html>"
+
+
+HOSTILE_PAGES = {
+    "deep divs": (_nested(DEPTH), "unreadable"),
+    "deep spans": (_nested(DEPTH, "span"), "unreadable"),
+    # wide, not deep: BeautifulSoup's insert_before cost the square of the siblings
+    "wide": ("<html><body>" + "<p>x</p>" * DEPTH + CLAIM + "</body></html>", "ok"),
+    # end tags closing nothing under deep nesting: libxml2 looks for each through its stack
+    "stray end tags": ("<html><body>" + "<b>" * 500 + "</i>" * DEPTH + CLAIM + "</body></html>",
+                       "ok"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_PAGES))
+def test_a_hostile_page_is_read_or_refused_in_bounded_time(name):
+    page, status = HOSTILE_PAGES[name]
+    with SiteServer() as server:
+        server.add_site("/", lambda request: _html(page))
+        with Fetcher(_http(server)) as fetcher:
+            site = _within(BOUND, read_site, fetcher, f"{server.url}/", ["test"])
+    assert site.status == status
+    if status == "ok":
+        assert [t.tag for t in site.tags] == ["facial acupuncture"]
+    else:
+        assert "nested deeper than" in site.detail and site.tags == [] and site.pages == []
+
+
+def test_a_page_nested_too_deep_costs_that_page_only(tmp_path):
+    def clinic(request):
+        if request.path == "/services":
+            return _html(_nested(DEPTH))
+        if request.path == "/fertility":
+            return _html("<main><p>We support fertility with acupuncture.</p></main>")
+        return _html('<main><p>We treat back pain.</p><a href="/services">Services</a>'
+                     '<a href="/fertility">Fertility</a></main>')
+
+    with SiteServer() as server, SiteServer() as deep:
+        server.add_site("/", clinic)
+        deep.add_site("/", lambda request: _html(_nested(DEPTH)))
+        good_url, deep_url = f"{server.url}/", f"{deep.url}/"
+        with Fetcher(_http(server)) as fetcher:
+            site = _within(BOUND, read_site, fetcher, f"{server.url}/", ["test"])
+        assert site.status == "ok" and [t.tag for t in site.tags] == ["fertility", "pain"]
+        assert f"{server.url}/services" in site.detail and "nested deeper than" in site.detail
+        # a run over both sites: the deep one is unreadable, the other keeps its claims
+        db_path = tmp_path / "w.db"
+        _listing_db(db_path, {"good": good_url, "deep": deep_url})
+        config = Config(http=_http(server, deep), sources={"websites": {}})
+        with Fetcher(config.http) as fetcher:
+            result = _within(4 * BOUND, run_source, config, "websites", db_path=db_path,
+                             fetcher=fetcher)
+    assert result.status == "ok"
+    db = connect(db_path, readonly=True)
+    rows = {r["url"]: r for r in db.query("select * from websites")}
+    assert rows[deep_url]["status"] == "unreadable"
+    assert "nested deeper than" in rows[deep_url]["detail"]
+    assert rows[good_url]["tags"] == "fertility, pain"
+
+
+def test_a_normal_page_reads_as_before():
+    """The words of the stand-in's facial page, as BeautifulSoup gave them before issue 14."""
+    from scraper.sources.websites import page_text, parse_page
+    from tests.sites.websites import FACIAL_TEXT, PracticeSite, _page
+
+    site = PracticeSite("lotus", "facial", "Lotus Acupuncture")
+    html = _page(site, "/s/lotus/", "Facial Rejuvenation", "    " + FACIAL_TEXT)
+    assert page_text(parse_page(html, "u")).splitlines() == [
+        "Facial Rejuvenation",
+        "Our facial rejuvenation acupuncture treatment uses very fine needles to soften fine "
+        "lines and brighten the skin.",
+        "A course is usually ten sessions, once or twice a week.",
+        "Download our brochure \u00b7 Follow us \u00b7 Write to us"]
+
+
+# -- a bot challenge half-way through a site -----------------------------------------------------
+
+def _listing_db(path, urls: dict[str, str]) -> None:
+    db = open_db(path)
+    for profile_id, url in urls.items():
+        db["certifications"].insert({"profile_id": profile_id, "name": f"Pat {profile_id}",
+                                     "website": url, "source": "nccaom", "state": "WA",
+                                     "city": "Seattle", "profile_url": "https://x.example/p"})
+    db.close()
+
+
+CHALLENGE_PAGE = ("<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+                  "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1'>"
+                  "</script></body></html>")
+
+
+def test_a_challenged_site_keeps_its_claims_and_is_gated(tmp_path):
+    challenged = {"on": False}
+
+    def clinic(request):
+        if request.path == "/facial-rejuvenation":
+            if challenged["on"]:
+                return _html(CHALLENGE_PAGE, 403, **{"cf-mitigated": "challenge"})
+            return _html(f"<main>{CLAIM}</main>")
+        return _html('<main><p>We treat back pain.</p>'
+                     '<a href="/facial-rejuvenation">Facial Rejuvenation</a></main>')
+
+    with SiteServer() as server:
+        server.add_site("/", clinic)
+        db_path, home = tmp_path / "w.db", f"{server.url}/"
+        _listing_db(db_path, {"lotus": home})
+        config = Config(http=_http(server), sources={"websites": {}})
+        with Fetcher(config.http) as fetcher:
+            assert run_source(config, "websites", db_path=db_path, fetcher=fetcher).status == "ok"
+        challenged["on"] = True
+        with Fetcher(config.http) as fetcher:
+            run_source(config, "websites", db_path=db_path, fetcher=fetcher)
+    db = connect(db_path, readonly=True)
+    row = db["websites"].get(site_id(home))
+    assert row["status"] == "gated" and "challenge" in row["detail"]
+    assert row["tags"] == "facial acupuncture, pain"
+    assert [r["tag"] for r in db.query("select tag from website_tags where gone_at is null "
+                                       "order by tag")] == ["facial acupuncture", "pain"]
