@@ -385,20 +385,23 @@ def runs(ctx: click.Context, db_path: str | None, limit: int, as_json: bool) -> 
 @click.option("--db", "db_path", type=click.Path(dir_okay=False))
 @click.option("-h", "--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
+@click.option("--sql/--no-sql", "allow_sql", default=True, show_default=True,
+              help="Let visitors run their own read-only SQL (?sql=); canned queries work either way.")
 @click.pass_context
-def serve(ctx: click.Context, db_path: str | None, host: str, port: int) -> None:
+def serve(ctx: click.Context, db_path: str | None, host: str, port: int, allow_sql: bool) -> None:
     """Publish the database with Datasette (read-only), with the project's metadata.
 
     \b
     Example:
         practitioners serve --db practitioners.db --port 8001
+        practitioners serve --no-sql    # tables, search and canned queries only
     """
     from publish.app import datasette_argv
 
     path = db_path or _config(ctx).db
     if not os.path.exists(path):
         raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
-    argv = datasette_argv(path, host=host, port=port)
+    argv = datasette_argv(path, host=host, port=port, allow_sql=allow_sql)
     click.echo(f"Serving {path} at http://{host}:{port}/", err=True)
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "datasette", *argv])

@@ -1,4 +1,5 @@
-"""SQL functions for the canned queries: distances in miles, ZIP code coordinates, safe search.
+"""What every connection Datasette opens gets: SQL functions for the canned queries (distances in
+miles, ZIP code coordinates, safe search), and limits on the memory one query may take.
 
 - ``distance_miles(lat1, lon1, lat2, lon2)``: great-circle (haversine) distance in miles; NULL
   when any argument is NULL or not a number.
@@ -16,6 +17,23 @@
   that go into a URL or an Atom entry id (OIG's exclusion ids hold names, spaces and ``|``).
 - ``cos`` and ``radians``, only where SQLite was built without its math functions, so the
   bounding box in ``near_zip`` works on every build.
+
+Limits (issue 14). Anyone may run their own read-only SQL on the published site (``?sql=``). The
+time limit does not bound memory: ``select randomblob(50000000)`` a few times took the process
+from 211 MB to 1.3 GB. Each connection gets the limits in the config ``plugins: sql_limits``
+(written by publish/app.py from ``SQL_LIMITS``):
+
+- ``max_value_bytes``: SQLite's length limit (``SQLITE_LIMIT_LENGTH``). No string or blob,
+  computed or read, may be longer: the query fails with "string or blob too big".
+- ``max_sql_bytes``: the longest statement (``SQLITE_LIMIT_SQL_LENGTH``).
+- ``max_result_bytes``: the values of the rows one query hands to Python, counted as they are
+  fetched (``max_returned_rows`` caps how many). Past it the query fails with "result too large".
+- ``hard_heap_limit_bytes``: all the memory SQLite may hold in the process
+  (``PRAGMA hard_heap_limit``, SQLite >= 3.31): what the length limit leaves open, such as one
+  row of 2,000 columns each just under it. A query that needs more fails with SQLite's "out of
+  memory", which ``handle_exception`` answers with an error page (400) instead of a crash (500).
+  The limit is the process's, not a connection's: publish/app.py sets it in the served process
+  only, never in a test process whose other databases it would bind.
 """
 
 from __future__ import annotations
@@ -23,13 +41,16 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
+import weakref
 from functools import cache
+from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
 EARTH_RADIUS_MILES = 3958.8
 ZIP_RE = re.compile(r"^\s*(\d{3,5})(?:-\d{4})?\s*$")
+DATASETTE_DATABASE_PY = Path("datasette") / "database.py"
 
 
 def _number(value) -> float | None:
@@ -103,6 +124,57 @@ def row_url(datasette, database: str, table, key) -> str | None:
     return str(datasette.urls.row(database, str(table), tilde_encode(str(key))))
 
 
+# --- limits ----------------------------------------------------------------------------------
+
+class ResultTooLarge(sqlite3.OperationalError):
+    """An OperationalError, so that every Datasette view shows it as an error page."""
+
+
+def result_capped_rows(max_result_bytes: int):
+    """A row factory making Datasette's ``sqlite3.Row``s that fails once the rows a cursor has
+    fetched hold more than ``max_result_bytes`` (text and blobs by length, other values 8)."""
+    fetched: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def row_factory(cursor, values):
+        size = fetched.get(cursor, 0) + sum(
+            len(v) if isinstance(v, str | bytes) else 8 for v in values)
+        if size > max_result_bytes:
+            raise ResultTooLarge(
+                f"result too large: its rows hold over {max_result_bytes:,} bytes, the most one "
+                "query may return here; ask for fewer rows or shorter values")
+        fetched[cursor] = size
+        return sqlite3.Row(cursor, values)
+
+    return row_factory
+
+
+def _sqlite_out_of_memory(exception: BaseException) -> bool:
+    """A MemoryError raised where Datasette runs a query: SQLite's SQLITE_NOMEM, which Python's
+    sqlite3 turns into MemoryError (not a DatabaseError, so Datasette would answer 500)."""
+    if not isinstance(exception, MemoryError):
+        return False
+    tb = exception.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and Path(tb.tb_frame.f_code.co_filename).match(
+        f"*/{DATASETTE_DATABASE_PY}")
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    if not _sqlite_out_of_memory(exception):
+        return None
+    from datasette.handle_exception import handle_exception as datasette_error_page
+    from datasette.views.base import DatasetteError
+
+    limit = (datasette.plugin_config("sql_limits") or {}).get("hard_heap_limit_bytes")
+    message = ("This query needs more memory than the site lets queries use"
+               + (f" ({int(limit):,} bytes in all)" if limit else "")
+               + ": ask for fewer rows, fewer columns or shorter values.")
+    return datasette_error_page(datasette, request, DatasetteError(
+        message, title="Query needs too much memory", status=400))
+
+
 @hookimpl
 def prepare_connection(conn, database, datasette):
     conn.create_function("distance_miles", 4, distance_miles, deterministic=True)
@@ -118,3 +190,12 @@ def prepare_connection(conn, database, datasette):
                              else math.cos(_number(x)), deterministic=True)
         conn.create_function("radians", 1, lambda x: None if _number(x) is None
                              else math.radians(_number(x)), deterministic=True)
+    config = datasette.plugin_config("sql_limits") or {}
+    if "max_value_bytes" in config:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, int(config["max_value_bytes"]))
+    if "max_sql_bytes" in config:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, int(config["max_sql_bytes"]))
+    if "max_result_bytes" in config:
+        conn.row_factory = result_capped_rows(int(config["max_result_bytes"]))
+    if "hard_heap_limit_bytes" in config:
+        conn.execute(f"pragma hard_heap_limit = {int(config['hard_heap_limit_bytes'])}")
