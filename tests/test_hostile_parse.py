@@ -179,3 +179,40 @@ def test_a_challenged_site_keeps_its_claims_and_is_gated(tmp_path):
     assert row["tags"] == "facial acupuncture, pain"
     assert [r["tag"] for r in db.query("select tag from website_tags where gone_at is null "
                                        "order by tag")] == ["facial acupuncture", "pain"]
+
+
+# -- NCCAOM profiles stay on the directory's own host ----------------------------------------------
+
+def test_a_profile_link_to_another_host_is_not_followed(tmp_path):
+    from tests.sites.nccaom import NccaomSite
+    from tests.sites.nccaom_data import generate_diplomates
+    from tests.sites.nppes_data import generate_providers
+
+    nccaom = NccaomSite(generate_diplomates(generate_providers(n=400, seed=5)))
+    with SiteServer() as metadata, SiteServer() as server:
+        metadata.add_site("/", lambda request: _html("<p>secret-token</p>"))
+        metadata_url = metadata.url
+        elsewhere = f'href="{metadata.url}/latest/meta-data?AgencyClientId='
+
+        def directory(request):
+            answer = nccaom.handle(request)
+            if "SearchResult" in request.path:  # the first card links to the metadata service
+                answer.body = answer.body.replace(
+                    b'href="/FAP/PractitionerDetail?AgencyClientId=', elsewhere.encode(), 1)
+            return answer
+
+        server.add_site("/FAP/", directory)
+        http = HttpConfig(min_interval=0, backoff_base=0.01, max_retries=1,
+                          allowed_hosts=("127.0.0.1",))
+        config = Config(http=http, sources={"nccaom": {
+            "base_url": f"{server.url}/FAP/SearchResultWithoutMap", "states": ["WA"]}})
+        with Fetcher(http) as fetcher:
+            result = run_source(config, "nccaom", db_path=tmp_path / "n.db", fetcher=fetcher)
+        assert metadata.requests == []
+    assert result.status == "ok"
+    assert any("not the directory's" in note and metadata_url in note for note in result.notes)
+    db = connect(tmp_path / "n.db", readonly=True)
+    stored = {r["profile_id"]: r for r in db.query("select * from certifications")}
+    assert len(stored) == len(nccaom.data.by_state["WA"])
+    away = [r for r in stored.values() if r["profile_url"].startswith(metadata_url)]
+    assert len(away) == 1 and away[0]["conditions"] is None  # kept, without its profile

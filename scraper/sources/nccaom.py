@@ -16,6 +16,8 @@ Quirks, as seen in the saved pages (2025 captures of directory.nccaom.org, ../sh
 - credentials sometimes sit in the name ("Youl Park L.Ac.");
 - certificates are badges "AC Certification", "CH Certification", "OM Certification",
   "ABT Certification": Dipl. Ac., Dipl. C.H., Dipl. O.M., Dipl. ABT;
+- profile links are relative, on the directory's own host; a card whose link leaves it is kept
+  without its profile and the run's notes say so (the link is never followed);
 - the site has put a Cloudflare challenge in front at times: the HTTP layer raises
   BotChallenge and the run stops as "gated"; nothing tries to get around it.
 """
@@ -36,7 +38,7 @@ from ..http import Fetcher, build_url
 from ..models import Certification, Profile, Provenance
 from ..normalize import clean, phone
 from ..parsing import ParseError, many, one
-from .base import PageStep, ScopeDone, SourceContext
+from .base import PageStep, RunNote, ScopeDone, SourceContext
 from .nppes_api import STATES
 
 SOURCE_ID = "nccaom"
@@ -266,6 +268,24 @@ def parse_profile(text: str, url: str, fetched_at: str = "") -> Profile:
 
 # -- walking ------------------------------------------------------------------------------------
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(
+        scheme)
+
+
+def _off_directory(card: Certification, page_url: str) -> str | None:
+    """Why a card's profile is not read, or None. Profile links are the directory's own
+    (``/FAP/PractitionerDetail``, relative, in every saved page): one to another host, port or
+    scheme (a loopback "metadata" service, say) is not followed by the ordinary client."""
+    if _origin(card.profile_url) == _origin(page_url):
+        return None
+    origin = "{}://{}:{}".format(*_origin(page_url))
+    return (f"{card.profile_id}: profile link {card.profile_url} is not the directory's "
+            f"({origin}): not read, the card kept without it")
+
+
 def _with_profile(fetcher: Fetcher, ctx: SourceContext, card: Certification) -> Certification:
     page = fetcher.get(card.profile_url)
     profile = parse_profile(page.text, card.profile_url, ctx.timestamp(page.fetched_at))
@@ -298,7 +318,11 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
                 last = parsed.last_page
                 cards = parsed.certifications
                 if read_profiles:
-                    cards = [_with_profile(fetcher, ctx, card) for card in cards]
+                    away = {c.profile_id: why for c in cards if (why := _off_directory(c, url))}
+                    for why in away.values():
+                        yield RunNote(why)
+                    cards = [card if card.profile_id in away else
+                             _with_profile(fetcher, ctx, card) for card in cards]
                 step = PageStep(state, url, page, cards, len(cards))
             page_no += 1
             done = last is not None and page_no > max(last, 1)
