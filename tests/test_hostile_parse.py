@@ -5,6 +5,8 @@ left open, an API answer with wrong types or nested past Python's recursion limi
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from typing import Any
 
@@ -14,7 +16,9 @@ from db.migrations import connect, open_db
 from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
+from scraper.models import Exclusion, Reject
 from scraper.normalize import site_id
+from scraper.sources import oig_leie
 from scraper.sources.websites import read_site
 from tests.sites.server import Response, SiteServer
 
@@ -216,3 +220,84 @@ def test_a_profile_link_to_another_host_is_not_followed(tmp_path):
     assert len(stored) == len(nccaom.data.by_state["WA"])
     away = [r for r in stored.values() if r["profile_url"].startswith(metadata_url)]
     assert len(away) == 1 and away[0]["conditions"] is None  # kept, without its profile
+
+
+# -- the exclusion list: a line too large or unreadable -------------------------------------------
+
+HEADER = ",".join(oig_leie.COLUMNS) + "\r\n"
+
+
+def _row(last: str, first: str = "ANNA", specialty: str = "ACUPUNCTURIST") -> str:
+    values = [last, first, "", "", "", specialty, "", "0000000000", "", "", "", "WA", "",
+              "1128a1", "20200115", "00000000", "00000000", ""]
+    return ",".join(f'"{v}"' for v in values) + "\r\n"
+
+
+def _parse(text: str) -> list[Any]:
+    return list(oig_leie.parse_csv(io.StringIO(text, newline=""), "u", "t", npis=set()))
+
+
+def test_a_line_over_the_field_limit_is_a_reject_and_the_list_goes_on():
+    records = _parse(HEADER + _row("LEE") + _row("X" * 200_000) + _row("KIM"))
+    assert [type(r) for r in records] == [Exclusion, Reject, Exclusion]
+    reject = records[1]
+    assert reject.reason.startswith("line 3: ") and "field larger than field limit" in \
+        reject.reason and not reject.stored
+    assert len(json.dumps(reject.raw)) < 1000  # the start of the line, not all of it
+    assert [r.last_name for r in records if isinstance(r, Exclusion)] == ["LEE", "KIM"]
+
+
+def test_a_quote_left_open_costs_its_line_only():
+    broken = _row("PARK").replace('"PARK"', '"PARK', 1)
+    records = _parse(HEADER + _row("LEE") + broken + "".join(_row(f"N{i}") for i in range(30)))
+    assert isinstance(records[1], Reject) and records[1].reason.startswith("line 3: ")
+    assert [r.last_name for r in records if isinstance(r, Exclusion)] == \
+        ["LEE"] + [f"N{i}" for i in range(30)]
+
+
+def test_a_quote_left_open_on_the_last_line_or_past_the_limit():
+    # open to the end of the file: the quote swallows what follows, past the field limit
+    broken = '"PARK' + "\r\n".join(_row(f"N{i}").replace('"', "") for i in range(8000))
+    records = _parse(HEADER + _row("LEE") + broken + _row("KIM"))
+    kept = [r.last_name for r in records if isinstance(r, Exclusion)]
+    assert kept[0] == "LEE" and kept[-1] == "KIM"
+    assert any(isinstance(r, Reject) and r.reason.startswith("line 3: ") for r in records)
+
+
+def test_an_unreadable_line_stores_the_good_rows_and_delists_nothing(tmp_path):
+    from tests.sites.leie import LeieSite, generate_leie_rows
+    from tests.sites.nppes_data import generate_providers
+
+    data = generate_leie_rows(generate_providers(n=400, seed=7), n_unrelated=200)
+    site = LeieSite.from_data(data)
+    url_path = "/exclusions/downloadables/UPDATED.csv"
+    with SiteServer() as server:
+        server.add_site("/exclusions/", site)
+        http = HttpConfig(min_interval=0, backoff_base=0.01, max_retries=1,
+                          allowed_hosts=("127.0.0.1",))
+        config = Config(http=http, sources={"oig-leie": {"url": server.url + url_path}})
+
+        def run():
+            with Fetcher(http) as fetcher:
+                return run_source(config, "oig-leie", db_path=tmp_path / "e.db", fetcher=fetcher)
+
+        clean = run()
+        assert clean.status == "ok"
+        db = connect(tmp_path / "e.db", readonly=True)
+        stored = db["exclusions"].count
+        db.close()
+        assert stored > 10
+        # next month: one acupuncturist's line has an address of 200 KB, one row is gone
+        rows = [dict(r) for r in data.rows]
+        acupuncturists = [i for i, r in enumerate(rows) if r["SPECIALTY"] == "ACUPUNCTURIST"]
+        rows[acupuncturists[0]]["ADDRESS"] = "X" * 200_000
+        del rows[acupuncturists[1]]
+        site.rows = rows
+        site.touch()
+        broken = run()
+    assert broken.status in ("ok", "partial"), broken.error
+    db = connect(tmp_path / "e.db", readonly=True)
+    assert db["exclusions"].count == stored  # every good row read again, none lost
+    assert db["exclusions"].count_where("gone_at is not null") == 0  # no absence trusted
+    (reject,) = db.query("select * from rejects where source = 'oig-leie'")
+    assert f"line {acupuncturists[0] + 2}: " in reject["reason"]

@@ -10,8 +10,10 @@ replaced monthly). Quirks, as documented and seen:
   longer finds is recorded as reinstated, with its date when a supplement names it.
 
 The file is downloaded conditionally (an unchanged month costs a 304) and streamed to a
-temporary file, then read row by row. Only rows that matter to the directory are kept: an
-NPI among our providers, or an acupuncture specialty.
+temporary file, then read row by row. A line that cannot be read (a value over csv's 128 KB
+field limit, a quote left open) is a reject with its line number and the rest is read; as any
+relevant line that cannot be read, it means no absence is trusted that month. Only rows that
+matter to the directory are kept: an NPI among our providers, or an acupuncture specialty.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import hashlib
 import io
 import logging
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..check import CheckReport, probe
 from ..http import Fetcher, Page
@@ -96,26 +99,91 @@ def relevant(row: dict[str, str], npis: set[str]) -> bool:
     return any(word in text for word in RELEVANT_WORDS)
 
 
+class _Lines:
+    """The file's lines for csv.reader, kept until its record is taken; lines can be put back
+    to be read again."""
+
+    def __init__(self, lines: Iterable[str]):
+        self.source = iter(lines)
+        self.back: deque[str] = deque()
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.back.popleft() if self.back else next(self.source)
+        self.taken.append(line)
+        return line
+
+
+class Record(NamedTuple):
+    line: int  # where it starts, the header being line 1
+    fields: list[str] | None  # None: the line cannot be read
+    problem: str  # why not
+    start: str  # the line's first 100 characters
+
+
+def records(lines: Iterable[str]) -> Iterator[Record]:
+    """Each record of the file. A line that cannot be read (a value over csv's 128 KB field
+    limit) is a Record without fields. A quoted value may run over several lines, but a record
+    that does so and has not the header's number of fields is more likely a quote left open on
+    its first line: that line is taken alone and the lines after it are read again, so one
+    broken line never swallows the good ones after it."""
+    feed = _Lines(lines)
+    reader = csv.reader(feed)
+    number, width = 1, None
+    while True:
+        feed.taken = []
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            first = (feed.taken[:1] or [""])[0]
+            feed.back.extendleft(reversed(feed.taken[1:]))
+            yield Record(number, None, str(exc), first[:100])
+            number += 1
+            continue
+        if width is None:
+            width = len(fields)
+        elif len(feed.taken) > 1 and len(fields) != width:
+            first = feed.taken[0]
+            feed.back.extendleft(reversed(feed.taken[1:]))
+            fields = next(csv.reader([first]), [])
+            feed.taken = [first]
+        yield Record(number, fields, "", feed.taken[0][:100] if feed.taken else "")
+        number += len(feed.taken)
+
+
 def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
               ) -> Iterator[Exclusion | Reject]:
-    """Stream the file: check the header, yield the relevant rows (a row with a broken
-    quote or the wrong number of fields is a Reject, never the end of the file)."""
-    reader = csv.reader(lines)
-    try:
-        header = [h.strip().upper() for h in next(reader)]
-    except StopIteration:
-        raise ParseError("empty file", url=url) from None
+    """Stream the file: check the header, yield the relevant rows. A row with a broken quote
+    or the wrong number of fields is a Reject when it is relevant; a line that cannot be read
+    at all (a value over csv's 128 KB field limit) is always one, with its line number: which
+    row it held cannot be told. Never the end of the file."""
+    rows = records(lines)
+    first = next(rows, None)
+    if first is None:
+        raise ParseError("empty file", url=url)
+    if first.fields is None:
+        raise ParseError(f"header unreadable: {first.problem}", url=url)
+    header = [h.strip().upper() for h in first.fields]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ParseError(f"header lacks {', '.join(missing)}", url=url)
     provenance = Provenance(SOURCE_ID, url, fetched_at)
-    for fields in reader:
+    for number, fields, problem, start in rows:
+        if fields is None:
+            yield Reject(SOURCE_ID, f"line {number}: {problem} (not read)",
+                         {"line": number, "start": start}, provenance)
+            continue
         if not fields:
             continue
         row = dict(zip(header, fields, strict=False))
         if len(fields) != len(header):
             if relevant(row, npis):
-                yield Reject(SOURCE_ID, f"line {reader.line_num}: {len(fields)} fields, "
+                yield Reject(SOURCE_ID, f"line {number}: {len(fields)} fields, "
                              f"expected {len(header)}", row, provenance)
             continue
         if relevant(row, npis):
