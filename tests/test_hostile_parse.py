@@ -18,7 +18,9 @@ from scraper.http import Fetcher
 from scraper.jobs import run_source
 from scraper.models import Exclusion, Reject
 from scraper.normalize import site_id
+from scraper.parsing import ParseError
 from scraper.sources import oig_leie
+from scraper.sources.nppes_api import parse_search
 from scraper.sources.websites import read_site
 from tests.sites.server import Response, SiteServer
 
@@ -301,3 +303,48 @@ def test_an_unreadable_line_stores_the_good_rows_and_delists_nothing(tmp_path):
     assert db["exclusions"].count_where("gone_at is not null") == 0  # no absence trusted
     (reject,) = db.query("select * from rejects where source = 'oig-leie'")
     assert f"line {acupuncturists[0] + 2}: " in reject["reason"]
+
+
+# -- NPPES API answers of the wrong types ------------------------------------------------------------
+
+URL = "https://npiregistry.example/api/?state=WA"
+
+
+def _answer(**fields: Any) -> str:
+    result = {"number": 1234567893, "enumeration_type": "NPI-1",
+              "basic": {"first_name": "ANNA", "last_name": "LEE"},
+              "addresses": [], "taxonomies": [], **fields}
+    return json.dumps({"result_count": 1, "results": [result]})
+
+
+WRONG_TYPES = {
+    "addresses[0]": _answer(addresses=[None]),
+    "addresses": _answer(addresses="397 WALLACE RD"),
+    "practiceLocations[0]": _answer(practiceLocations=[1]),
+    "taxonomies[0].code": _answer(taxonomies=[{"code": {"x": 1}, "desc": "Acupuncturist"}]),
+    "other_names[0]": _answer(other_names=[None]),
+    "identifiers": _answer(identifiers="ABC"),
+    "basic.first_name": _answer(basic={"first_name": ["ANNA"], "last_name": "LEE"}),
+    "basic": _answer(basic=None),
+    "created_epoch": _answer(created_epoch={"seconds": 1}),
+    "last_updated_epoch": _answer(last_updated_epoch=10**30),
+    "endpoints[0].endpoint": _answer(endpoints=[{"endpointType": "WEB",
+                                                 "endpoint": {"url": "x"}}]),
+}
+
+
+@pytest.mark.parametrize("field", list(WRONG_TYPES))
+def test_a_wrong_type_is_a_parse_error_naming_the_field(field):
+    with pytest.raises(ParseError) as caught:
+        parse_search(WRONG_TYPES[field], URL, "t")
+    assert field in str(caught.value) and URL in str(caught.value)
+
+
+@pytest.mark.parametrize("where", ["answer", "result"])
+def test_an_answer_nested_past_the_recursion_limit_is_a_parse_error(where):
+    deep = "[" * 100_000 + "]" * 100_000
+    text = (deep if where == "answer" else _answer().replace('"addresses": []',
+                                                             f'"addresses": {deep}'))
+    with pytest.raises(ParseError, match="nested") as caught:
+        parse_search(text, URL, "t")
+    assert URL in str(caught.value)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import reprlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -76,17 +77,75 @@ class SearchPage:
     providers: list[Provider]
 
 
-def parse_search(text: str, url: str, fetched_at: str) -> SearchPage:
-    """Parse one API answer. Raises NppesApiError for an Errors body, ParseError for a bad shape."""
+def load_json(text: str, url: str) -> Any:
+    """The answer's JSON, or ParseError (not JSON, or nested past what Python can read)."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"answer is not JSON ({exc.msg} at char {exc.pos})", url=url) from exc
+    except RecursionError:
+        raise ParseError("answer nested too deep to read", url=url) from None
+
+
+_repr = reprlib.Repr()
+_repr.maxlevel, _repr.maxstring, _repr.maxother = 3, 60, 60
+_SCALARS = (str, int, float, bool)
+
+
+def _short(value: Any) -> str:
+    """A glimpse of a value, never the whole of it (nor its depth)."""
+    if isinstance(value, _SCALARS):
+        text = str(value)
+        return text if len(text) <= 200 else text[:200] + "..."
+    return _repr.repr(value)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(
+        type(value), type(value).__name__)
+
+
+def _flat(value: Any, path: str, url: str) -> dict[str, Any]:
+    """An object whose values are all text, numbers, true/false or null (as every object of
+    an answer's result is, in the saved samples), or ParseError naming the field."""
+    if not isinstance(value, dict):
+        raise ParseError(f"{path} is {_kind(value)}, expected an object", url=url)
+    for key, item in value.items():
+        if item is not None and not isinstance(item, _SCALARS):
+            raise ParseError(f"{path}.{key} is {_kind(item)}, expected a value", url=url)
+    return value
+
+
+def _objects(raw: dict[str, Any], key: str, where: str, url: str) -> list[dict[str, Any]]:
+    """``raw[key]``: a list of flat objects; absent or null is none."""
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ParseError(f"{where}: {key} is {_kind(value)}, expected a list", url=url)
+    return [_flat(item, f"{where}: {key}[{i}]", url) for i, item in enumerate(value)]
+
+
+def _epoch(raw: dict[str, Any], key: str, where: str, url: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, str))):
+        raise ParseError(f"{where}: {key} is {_kind(value)}, expected a number", url=url)
+    try:
+        return epoch_to_iso(value)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ParseError(f"{where}: {key} {_short(value)}: {exc}", url=url) from None
+
+
+def parse_search(text: str, url: str, fetched_at: str) -> SearchPage:
+    """Parse one API answer. Raises NppesApiError for an Errors body, ParseError for a bad shape
+    (a field of the wrong type named, with the URL)."""
+    data = load_json(text, url)
     if isinstance(data, dict) and "Errors" in data:
         errors = data["Errors"] if isinstance(data["Errors"], list) else [data["Errors"]]
         described = "; ".join(
-            f"{e.get('field', '?')}: {e.get('description', e)} (#{e.get('number', '?')})"
-            if isinstance(e, dict) else str(e) for e in errors)
+            f"{_short(e.get('field', '?'))}: {_short(e.get('description', e))} "
+            f"(#{_short(e.get('number', '?'))})" if isinstance(e, dict) else _short(e)
+            for e in errors)
         raise NppesApiError(f"NPPES API refused the query: {described} ({url})")
     results = require(data, "results", list, url=url)
     count = require(data, "result_count", int, url=url)
@@ -124,21 +183,21 @@ def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None 
     """One element of ``results`` as a Provider."""
     number = raw.get("number") if isinstance(raw, dict) else None
     if not isinstance(number, (int, str)) or not str(number).isdigit() or len(str(number)) != 10:
-        raise ParseError(f"result without a 10-digit NPI: {str(raw)[:80]!r}", url=url)
+        raise ParseError(f"result without a 10-digit NPI: {_short(raw)}", url=url)
     npi = str(number)
     where = f"NPI {npi}"
-    basic = require(raw, "basic", dict, url=url, where=where)
+    basic = _flat(require(raw, "basic", dict, url=url, where=where), f"{where}: basic", url)
     kind = raw.get("enumeration_type")
     if kind not in ("NPI-1", "NPI-2"):
         raise ParseError(f"{where}: enumeration_type {kind!r}", url=url)
     addresses: list[Address] = []
-    for entry in raw.get("addresses") or []:
+    for entry in _objects(raw, "addresses", where, url):
         purpose = {"LOCATION": "location", "MAILING": "mailing"}.get(
             str(entry.get("address_purpose", "")).upper())
         if purpose is None:
             raise ParseError(f"{where}: address_purpose {entry.get('address_purpose')!r}", url=url)
         addresses.append(_address(entry, purpose, 0))
-    for seq, entry in enumerate(raw.get("practiceLocations") or [], start=1):
+    for seq, entry in enumerate(_objects(raw, "practiceLocations", where, url), start=1):
         addresses.append(_address(entry, "practice", seq))
     taxonomies = [
         Taxonomy(
@@ -148,11 +207,11 @@ def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None 
             license_number_normalized=license_number(drop_placeholder(t.get("license"))),
             taxonomy_group=clean(t.get("taxonomy_group")),
         )
-        for seq, t in enumerate(raw.get("taxonomies") or [])
+        for seq, t in enumerate(_objects(raw, "taxonomies", where, url))
     ]
     other_names = [{k: v for k, v in n.items() if (drop_placeholder(v) if k in _NAME_AFFIXES
                                                     else clean(v)) is not None}
-                   for n in raw.get("other_names") or []]
+                   for n in _objects(raw, "other_names", where, url)]
     first, middle, last = (clean(basic.get(k)) for k in ("first_name", "middle_name", "last_name"))
     organization = clean(basic.get("organization_name"))
     if kind == "NPI-1":
@@ -173,28 +232,33 @@ def parse_provider(raw: dict[str, Any], url: str, provenance: Provenance | None 
         status=clean(basic.get("status")),
         enumerated_on=_date(basic.get("enumeration_date"), url, f"{where} enumeration_date"),
         updated_on=_date(basic.get("last_updated"), url, f"{where} last_updated"),
-        created_at=epoch_to_iso(raw.get("created_epoch")),
-        updated_at=epoch_to_iso(raw.get("last_updated_epoch")),
+        created_at=_epoch(raw, "created_epoch", where, url),
+        updated_at=_epoch(raw, "last_updated_epoch", where, url),
         deactivated_on=_date(basic.get("deactivation_date"), url, f"{where} deactivation_date"),
         reactivated_on=_date(basic.get("reactivation_date"), url, f"{where} reactivation_date"),
         authorized_official=official,
         authorized_official_title=clean(basic.get("authorized_official_title_or_position")),
         authorized_official_phone=phone(basic.get("authorized_official_telephone_number")),
-        other_names=other_names, identifiers=list(raw.get("identifiers") or []),
+        other_names=other_names, identifiers=_objects(raw, "identifiers", where, url),
         addresses=addresses, taxonomies=taxonomies, provenance=provenance,
-        website=_website(raw.get("endpoints")),
+        website=_website(raw.get("endpoints"), where, url),
     )
 
 
-def _website(endpoints: Any) -> str | None:
+def _website(endpoints: Any, where: str, url: str) -> str | None:
     """The first website among a provider's endpoints (type WEB, "Website URL"). Most endpoints
     are Direct messaging addresses or FHIR services; the saved samples carry none, so the field
-    names are those of the API's documentation, unverified against a live answer."""
-    for entry in endpoints if isinstance(endpoints, list) else []:
+    names are those of the API's documentation, unverified against a live answer: anything
+    but a WEB entry is passed over, whatever its shape."""
+    for i, entry in enumerate(endpoints if isinstance(endpoints, list) else []):
         if not isinstance(entry, dict) or str(entry.get("endpointType", "")).upper() != "WEB":
             continue
-        if url := website_url(entry.get("endpoint")):
-            return url
+        address = entry.get("endpoint")
+        if address is not None and not isinstance(address, str):
+            raise ParseError(f"{where}: endpoints[{i}].endpoint is {_kind(address)}, expected "
+                             "text", url=url)
+        if found := website_url(address):
+            return found
     return None
 
 
@@ -329,15 +393,18 @@ NEEDED = {"": ("result_count", "results"),
           "results[].taxonomies[]": ("code", "desc", "primary", "state", "license")}
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def missing_keys(data: Any) -> list[str]:
     """The keys of ``NEEDED`` an answer lacks, named by where ("results[].basic")."""
     if not isinstance(data, dict):
         return list(NEEDED[""])
-    results = data.get("results") if isinstance(data.get("results"), list) else []
-    results = [r for r in results if isinstance(r, dict)]
+    results = [r for r in _as_list(data.get("results")) if isinstance(r, dict)]
     objects = {"": [data], "results[]": results,
-               "results[].addresses[]": [a for r in results for a in r.get("addresses") or []],
-               "results[].taxonomies[]": [t for r in results for t in r.get("taxonomies") or []]}
+               "results[].addresses[]": [a for r in results for a in _as_list(r.get("addresses"))],
+               "results[].taxonomies[]": [t for r in results for t in _as_list(r.get("taxonomies"))]}
     return [f"{where}.{key}" if where else key for where, keys in NEEDED.items() for key in keys
             if any(isinstance(o, dict) and key not in o for o in objects[where])]
 
@@ -358,6 +425,9 @@ def check(fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
         data = json.loads(page.text)
     except json.JSONDecodeError as exc:
         report.set("fields", False, f"the answer is not JSON ({exc.msg} at char {exc.pos})")
+        return report
+    except RecursionError:
+        report.set("fields", False, "the answer is nested too deep to read")
         return report
     if not (isinstance(data, dict) and "Errors" in data):  # an Errors body says why below
         missing = missing_keys(data)
