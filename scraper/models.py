@@ -253,7 +253,8 @@ class Website:
     site_id: str  # normalize.site_id of the listed address
     url: str  # the address as listed
     final_url: str | None  # the first page read, after redirects
-    status: str  # ok, robots, unsafe, too-large, http-error, unreachable, gated, not-html, error
+    status: str  # ok, robots, unsafe, too-large, http-error, unreachable, gated, not-html,
+    # unreadable (nested too deep), error
     detail: str | None  # why, when not ok (or which pages failed)
     pages: list[str] = field(default_factory=list)
     tags: list[WebsiteTag] = field(default_factory=list)

@@ -220,8 +220,10 @@ def test_a_profile_link_to_another_host_is_not_followed(tmp_path):
     db = connect(tmp_path / "n.db", readonly=True)
     stored = {r["profile_id"]: r for r in db.query("select * from certifications")}
     assert len(stored) == len(nccaom.data.by_state["WA"])
-    away = [r for r in stored.values() if r["profile_url"].startswith(metadata_url)]
-    assert len(away) == 1 and away[0]["conditions"] is None  # kept, without its profile
+    # kept, without its profile, and the link we refused is not published as its profile
+    assert not [r for r in stored.values() if (r["profile_url"] or "").startswith(metadata_url)]
+    away = [r for r in stored.values() if r["profile_url"] is None]
+    assert len(away) == 1 and away[0]["conditions"] is None
 
 
 # -- the exclusion list: a line too large or unreadable -------------------------------------------

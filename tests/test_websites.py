@@ -316,3 +316,15 @@ def test_practitioners_get_the_claims_of_the_sites_they_list(web, tmp_path):
                              ["ncc:lotus"]).fetchone()[0]
     assert "facial acupuncture" in json.loads(specialties)
     db.close()
+
+
+@pytest.mark.parametrize("error,status", [
+    ("DeadlineExceeded", "unreachable"),  # dripped past the deadline: this time, not for good
+    ("NotHTTP", "unsafe"),  # a redirect to file:// or ftp://
+])
+def test_new_fetch_errors_give_a_site_status(error, status):
+    """Issue 14: the client's new errors say what happened to the site, not a bare 'error'."""
+    from scraper import http
+    from scraper.sources.websites import _status
+
+    assert _status(getattr(http, error)("http://x.example/", "why")) == status

@@ -317,12 +317,13 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
                 parsed = parse_search(page.text, url, ctx.timestamp(page.fetched_at))
                 last = parsed.last_page
                 cards = parsed.certifications
-                if read_profiles:
-                    away = {c.profile_id: why for c in cards if (why := _off_directory(c, url))}
-                    for why in away.values():
-                        yield RunNote(why)
-                    cards = [card if card.profile_id in away else
-                             _with_profile(fetcher, ctx, card) for card in cards]
+                # A link off the directory is neither followed nor published as the profile.
+                away = {c.profile_id: why for c in cards if (why := _off_directory(c, url))}
+                for why in away.values():
+                    yield RunNote(why)
+                cards = [replace(card, profile_url=None) if card.profile_id in away
+                         else _with_profile(fetcher, ctx, card) if read_profiles else card
+                         for card in cards]
                 step = PageStep(state, url, page, cards, len(cards))
             page_no += 1
             done = last is not None and page_no > max(last, 1)

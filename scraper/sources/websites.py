@@ -42,10 +42,12 @@ from lxml import etree
 from ..check import CheckReport
 from ..http import (
     BotChallenge,
+    DeadlineExceeded,
     Fetcher,
     FetchError,
     HostNotAllowed,
     HTTPStatusError,
+    NotHTTP,
     Page,
     ResponseTooLarge,
     RobotsDisallowed,
@@ -257,8 +259,10 @@ def _root(url: str) -> str:
 def _status(exc: FetchError) -> str:
     if isinstance(exc, RobotsDisallowed):
         return "robots"
-    if isinstance(exc, (UnsafeURL, HostNotAllowed)):
+    if isinstance(exc, (UnsafeURL, HostNotAllowed, NotHTTP)):  # NotHTTP: a file:// redirect
         return "unsafe"
+    if isinstance(exc, DeadlineExceeded):  # dripped or stalled: this time, not for good
+        return "unreachable"
     if isinstance(exc, ResponseTooLarge):
         return "too-large"
     if isinstance(exc, BotChallenge):
