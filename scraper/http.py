@@ -59,6 +59,7 @@ import re
 import socket
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -301,14 +302,20 @@ _CHALLENGE_MACHINERY = (b"/cdn-cgi/challenge-platform/", b"_cf_chl_opt", b"cf-ch
                         b"__cf_chl_", b"challenge-form", b"cf-error-details")
 
 
-def detect_challenge(status: int, headers: httpx.Headers, content: bytes) -> str | None:
+def detect_challenge(status: int, headers: httpx.Headers, content: bytes, *,
+                     widget_gates: bool = True) -> str | None:
     """Name the bot challenge this answer is, or None, whatever its status: Cloudflare answers
     its interstitial with 403 or 503 as a rule, but a site (or a proxy in front of it) may pass
-    it on as a 200. Seen on directory.nccaom.org in 2025."""
+    it on as a 200. Seen on directory.nccaom.org in 2025.
+
+    A Turnstile widget in a 2xx page is a challenge where the page is a registry's listing
+    (``widget_gates``), but not on a practice's own website, where it guards a contact or
+    booking form and the rest of the page is read as usual (review of 2026-12)."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return "Cloudflare challenge (cf-mitigated header)"
     head = content[:20000].lower()
-    if b"challenges.cloudflare.com/turnstile" in head or b"cf-turnstile" in head:
+    if (widget_gates or not 200 <= status < 300) and (
+            b"challenges.cloudflare.com/turnstile" in head or b"cf-turnstile" in head):
         return "Cloudflare Turnstile widget"
     title = _CHALLENGE_TITLE.search(head)
     if title and any(marker in head for marker in _CHALLENGE_MACHINERY):
@@ -333,6 +340,7 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
 
 
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are IPv4
+NAT64_LOCAL_PREFIX = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
@@ -360,8 +368,12 @@ def address_problem(address: Address) -> str | None:
         problem = address_problem(ipv4)
         if problem:
             return f"{kind} address embedding {ipv4}, {problem}"
-        if address.ipv4_mapped is not None:
-            return None  # the socket goes to that IPv4 address, which is public
+        if address.ipv4_mapped is not None or address in NAT64_PREFIX:
+            # the socket goes to that IPv4 address (through the local stack or the network's
+            # DNS64/NAT64 translator, as on an IPv6-only host), which is public
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address in NAT64_LOCAL_PREFIX:
+        return "a local-use NAT64 address (RFC 8215)"
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     for test, words in (("is_loopback", "a loopback address"),
@@ -639,7 +651,12 @@ class Fetcher:
             follow_redirects=False,
         )
         self._deadline = _Deadline()
-        self._client = _Client(
+        # Behind a proxy named in the environment (HTTPS_PROXY...), requests go through it, as
+        # they did before the deadline: httpx then makes the transports itself, and the total
+        # deadline is checked between the chunks of an answer only.
+        proxied = transport is None and any(
+            key in ("http", "https", "all") for key in urllib.request.getproxies())
+        self._client = _Client(**settings) if proxied else _Client(
             transport=transport or deadline_transport(_DeadlineBackend(self._deadline)),
             **settings)
         # URLs from scraped data go through a client that connects to public addresses only
@@ -826,7 +843,7 @@ class Fetcher:
                 self._count("errors." + type(exc).__name__)
             else:
                 challenge = detect_challenge(response.status_code, response.headers,
-                                             response.content)
+                                             response.content, widget_gates=not untrusted)
                 if challenge:
                     host.next_at = self.clock.monotonic() + self._interval(host)
                     raise BotChallenge(url, f"bot challenge: {challenge}; the source is gated",

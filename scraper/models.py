@@ -243,7 +243,8 @@ class WebsiteTag:
 
 
 # A site that could not be looked at this time keeps what it claimed at its last reading.
-TRANSIENT_WEBSITE_STATUSES = frozenset({"unreachable", "gated", "error"})
+# A reading that says nothing of the site's claims keeps those of its last reading.
+TRANSIENT_WEBSITE_STATUSES = frozenset({"unreachable", "gated", "error", "unreadable"})
 
 
 @dataclass

@@ -350,3 +350,56 @@ def test_an_answer_nested_past_the_recursion_limit_is_a_parse_error(where):
     with pytest.raises(ParseError, match="nested") as caught:
         parse_search(text, URL, "t")
     assert URL in str(caught.value)
+
+
+# -- review findings of 2026-12 on the issue 14 changes ------------------------------------------
+
+@pytest.mark.parametrize("repeat", ["<p><span>facial acupuncture ", "<li><span>facial acupuncture ",
+                                    "<tr><td><font>facial acupuncture<td><font>b "])
+def test_sloppy_but_ordinary_html_is_read(repeat):
+    """libxml2 nests an unclosed <span> under each new <p>, where a browser keeps the page flat:
+    300 of them are an ordinary page, not a hostile one."""
+    from scraper.sources.websites import parse_page
+
+    page = parse_page("<html><body>" + repeat * 300 + "</body></html>", "http://x.example/")
+    assert "facial acupuncture" in page.text
+
+
+def test_a_practice_page_with_a_turnstile_form_is_read_a_registry_page_is_gated():
+    """A contact form guarded by Turnstile on a practice's site is a normal page; the same
+    widget on a registry's listing is a challenge."""
+    import httpx
+
+    from scraper.http import detect_challenge
+
+    page = (b'<html><body><h1>Facial acupuncture</h1><form><div class="cf-turnstile" '
+            b'data-sitekey="x"></div></form></body></html>')
+    headers = httpx.Headers({"content-type": "text/html"})
+    assert detect_challenge(200, headers, page, widget_gates=False) is None
+    assert detect_challenge(200, headers, page) == "Cloudflare Turnstile widget"
+    assert detect_challenge(403, headers, page, widget_gates=False) is not None
+
+
+@pytest.mark.parametrize("address,problem", [
+    ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8: an IPv6-only host reaches IPv4 sites so
+    ("64:ff9b::7f00:1", "a NAT64 address embedding 127.0.0.1, a loopback address"),
+    ("64:ff9b:1::808:808", "a local-use NAT64 address (RFC 8215)"),
+])
+def test_nat64_addresses_are_judged_by_the_ipv4_they_carry(address, problem):
+    import ipaddress
+
+    from scraper.http import address_problem
+
+    assert address_problem(ipaddress.ip_address(address)) == problem
+
+
+def test_a_proxy_from_the_environment_is_used(monkeypatch):
+    """Review finding: the deadline transport turned off HTTPS_PROXY and friends."""
+    from scraper.config import HttpConfig
+    from scraper.http import Fetcher
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    with Fetcher(HttpConfig()) as fetcher:
+        mounts = {str(pattern.pattern): transport
+                  for pattern, transport in fetcher._client._mounts.items() if transport}
+    assert any(key.startswith("https://") for key in mounts), mounts
