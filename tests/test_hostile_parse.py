@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from db.migrations import connect, open_db
+from db.migrations import connect
 from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
@@ -23,6 +23,7 @@ from scraper.sources import oig_leie
 from scraper.sources.nppes_api import parse_search
 from scraper.sources.websites import read_site
 from tests.sites.server import Response, SiteServer
+from tests.test_websites import _listing_db
 
 # Generous: these pages took minutes or never finished before; read now they take well under
 # a second. A bound far above that keeps a loaded CI machine from failing the test.
@@ -143,15 +144,6 @@ def test_a_normal_page_reads_as_before():
 
 
 # -- a bot challenge half-way through a site -----------------------------------------------------
-
-def _listing_db(path, urls: dict[str, str]) -> None:
-    db = open_db(path)
-    for profile_id, url in urls.items():
-        db["certifications"].insert({"profile_id": profile_id, "name": f"Pat {profile_id}",
-                                     "website": url, "source": "nccaom", "state": "WA",
-                                     "city": "Seattle", "profile_url": "https://x.example/p"})
-    db.close()
-
 
 CHALLENGE_PAGE = ("<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
                   "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1'>"
