@@ -78,21 +78,17 @@ def probe(fetcher: Fetcher, report: CheckReport, url: str, *,
         report.set("robots", False, str(exc))
         return None
     except BotChallenge as exc:
-        report.set("robots", True, "allowed")
+        _robots_allowed(fetcher, report)
         report.set("reachable", True, "answered")
         report.set("challenge", False, str(exc))
         return None
-    except ResponseTooLarge as exc:  # it answered, with more than a check reads
+    except (ResponseTooLarge, HTTPStatusError) as exc:
+        # It answered, but not with the page (moved, retired?) or with more than a check reads.
         _robots_allowed(fetcher, report)
         report.set("reachable", True, "answered")
         report.set("challenge", True, "none met")
-        report.set("fields", False, f"not read: {exc} (a server that ignores Range?)")
-        return None
-    except HTTPStatusError as exc:  # it answered, but not with the page: moved, retired?
-        _robots_allowed(fetcher, report)
-        report.set("reachable", True, "answered")
-        report.set("challenge", True, "none met")
-        report.set("fields", False, f"not read: {exc}")
+        hint = " (a server that ignores Range?)" if isinstance(exc, ResponseTooLarge) else ""
+        report.set("fields", False, f"not read: {exc}{hint}")
         return None
     except FetchError as exc:
         _robots_allowed(fetcher, report)
