@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sqlite3
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,6 +27,20 @@ from .sources import SOURCES, is_default
 
 ALL_STATES = {s for m in SOURCES.values() for s in getattr(m, "STATES", ())} | {
     s for m in SOURCES.values() for s in getattr(m, "OTHER_STATES", ())}
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Within this block, SIGTERM (what cron, systemd and ``kill`` send) stops a run as Ctrl-C
+    does: every wait ends, the runs stay resumable, the command exits 1 saying so."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can be set from the main thread only
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _config(ctx: click.Context):
@@ -121,7 +139,7 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
     chosen = list(sources) or _sources_for(states, config)
     progress = _ProgressLine()
     try:
-        with Fetcher(config.http) as fetcher:
+        with _sigterm_interrupts(), Fetcher(config.http) as fetcher:
             results = run_sources(config, chosen, fetcher=fetcher,
                                   db_path=db_path, states=[s.upper() for s in states] or None,
                                   on_progress=progress)
@@ -201,7 +219,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
                 click.echo(link_summary(_relink(config, path)))
             return
         try:
-            with Fetcher(config.http) as fetcher:
+            with _sigterm_interrupts(), Fetcher(config.http) as fetcher:
                 results = run_sources(config, due, fetcher=fetcher, db_path=path)
         except KeyboardInterrupt:
             raise click.ClickException("interrupted; the next run-due resumes") from None

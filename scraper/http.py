@@ -145,6 +145,12 @@ class DeadlineExceeded(FetchError):
     reason = "deadline"
 
 
+class Interrupted(KeyboardInterrupt):
+    """The run was asked to stop (Ctrl-C, SIGTERM: ``Fetcher.interrupt``) while a request
+    waited its turn, slept before a retry or was reading: it ends now. Not a fetch error,
+    nothing is wrong with the site; as a KeyboardInterrupt it leaves the run to be resumed."""
+
+
 class Unresolvable(FetchError):
     """The host name of a URL from scraped data does not resolve."""
 
@@ -470,14 +476,24 @@ class _DeadlinePassed(Exception):
     exceptions of its own kind through untouched, closing the connection)."""
 
 
+class _Stopped(Exception):
+    """Raised inside the transport when the fetcher was interrupted mid-request."""
+
+
+# A socket read waits at most this long at a time, so that an interruption is seen within it.
+STOP_POLL = 0.25
+
+
 class _Deadline:
     """The moment the request in flight on the calling thread must be done by. httpx gives no
     way to hand one request's state to the socket reads of its connection, so ``Fetcher._read``
     sets it here, per thread, for the length of one request (a sync httpx request runs wholly
-    in the calling thread)."""
+    in the calling thread). ``stop`` is the fetcher's interruption: set, every socket
+    operation of every thread ends at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: threading.Event | None = None) -> None:
         self._local = threading.local()
+        self.stop = stop or threading.Event()
 
     @contextmanager
     def running(self, seconds: float) -> Iterator[float | None]:
@@ -491,6 +507,8 @@ class _Deadline:
 
     def timeout(self, timeout: float | None) -> float | None:
         """The timeout for one socket operation: ``timeout`` or what is left, if less."""
+        if self.stop.is_set():
+            raise _Stopped
         at = getattr(self._local, "at", None)
         if at is None:
             return timeout
@@ -511,11 +529,20 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._deadline = deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            return self._stream.read(max_bytes, self._deadline.timeout(timeout))
-        except httpcore.ReadTimeout:
-            self._deadline.check()  # the deadline, not the read timeout, ran out: say so
-            raise
+        # In slices of STOP_POLL: a socket that times out has lost nothing, so the read is
+        # taken up again until the read timeout (or the deadline) is spent, unless stopped.
+        ends = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if ends is None else ends - time.monotonic()
+            if left is not None and left <= 0:  # (a timeout of 0 makes a socket non-blocking)
+                self._deadline.check()
+                raise httpcore.ReadTimeout("timed out")
+            limit = self._deadline.timeout(left)
+            try:
+                return self._stream.read(max_bytes, STOP_POLL if limit is None
+                                         else min(limit, STOP_POLL))
+            except httpcore.ReadTimeout:
+                self._deadline.check()  # the deadline, not the read timeout, ran out: say so
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         try:
@@ -650,7 +677,8 @@ class Fetcher:
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=False,
         )
-        self._deadline = _Deadline()
+        self._stop = threading.Event()
+        self._deadline = _Deadline(self._stop)
         # Behind a proxy named in the environment (HTTPS_PROXY...), requests go through it, as
         # they did before the deadline: httpx then makes the transports itself, and the total
         # deadline is checked between the chunks of an answer only.
@@ -680,6 +708,26 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def interrupt(self) -> None:
+        """Stop every request of this fetcher, in every thread: a wait before a request or a
+        retry ends at once, a read within ``STOP_POLL`` seconds, each raising Interrupted;
+        so does every later request. For Ctrl-C and SIGTERM: the run ends soon, resumable."""
+        self._stop.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self._stop.is_set()
+
+    def _pause(self, url: str, seconds: float) -> None:
+        """Wait ``seconds`` (already capped by the caller), ending early if interrupted."""
+        if seconds > 0:
+            if isinstance(self.clock, SystemClock):
+                self._stop.wait(seconds)
+            else:  # an injected clock, in tests: it decides what a sleep is
+                self.clock.sleep(seconds)
+        if self._stop.is_set():
+            raise Interrupted(f"interrupted before fetching {url}")
 
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
@@ -787,10 +835,14 @@ class Fetcher:
         if not host.robots_loaded:
             with host.lock:
                 if not host.robots_loaded:
+                    interrupted = False
                     try:
                         self._load_robots(url, host, untrusted)
+                    except Interrupted:
+                        interrupted = True
+                        raise
                     finally:  # tried once for the fetcher's life, whatever came of it
-                        host.robots_loaded = True
+                        host.robots_loaded = not interrupted
         if host.challenge:
             raise BotChallenge(url, f"robots.txt answered with a {host.challenge}")
         if host.disallow_all:
@@ -824,8 +876,7 @@ class Fetcher:
         attempt = 0
         while True:
             wait = min(host.next_at - self.clock.monotonic(), self._longest_wait())
-            if wait > 0:
-                self.clock.sleep(wait)
+            self._pause(url, wait)
             retry_wait: float | None = None
             status: int | None = None
             problem: str
@@ -885,10 +936,14 @@ class Fetcher:
             try:
                 return self._read_within(url, headers, sink, untrusted, max_bytes, keep, at)
             except httpx.TimeoutException:
+                if self._stop.is_set():
+                    raise Interrupted(f"interrupted while reading {url}") from None
                 if at is None or time.monotonic() < at:
                     raise
             except _DeadlinePassed:
                 pass
+            except _Stopped:
+                raise Interrupted(f"interrupted while reading {url}") from None
         raise DeadlineExceeded(url, f"no complete answer within the {seconds:g}s total "
                                "deadline (http.total_timeout" +
                                (", download_timeout" if sink is not None else "") + ")")
@@ -928,6 +983,8 @@ class Fetcher:
             digest = hashlib.sha256()
             chunks, size = [], 0
             for chunk in response.iter_bytes():
+                if self._stop.is_set():
+                    raise _Stopped
                 if deadline is not None and time.monotonic() >= deadline:
                     raise _DeadlinePassed
                 if keep is not None and size + len(chunk) >= keep:

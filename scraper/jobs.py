@@ -495,6 +495,9 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
                         # e.g. another run of this source still going: the others carry on
                         results[sid] = RunResult(sid, 0, "failed", False, error=str(exc))
             except KeyboardInterrupt:
+                # Ctrl-C or SIGTERM: every source stops at its next step, and every wait or
+                # read of the fetcher ends now, so the workers are joined in moments.
                 stop.set()
+                fetcher.interrupt()
                 raise
     return [results[sid] for sid in ids]

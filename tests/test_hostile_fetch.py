@@ -19,6 +19,7 @@ from scraper.http import (
     BotChallenge,
     DeadlineExceeded,
     Fetcher,
+    Interrupted,
     NotHTTP,
     RetriesExhausted,
     RobotsUnreachable,
@@ -272,3 +273,97 @@ def test_a_redirect_to_a_broken_url_fails_at_once(site, location):
     with Fetcher(config()) as fetcher, pytest.raises(NotHTTP, match="not a valid"):
         fetcher.get(f"{site.url}/moved")
     assert [r.path for r in site.requests] == ["/moved"]
+
+
+# -- every wait can be interrupted ----------------------------------------------------------------
+
+def _interrupt_after(fetcher: Fetcher, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, fetcher.interrupt)
+    timer.start()
+    return timer
+
+
+def test_a_wait_before_a_retry_ends_when_interrupted(site):
+    """An honest Retry-After within the cap is waited out, unless the run is stopped."""
+    site.inject("/x", status=503, headers={"Retry-After": "60"}, count=10)
+    with Fetcher(config(max_retry_after=120.0), clock=SystemClock()) as fetcher:
+        _interrupt_after(fetcher, 0.3)
+        started = time.monotonic()
+        with pytest.raises(Interrupted, match="before fetching"):
+            fetcher.get(f"{site.url}/x")
+        assert time.monotonic() - started < 1.5
+        assert fetcher.interrupted
+        with pytest.raises(Interrupted):  # and every later request, at once, unsent
+            fetcher.get(f"{site.url}/y")
+    assert [r.path for r in site.requests] == ["/x"]
+
+
+def test_a_pace_wait_ends_when_interrupted(site):
+    with Fetcher(config(min_interval=60.0), clock=SystemClock()) as fetcher:
+        assert fetcher.get(f"{site.url}/a").text == "fine"
+        _interrupt_after(fetcher, 0.3)
+        started = time.monotonic()
+        with pytest.raises(Interrupted):
+            fetcher.get(f"{site.url}/b")  # its turn would come in a minute
+        assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize("step, pause", [
+    (17, 30.0),  # the status line, then nothing: a read that would wait its whole timeout
+    (1, 0.05),  # drips: every read gets a byte, the deadline is far off
+])
+def test_a_read_in_flight_ends_when_interrupted(step, pause):
+    slow = config(read_timeout=60.0, total_timeout=120.0)
+    with DripServer(http_answer(b"x" * 2000), step=step, pause=pause, limit=60) as server, \
+            Fetcher(slow) as fetcher:
+        _interrupt_after(fetcher, 0.5)
+        started = time.monotonic()
+        with pytest.raises(Interrupted, match="while reading"):
+            fetcher.get(f"{server.url}/page")
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_robots_txt_read_interrupted_is_not_taken_for_an_answer(site):
+    site.inject("/robots.txt", status=None, delay=3.0)
+    with Fetcher(config(obey_robots=True, read_timeout=10.0, total_timeout=10.0)) as fetcher:
+        _interrupt_after(fetcher, 0.3)
+        with pytest.raises(Interrupted):
+            fetcher.get(f"{site.url}/a")
+        host = fetcher._host(f"{site.url}/a")
+        assert not host.robots_loaded and not host.disallow_all
+
+
+def test_sigterm_stops_a_scrape_at_once_and_leaves_it_resumable(tmp_path):
+    """What cron or systemd send to stop a job: the run ends within moments, not after the
+    minute of quiet the site asked for, and stays 'running', to be resumed."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    with SiteServer() as server:
+        server.inject("/exclusions/", status=503, headers={"Retry-After": "60"}, count=20)
+        path = tmp_path / "p.toml"
+        path.write_text("\n".join([
+            "[http]", "min_interval = 0", 'contact = "tests@example.invalid"',
+            "max_retry_after = 120", 'allowed_hosts = ["127.0.0.1"]',
+            "[sources.oig-leie]",
+            f'url = "{server.url}/exclusions/downloadables/UPDATED.csv"']) + "\n")
+        db = tmp_path / "p.db"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scraper", "--config", str(path), "scrape", "oig-leie",
+             "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 20
+        while not any(r.path.startswith("/exclusions/") for r in server.requests):
+            assert time.monotonic() < deadline and process.poll() is None, "no request sent"
+            time.sleep(0.05)
+        time.sleep(0.3)  # now in the minute's wait
+        process.terminate()
+        started = time.monotonic()
+        output, _ = process.communicate(timeout=30)
+        took = time.monotonic() - started
+    assert took < 5.0, output
+    assert process.returncode == 1 and "interrupted" in output, output
+    conn = sqlite3.connect(db)
+    assert conn.execute("select source, status from scrape_runs").fetchall() == [
+        ("oig-leie", "running")]
+    conn.close()
