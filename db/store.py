@@ -626,15 +626,19 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
     stored row, so a provider the file took over from the API is not rewritten for nothing.
 
     ``records`` may be any iterable (``nppes_bulk.iter_zip`` reads a file as it goes): it is
-    stored 500 at a time."""
+    stored 500 at a time. Rows the file source could not read come as Rejects, kept as such."""
     counts: Counter[str] = Counter()
     deactivations = []
     records = iter(records)
     while batch := list(islice(records, 500)):
-        chunk = []
+        chunk, rejects = [], []
         for record in batch:
+            if isinstance(record, Reject):
+                rejects.append(record)
+                continue
             (deactivations if hasattr(record, "deactivated_on")
              and not hasattr(record, "addresses") else chunk).append(record)
+        counts["rejected"] += upsert_rejects(db, rejects, run_id, seen_at)
         if not chunk:
             continue
         marks = ",".join("?" * len(chunk))

@@ -412,16 +412,28 @@ def _pieces(at: int, record: bytes, needles: tuple[bytes, ...], header: bool
 def line_at(archive: zipfile.ZipFile, member: str, offset: int) -> int | None:
     """The line number of the byte at ``offset`` in ``member`` (read again up to there);
     None when the member cannot be read that far."""
-    count = 0
-    try:
-        with archive.open(member) as stream:
-            left = offset
-            while left > 0:
-                block = stream.read(min(CHUNK, left))
-                if not block:
-                    break
-                count += block.count(b"\n")
-                left -= len(block)
-    except _DAMAGED:
-        return None
-    return count + 1
+    return lines_at(archive, member, [offset])[0]
+
+
+def lines_at(archive: zipfile.ZipFile, member: str, offsets: list[int]) -> list[int | None]:
+    """The line numbers of the bytes at ``offsets`` (in any order), in one reading of
+    ``member`` up to the last of them; None for those it cannot be read as far as."""
+    found: dict[int, int] = {}
+    wanted = sorted(set(offsets))
+    if wanted:
+        count, position = 0, 0
+        try:
+            with archive.open(member) as stream:
+                for offset in wanted:
+                    while position < offset:
+                        block = stream.read(min(CHUNK, offset - position))
+                        if not block:
+                            break
+                        count += block.count(b"\n")
+                        position += len(block)
+                    if position < offset:
+                        break
+                    found[offset] = count + 1
+        except _DAMAGED:
+            pass
+    return [found.get(offset) for offset in offsets]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import replace
 from datetime import date
@@ -18,6 +19,7 @@ from scraper.cli import cli
 from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
+from scraper.models import Reject
 from scraper.sources.nppes_api import parse_provider
 from scraper.sources.nppes_bulk import (
     BulkFileError,
@@ -173,8 +175,17 @@ def test_a_broken_quote_names_the_file_and_line(providers, tmp_path):
         lines[5] = lines[5].replace(b'","', b'",', 1)  # one quote lost
         return b"\r\n".join(lines)
 
-    with pytest.raises(BulkFileError, match=r"bad.zip:npidata_pfile.*line 6"):
-        read_zip(_rewrite(path, break_line))
+    read, stats = read_zip(_rewrite(path, break_line))
+    whole, _ = read_zip(path)
+    rejects = [r for r in read if isinstance(r, Reject)]
+    assert len(rejects) == 1 and len(stats.unreadable) == 1
+    assert re.fullmatch(r"bad.zip:npidata_pfile\S*, line 6: .+ \(not read\)", rejects[0].reason)
+    assert rejects[0].raw["line"] == 6 and rejects[0].raw["record"].startswith('"')
+    # that row only: every other provider is read as from the whole file
+    kept = [p for p in read if not isinstance(p, Reject)]
+    assert len(kept) == len(whole) - 1
+    assert {p.npi for p in whole} - {p.npi for p in kept} == {
+        rejects[0].raw["record"].split(",")[0].strip('"')}
 
 
 def test_a_bad_value_far_into_the_file_names_its_line(providers, monkeypatch, tmp_path):
@@ -196,9 +207,27 @@ def test_a_bad_value_far_into_the_file_names_its_line(providers, monkeypatch, tm
 
     bad = _rewrite(path, bad_date)
     assert bad_date.line > 300
-    with pytest.raises(BulkFileError, match=rf"bad.zip:npidata_pfile.*, line {bad_date.line}: "
-                                            "Last Update Date"):
-        read_zip(bad)
+    read, _ = read_zip(bad)
+    [reject] = [r for r in read if isinstance(r, Reject)]
+    assert re.match(rf"bad.zip:npidata_pfile\S*, line {bad_date.line}: Last Update Date",
+                    reject.reason)
+
+
+def test_too_many_unreadable_rows_is_a_damaged_file(providers, monkeypatch, tmp_path):
+    from scraper.sources import nppes_bulk
+
+    monkeypatch.setattr(nppes_bulk, "REJECT_LIMIT", 3)
+    path = write_zip(tmp_path / "m.zip", providers[:200], others=50)
+
+    def break_ours(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        for number in [i for i, line in enumerate(lines) if b"171100000X" in line][:4]:
+            lines[number] = lines[number] + b',"extra field"'
+        return b"\r\n".join(lines)
+
+    with pytest.raises(BulkFileError, match=r"bad.zip:npidata_pfile.*line \d+: over 3 rows "
+                                            r"cannot be read .*the file is damaged"):
+        read_zip(_rewrite(path, break_ours))
 
 
 def test_a_layout_that_does_not_quote_the_npi_is_cut_by_counting_quotes(providers, tmp_path):
@@ -358,18 +387,45 @@ def test_a_monthly_file_that_no_longer_lists_someone_marks_them_gone(providers, 
     assert db["providers"].get(str(acu[0]["number"]))["gone_at"]
 
 
-def test_a_bad_file_imports_nothing(providers, tmp_path):
+def test_a_bad_row_costs_that_row_and_marks_nobody_gone(providers, tmp_path):
+    acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)]
     db_path = tmp_path / "p.db"
-    path = write_zip(tmp_path / "m.zip", providers, others=500)
+    first = write_zip(tmp_path / "a.zip", acu, others=100)
+    assert _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(first)}}),
+                db_path).status == "ok"
+    # the next month: one provider no longer listed, and one row of ours unreadable
+    path = write_zip(tmp_path / "m.zip", acu[1:], others=100)
 
-    def break_late(data: bytes) -> bytes:  # rows before the break pass, then one fails
+    def break_late(data: bytes) -> bytes:
         lines = data.split(b"\r\n")
-        lines[-10] = lines[-10] + b',"extra field"'
+        number = max(i for i, line in enumerate(lines) if b"171100000X" in line)
+        lines[number] = lines[number] + b',"extra field"'
+        break_late.npi = lines[number][1:11].decode()
+        break_late.line = number + 1
         return b"\r\n".join(lines)
 
     result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(_rewrite(
         path, break_late))}}), db_path)
-    assert result.status == "failed" and "bad.zip" in result.error and "line" in result.error
+    assert result.status == "partial" and result.counts["rejected"] == 1
+    assert result.counts["gone"] == 0  # not acu[0], whose absence may be the unreadable row
+    assert any("1 row(s) could not be read" in note for note in result.notes)
+    db = connect(db_path, readonly=True)
+    assert db["providers"].count == len(acu)
+    assert not list(db.query("select npi from providers where gone_at is not null"))
+    [reject] = list(db.query("select * from rejects"))
+    assert reject["source"] == "nppes-bulk" and f"line {break_late.line}:" in reject["reason"]
+    assert "fields where the header has" in reject["reason"]
+    assert break_late.npi in reject["raw"]
+
+
+def test_a_damaged_file_imports_nothing(providers, tmp_path):
+    db_path = tmp_path / "p.db"
+    path = write_zip(tmp_path / "m.zip", providers, others=500)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(data[: len(data) * 2 // 3])  # rows before the cut pass, then it fails
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(cut)}}), db_path)
+    assert result.status == "failed" and "cut.zip" in result.error
     db = open_db(db_path)
     assert db["providers"].count == 0
     db.close()

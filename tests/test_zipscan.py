@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from scraper.zipscan import ScanError, line_at, scan
+from scraper.zipscan import ScanError, line_at, lines_at, scan
 
 NEEDLE = b"171100000X"
 
@@ -42,6 +42,19 @@ def test_a_broken_quote_comes_back_with_its_offset_and_line(tmp_path):
     assert data[offset:].startswith(lines[20])
     with zipfile.ZipFile(path) as archive:
         assert line_at(archive, "npidata_pfile_1.csv", offset) == 21
+
+
+def test_the_lines_of_several_offsets_in_one_reading(tmp_path, monkeypatch):
+    from scraper import zipscan
+
+    monkeypatch.setattr(zipscan, "CHUNK", 7)  # offsets in the middle of blocks
+    data = b"".join(f"line {n}\n".encode() for n in range(1, 101))
+    path = _zip(tmp_path / "l.zip", data)
+    starts = {n: data.index(f"line {n}\n".encode()) for n in (1, 2, 50, 99)}
+    asked = [starts[50], starts[1], len(data) + 5, starts[99], starts[2], starts[50]]
+    with zipfile.ZipFile(path) as archive:
+        assert lines_at(archive, "npidata_pfile_1.csv", asked) == [50, 1, None, 99, 2, 50]
+        assert lines_at(archive, "npidata_pfile_1.csv", []) == []
 
 
 def test_a_damaged_zip_is_a_scan_error(tmp_path):

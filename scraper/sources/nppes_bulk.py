@@ -19,9 +19,12 @@ deactivated NPIs. This source:
 - applies weekly files in order, each once; applies the deactivation report (CSV, or the xlsx
   CMS ships) by setting ``deactivated_on`` on the providers it names;
 - imports a file whole or not at all: the rows are stored as the member is read, in one
-  transaction that commits only after the whole file was read, so a truncated zip, a missing
-  column or a broken quote in a row we keep (each reported with the file and line) leaves the
-  database as it was.
+  transaction that commits only after the whole file was read, so a truncated zip or a missing
+  column (each reported with the file and line) leaves the database as it was;
+- a row we would keep that cannot be read (a broken quote, a field too many, a bad date) costs
+  that row only: it is kept as a reject with its line, the others are stored, and since whose
+  row it was cannot be told, that run marks nobody gone (it is ``partial``). More than
+  ``REJECT_LIMIT`` such rows mean a damaged file, imported not at all.
 
 Settings (``[sources.nppes-bulk]``): ``file`` (a monthly zip on disk) or ``url`` (downloaded to
 ``cache_dir``, resumably and conditionally), ``weekly_files`` / ``weekly_urls``,
@@ -50,7 +53,7 @@ from xml.etree import ElementTree
 
 from ..check import CheckReport, probe
 from ..http import Fetcher
-from ..models import Address, Provenance, Provider, Taxonomy
+from ..models import Address, Provenance, Provider, Reject, Taxonomy
 from ..normalize import (
     clean,
     drop_placeholder,
@@ -63,7 +66,7 @@ from ..normalize import (
     website_url,
     zip5,
 )
-from ..zipscan import CHUNK, ScanError, line_at, records, scan
+from ..zipscan import CHUNK, ScanError, line_at, lines_at, records, scan
 from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError, SourceUnchanged
 from .nppes_api import STATES
 
@@ -109,6 +112,11 @@ class Deactivation:
     provenance: Provenance | None = None
 
 
+# More unreadable rows than this among those we would keep: the file is damaged, not a row.
+REJECT_LIMIT = 100
+RAW_EXCERPT = 2000  # characters of an unreadable row kept with its reject
+
+
 @dataclass
 class ImportStats:
     bytes_read: int = 0  # of the npidata_pfile member, uncompressed
@@ -117,6 +125,15 @@ class ImportStats:
     locations: int = 0
     endpoints: int = 0
     members: list[str] = field(default_factory=list)
+    # (byte offset, what is wrong, the record) of each row we would keep that cannot be read
+    unreadable: list[tuple[int, str, bytes]] = field(default_factory=list)
+
+    def reject(self, exc: BulkFileError, at: int, record: bytes) -> None:
+        self.unreadable.append((at, exc.message, record[:RAW_EXCERPT * 4]))
+        if len(self.unreadable) > REJECT_LIMIT:
+            first = self.unreadable[0]
+            raise BulkFileError(exc.file, f"over {REJECT_LIMIT} rows cannot be read (the first: "
+                                f"{first[1]}): the file is damaged", offset=first[0])
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -185,9 +202,11 @@ class Columns:
 
 
 def _matching(records: Iterator[tuple[int, bytes]], name: str, codes: tuple[str, ...],
-              stats: ImportStats) -> Iterator[tuple[int, Callable[[str], str | None]]]:
-    """(byte offset, column getter) of every row with one of ``codes`` in a taxonomy slot,
-    from the header and the records that passed the byte test."""
+              stats: ImportStats
+              ) -> Iterator[tuple[int, Callable[[str], str | None], bytes]]:
+    """(byte offset, column getter, record) of every row with one of ``codes`` in a taxonomy
+    slot, from the header and the records that passed the byte test. A record that cannot be
+    read as CSV goes to ``stats.reject``."""
     first = next(records, None)
     if first is None:
         raise BulkFileError(name, "the file is empty")
@@ -196,10 +215,14 @@ def _matching(records: Iterator[tuple[int, bytes]], name: str, codes: tuple[str,
     wanted = set(codes)
     for at, record in records:
         stats.candidates += 1
-        get = columns.getter(_fields(record, name, at, columns.width))
+        try:
+            get = columns.getter(_fields(record, name, at, columns.width))
+        except BulkFileError as exc:  # the code is in it somewhere: it may be one of ours
+            stats.reject(exc, at, record)
+            continue
         if any(get(slot) in wanted for slot in slots):  # the code may sit in another column
             stats.kept += 1
-            yield at, get
+            yield at, get, record
 
 
 @lru_cache(maxsize=4)
@@ -398,11 +421,12 @@ def _among(numbers: array, npi: str) -> bool:
 def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
              stats: ImportStats | None = None, source_url: str | None = None,
              fetched_at: str = "", nucc_csv: str | None = None,
-             on_bytes: Callable[[int], None] | None = None) -> Iterator[Provider]:
+             on_bytes: Callable[[int], None] | None = None) -> Iterator[Provider | Reject]:
     """Every provider with one of ``codes`` in a dissemination zip (monthly or weekly), as
     the member is read. A provider the companion members (secondary practice locations,
     endpoints) speak of is held back until they have been read, and comes after the others
-    with what they add."""
+    with what they add. Last, a Reject for each row we would keep that could not be read,
+    with its line (``stats.unreadable``)."""
     name = Path(path).name
     stats = stats if stats is not None else ImportStats()
     descriptions = taxonomy_descriptions(nucc_csv)
@@ -441,9 +465,13 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
                     found = scan(stream, needles, counted, anchored=anchored)
                     rows = _matching(found, label, codes, stats)
                     try:
-                        for at, get in rows:
-                            provider = provider_from_row(get, label, at, descriptions,
-                                                         provenance)
+                        for at, get, record in rows:
+                            try:
+                                provider = provider_from_row(get, label, at, descriptions,
+                                                             provenance)
+                            except BulkFileError as exc:
+                                stats.reject(exc, at, record)
+                                continue
                             if _among(spoken, provider.npi):
                                 held[provider.npi] = provider
                             else:
@@ -456,16 +484,23 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
             except ScanError as exc:
                 if exc.unanchored and anchored and not given and not held:
                     stats.bytes_read = stats.candidates = stats.kept = 0  # read it again
+                    stats.unreadable.clear()
                     continue  # a layout that does not quote the NPI: cut by counting quotes
                 raise _with_line(exc, label, archive, member) from None
             except BulkFileError as exc:
                 raise _with_line(exc, label, archive, member) from None
         _add_companions(archive, held, stats)
         yield from held.values()
+        lines = lines_at(archive, member, [at for at, _, _ in stats.unreadable])
+        for (at, problem, record), line in zip(stats.unreadable, lines, strict=True):
+            where = f"line {line}" if line else f"byte {at:,}"
+            yield Reject(SOURCE_ID, f"{label}, {where}: {problem} (not read)",
+                         {"line": line, "offset": at,
+                          "record": _decode(record)[:RAW_EXCERPT]}, provenance)
 
 
 def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, **options: Any
-             ) -> tuple[list[Provider], ImportStats]:
+             ) -> tuple[list[Provider | Reject], ImportStats]:
     """``iter_zip`` read whole: the providers and what the reading counted."""
     stats = ImportStats()
     return list(iter_zip(path, codes, stats=stats, **options)), stats
@@ -632,10 +667,16 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
                              nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
         url = settings.get("url") or f"file:{Path(monthly).name}"
         yield PageStep("monthly", url, page, providers, 0).finish("done")
-        yield PartState("monthly", "done", note=f"{stats.bytes_read / 1e6:,.0f} MB read, "
-                        f"{stats.candidates} passed the byte test, {stats.kept} kept")
+        read = (f"{stats.bytes_read / 1e6:,.0f} MB read, {stats.candidates} passed the byte "
+                f"test, {stats.kept} kept")
+        if stats.unreadable:  # whose rows they were cannot be told: nobody is marked gone
+            yield PartState("monthly", "incomplete", note=(
+                f"{read}; {len(stats.unreadable)} row(s) could not be read (see rejects), so "
+                "nobody the file no longer lists is marked gone this run"))
+        else:
+            yield PartState("monthly", "done", note=read)
         for state in STATES:  # a full file: whoever it no longer lists is gone
-            yield ScopeDone(state, complete=True)
+            yield ScopeDone(state, complete=not stats.unreadable)
     weekly = list(settings.get("weekly_files") or [])
     for url in settings.get("weekly_urls") or []:
         path, wpage = _local(fetcher, ctx, url)
