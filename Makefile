@@ -30,8 +30,10 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Style, then types (mypy's settings are in pyproject.toml).
 lint: $(STAMP)
 	$(PY) -m ruff check scraper db publish tests bench
+	$(PY) -m mypy scraper db publish
 
 # Scrapy (the `bench` extra) is installed here only: bench_nccaom compares our scraper with it.
 bench: $(STAMP)
@@ -42,4 +44,4 @@ bench: $(STAMP)
 	$(PY) -m bench.bench_nccaom --write
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-* .pytest_cache
+	rm -rf $(VENV) demo.db demo.db-* .pytest_cache .mypy_cache

@@ -22,7 +22,7 @@ PROVENANCE = {
 
 @migrations()
 def m001_runs_and_fetch_log(db: Database) -> None:
-    db["scrape_runs"].create({
+    db.table("scrape_runs").create({
         "id": int,
         "source": str,
         "status": str,  # running / ok / partial / failed / gated
@@ -45,9 +45,9 @@ def m001_runs_and_fetch_log(db: Database) -> None:
         "notes": str,  # parts that could not be completed, one per line
         "error": str,
     }, pk="id", not_null={"source", "status", "started_at"})
-    db["scrape_runs"].create_index(["source", "started_at"])
+    db.table("scrape_runs").create_index(["source", "started_at"])
 
-    db["run_checkpoints"].create({
+    db.table("run_checkpoints").create({
         "run_id": int,
         "part": str,
         "state": str,  # pending / done / split / incomplete
@@ -56,7 +56,7 @@ def m001_runs_and_fetch_log(db: Database) -> None:
         "updated_at": str,
     }, pk=("run_id", "part"), foreign_keys=[("run_id", "scrape_runs", "id")])
 
-    db["fetch_log"].create({
+    db.table("fetch_log").create({
         "url": str,
         "status": int,
         "etag": str,
@@ -68,7 +68,7 @@ def m001_runs_and_fetch_log(db: Database) -> None:
         "run_id": int,
     }, pk="url")
 
-    db["changes"].create({
+    db.table("changes").create({
         "id": int,
         "table_name": str,
         "record_id": str,
@@ -78,13 +78,13 @@ def m001_runs_and_fetch_log(db: Database) -> None:
         "run_id": int,
         "changed_at": str,
     }, pk="id", foreign_keys=[("run_id", "scrape_runs", "id")])
-    db["changes"].create_index(["table_name", "record_id"])
-    db["changes"].create_index(["changed_at"])
+    db.table("changes").create_index(["table_name", "record_id"])
+    db.table("changes").create_index(["changed_at"])
 
 
 @migrations()
 def m002_providers(db: Database) -> None:
-    db["providers"].create({
+    db.table("providers").create({
         "npi": str,
         "enumeration_type": str,
         "display_name": str,
@@ -120,9 +120,9 @@ def m002_providers(db: Database) -> None:
     }, pk="npi", not_null={"display_name", "source"})
     for columns in (["state", "city"], ["zip"], ["last_name"], ["source_url"],
                     ["last_seen_run_id"]):
-        db["providers"].create_index(columns)
+        db.table("providers").create_index(columns)
 
-    db["provider_addresses"].create({
+    db.table("provider_addresses").create({
         "npi": str,
         "purpose": str,
         "seq": int,
@@ -138,7 +138,7 @@ def m002_providers(db: Database) -> None:
         "updated_on": str,
     }, pk=("npi", "purpose", "seq"), foreign_keys=[("npi", "providers", "npi")])
 
-    db["provider_taxonomies"].create({
+    db.table("provider_taxonomies").create({
         "npi": str,
         "seq": int,
         "code": str,
@@ -149,9 +149,9 @@ def m002_providers(db: Database) -> None:
         "license_number_normalized": str,
         "taxonomy_group": str,
     }, pk=("npi", "seq"), foreign_keys=[("npi", "providers", "npi")])
-    db["provider_taxonomies"].create_index(["state", "license_number_normalized"])
+    db.table("provider_taxonomies").create_index(["state", "license_number_normalized"])
 
-    db["providers"].enable_fts(
+    db.table("providers").enable_fts(
         ["display_name", "organization_name", "other_names", "city"],
         create_triggers=True, tokenize="porter",
     )
@@ -159,7 +159,7 @@ def m002_providers(db: Database) -> None:
 
 @migrations()
 def m003_licenses_exclusions_rejects(db: Database) -> None:
-    db["licenses"].create({
+    db.table("licenses").create({
         "license_id": str,  # jurisdiction:license-type:normalized number
         "jurisdiction": str,
         "license_type": str,
@@ -185,11 +185,11 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
                                   "status_normalized", "source"})
     for columns in (["jurisdiction", "license_number_normalized"], ["last_name"],
                     ["status_normalized"], ["expires_on"], ["source"]):
-        db["licenses"].create_index(columns)
-    db["licenses"].enable_fts(["display_name", "full_name", "city"], create_triggers=True,
+        db.table("licenses").create_index(columns)
+    db.table("licenses").enable_fts(["display_name", "full_name", "city"], create_triggers=True,
                               tokenize="porter")
 
-    db["disciplinary_actions"].create({
+    db.table("disciplinary_actions").create({
         "action_id": str,
         "license_id": str,
         "jurisdiction": str,
@@ -199,9 +199,9 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
         "record_hash": str,
         **PROVENANCE,
     }, pk="action_id", foreign_keys=[("license_id", "licenses", "license_id")])
-    db["disciplinary_actions"].create_index(["license_id"])
+    db.table("disciplinary_actions").create_index(["license_id"])
 
-    db["exclusions"].create({
+    db.table("exclusions").create({
         "exclusion_id": str,
         "npi": str,
         "display_name": str,
@@ -226,10 +226,10 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
         "record_hash": str,
         **PROVENANCE,
     }, pk="exclusion_id", not_null={"status", "source"})
-    db["exclusions"].create_index(["npi"])
-    db["exclusions"].create_index(["last_name", "state"])
+    db.table("exclusions").create_index(["npi"])
+    db.table("exclusions").create_index(["last_name", "state"])
 
-    db["rejects"].create({
+    db.table("rejects").create({
         "reject_id": str,  # hash of source and raw row: the same bad row is kept once
         "source": str,
         "reason": str,
@@ -239,10 +239,10 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
         "last_seen_at": str,
         "last_seen_run_id": int,
     }, pk="reject_id", not_null={"source", "reason", "raw"})
-    db["rejects"].create_index(["source"])
+    db.table("rejects").create_index(["source"])
 
     # What a source remembers between runs (e.g. a dataset's rowsUpdatedAt).
-    db["source_state"].create({
+    db.table("source_state").create({
         "source": str,
         "key": str,
         "value": str,
@@ -252,7 +252,7 @@ def m003_licenses_exclusions_rejects(db: Database) -> None:
 
 @migrations()
 def m004_practitioners(db: Database) -> None:
-    db["practitioners"].create({
+    db.table("practitioners").create({
         "practitioner_id": str,  # "npi:<NPI>" when the person has one, else "lic:<license_id>"
         "display_name": str,
         "first_name": str,
@@ -287,11 +287,11 @@ def m004_practitioners(db: Database) -> None:
     }, pk="practitioner_id", not_null={"display_name"})
     for columns in (["state", "city"], ["zip"], ["license_status"], ["license_expires_on"],
                     ["npi"], ["last_name"]):
-        db["practitioners"].create_index(columns)
-    db["practitioners"].enable_fts(["display_name", "practice_name", "city"],
+        db.table("practitioners").create_index(columns)
+    db.table("practitioners").enable_fts(["display_name", "practice_name", "city"],
                                    create_triggers=True, tokenize="porter")
 
-    db["practitioner_links"].create({
+    db.table("practitioner_links").create({
         "record_table": str,  # providers / licenses / exclusions
         "record_id": str,
         "practitioner_id": str,
@@ -300,14 +300,14 @@ def m004_practitioners(db: Database) -> None:
         "explanation": str,
         "linked_at": str,
     }, pk=("record_table", "record_id"))
-    db["practitioner_links"].create_index(["practitioner_id"])
+    db.table("practitioner_links").create_index(["practitioner_id"])
 
 
 @migrations()
 def m005_practitioner_location_index(db: Database) -> None:
     # The published near_zip query prefilters on a latitude/longitude box: with this index it
     # reads the rows in the box instead of every practitioner.
-    db["practitioners"].create_index(["latitude", "longitude"], if_not_exists=True)
+    db.table("practitioners").create_index(["latitude", "longitude"], if_not_exists=True)
 
 
 @migrations()
@@ -316,10 +316,10 @@ def m006_practitioner_sort_and_facet_indexes(db: Database) -> None:
     # read every row without these (bench/RESULTS.md: 1.6 s before, measured with bench_search).
     for columns in (["display_name"], ["credentials"], ["disciplined"], ["excluded"],
                     ["certified"], ["specialties"]):
-        db["practitioners"].create_index(columns, if_not_exists=True)
+        db.table("practitioners").create_index(columns, if_not_exists=True)
     # One covering index for the common filters (state, status) and every facet beside them:
     # a filtered page's count and facets then read the index only (115 ms -> 2-7 ms a query).
-    db["practitioners"].create_index(
+    db.table("practitioners").create_index(
         ["state", "license_status", "disciplined", "excluded", "certified", "credentials",
          "specialties", "display_name"], index_name="idx_practitioners_facets",
         if_not_exists=True)
@@ -327,7 +327,7 @@ def m006_practitioner_sort_and_facet_indexes(db: Database) -> None:
 
 @migrations()
 def m007_certifications(db: Database) -> None:
-    db["certifications"].create({
+    db.table("certifications").create({
         "profile_id": str,  # NCCAOM's AgencyClientId, stable
         "name": str,
         "name_credentials": str,
@@ -349,12 +349,12 @@ def m007_certifications(db: Database) -> None:
         "record_hash": str,
         **PROVENANCE,
     }, pk="profile_id", not_null={"name", "source"})
-    db["certifications"].create_index(["state", "city"])
+    db.table("certifications").create_index(["state", "city"])
 
 
 @migrations()
 def m008_specialty_tags(db: Database) -> None:
-    db["specialty_tags"].create({
+    db.table("specialty_tags").create({
         "tag_id": str,  # practitioner_id:tag
         "practitioner_id": str,
         "tag": str,  # from the vocabulary in scraper/data/specialties.toml
@@ -364,15 +364,15 @@ def m008_specialty_tags(db: Database) -> None:
         "snippet": str,  # the sentence or item that claims it
         "tagged_at": str,
     }, pk="tag_id")
-    db["specialty_tags"].create_index(["tag"])
-    db["specialty_tags"].create_index(["practitioner_id"])
+    db.table("specialty_tags").create_index(["tag"])
+    db.table("specialty_tags").create_index(["practitioner_id"])
 
 
 @migrations()
 def m009_websites(db: Database) -> None:
     # The practice website NPPES lists for a provider (an endpoint of type WEB).
-    db["providers"].add_column("website", str)
-    db["websites"].create({
+    db.table("providers").add_column("website", str)
+    db.table("websites").create({
         "site_id": str,  # the listed address, normalized (scheme and host lower case, no #)
         "url": str,  # as listed
         "final_url": str,  # the entry page after redirects
@@ -386,8 +386,8 @@ def m009_websites(db: Database) -> None:
         "record_hash": str,
         **PROVENANCE,
     }, pk="site_id", not_null={"url", "source"})
-    db["websites"].create_index(["status"])
-    db["website_tags"].create({
+    db.table("websites").create_index(["status"])
+    db.table("website_tags").create({
         "claim_id": str,  # site_id + " " + tag
         "site_id": str,
         "tag": str,
@@ -396,29 +396,29 @@ def m009_websites(db: Database) -> None:
         "record_hash": str,
         **PROVENANCE,
     }, pk="claim_id", foreign_keys=[("site_id", "websites", "site_id")])
-    db["website_tags"].create_index(["site_id"])
-    db["website_tags"].create_index(["tag"])
+    db.table("website_tags").create_index(["site_id"])
+    db.table("website_tags").create_index(["tag"])
 
 
 @migrations()
 def m010_run_boot_id(db: Database) -> None:
     # With the pid and host: after a reboot the pid of a killed run may belong to another
     # process; the boot id tells the two apart.
-    db["scrape_runs"].add_column("boot_id", str)
+    db.table("scrape_runs").add_column("boot_id", str)
 
 
 @migrations()
 def m011_run_faults(db: Database) -> None:
     # What the run's requests met and survived (or not): retried answers and errors by kind,
     # as JSON ({"http 503": 2, "ReadTimeout": 1, "retries": 3}), and the retries.
-    db["scrape_runs"].add_column("retries", int)
-    db["scrape_runs"].add_column("faults", str)
+    db.table("scrape_runs").add_column("retries", int)
+    db.table("scrape_runs").add_column("faults", str)
 
 
 @migrations()
 def m012_license_verify_url(db: Database) -> None:
     # The board's own page for a license (or its lookup page), for a person to check it.
-    db["licenses"].add_column("verify_url", str)
+    db.table("licenses").add_column("verify_url", str)
 
 
 @migrations()
@@ -428,7 +428,7 @@ def m013_first_seen_run_id(db: Database) -> None:
     # re-keys every license: all new, all the old ones unseen).
     for table in ("providers", "licenses", "disciplinary_actions", "exclusions", "certifications",
                   "websites", "website_tags", "practitioners"):
-        db[table].add_column("first_seen_run_id", int)
+        db.table(table).add_column("first_seen_run_id", int)
 
 
 @migrations()
@@ -447,7 +447,7 @@ def m014_nppes_placeholders(db: Database) -> None:
         if row["enumeration_type"] == "NPI-1":
             values["display_name"] = person_name(row["first_name"], row["middle_name"],
                                                  row["last_name"], suffix) or row["display_name"]
-        db["providers"].update(row["npi"], values)
+        db.table("providers").update(row["npi"], values)
     for row in list(db.query("select rowid, license_number from provider_taxonomies "
                              "where license_number is not null")):
         if drop_placeholder(row["license_number"]) is None:

@@ -11,7 +11,7 @@ import json
 import os
 import socket
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -108,7 +108,8 @@ def start_run(db: Database, source: str, scope: dict[str, Any], now: str) -> tup
                "pid": os.getpid(), "host": socket.gethostname(), "boot_id": boot_id(),
                "resumed": 0,
                **{c: 0 for c in RUN_COUNTERS}}
-        run_id = db["scrape_runs"].insert(row).last_pk
+        run_id = db.table("scrape_runs").insert(row).last_pk
+    assert run_id is not None  # an insert into a table with an integer key gives one
     return int(run_id), False
 
 
@@ -139,10 +140,10 @@ def add_run_faults(db: Database, run_id: int, faults: dict[str, int]) -> None:
 def finish_run(db: Database, run_id: int, status: str, now: str, *, error: str | None = None,
                notes: list[str] | None = None) -> dict[str, Any]:
     with transaction(db):
-        run = db["scrape_runs"].get(run_id)
+        run = db.table("scrape_runs").get(run_id)
         started = run["started_at"]
         duration = _seconds_between(started, now)
-        db["scrape_runs"].update(run_id, {
+        db.table("scrape_runs").update(run_id, {
             "status": status, "finished_at": now, "duration_s": duration, "error": error,
             "notes": "\n".join(notes) if notes else None,
         })
@@ -150,7 +151,7 @@ def finish_run(db: Database, run_id: int, status: str, now: str, *, error: str |
             # Linking follows in another transaction; a process killed before it ends leaves
             # this mark, and the next run-due links even when no source is due (issue 6).
             set_state(db, LINK_STATE[0], LINK_STATE[1], str(run_id), now)
-    return db["scrape_runs"].get(run_id)
+    return db.table("scrape_runs").get(run_id)
 
 
 # (source, key) in source_state: set while runs have finished that linking has not yet seen.
@@ -180,7 +181,7 @@ def load_checkpoints(db: Database, run_id: int) -> dict[str, PartState]:
 
 
 def save_checkpoint(db: Database, run_id: int, state: PartState, now: str) -> None:
-    db["run_checkpoints"].upsert({
+    db.table("run_checkpoints").upsert({
         "run_id": run_id, "part": state.part, "state": state.state,
         "next_skip": state.next_skip, "note": state.note, "updated_at": now,
     }, pk=("run_id", "part"))
@@ -419,6 +420,33 @@ def _data(record: Any, key: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return data
 
 
+def record_writer(table: str, key: str, tracked: tuple[str, ...]
+                  ) -> Callable[[Database, Iterable[Any], int, str], Counter[str]]:
+    """The writer of a plain kind of record: each record (a dataclass whose fields are the
+    table's columns, with a ``provenance``) upserted on ``key``, changes to ``tracked``
+    columns recorded; Rejects kept as such. What a new kind needs unless it has children."""
+
+    def upsert(db: Database, records: Iterable[Any], run_id: int, seen_at: str) -> Counter[str]:
+        rows, rejects = [], []
+        for record in records:
+            if isinstance(record, Reject):
+                rejects.append(record)
+                continue
+            data = _data(record, key)
+            for column, value in data.items():
+                if isinstance(value, list):
+                    data[column] = ", ".join(map(str, value)) or None
+            data["record_hash"] = record_hash(data)
+            rows.append((data, _provenance(record)))
+        counts = upsert_rows(db, table, key, rows, tracked=tracked, run_id=run_id,
+                             seen_at=seen_at).counts
+        counts["rejected"] += upsert_rejects(db, rejects, run_id, seen_at)
+        return counts
+
+    upsert.__name__ = f"upsert_{table}"
+    return upsert
+
+
 def upsert_license_records(db: Database, records: Iterable[Any], run_id: int,
                            seen_at: str) -> Counter[str]:
     """Licenses, their disciplinary actions and the rows rejected beside them."""
@@ -628,10 +656,11 @@ def upsert_bulk_providers(db: Database, records: Iterable[Any], run_id: int,
     ``records`` may be any iterable (``nppes_bulk.iter_zip`` reads a file as it goes): it is
     stored 500 at a time. Rows the file source could not read come as Rejects, kept as such."""
     counts: Counter[str] = Counter()
-    deactivations = []
+    deactivations: list[Any] = []
     records = iter(records)
     while batch := list(islice(records, 500)):
-        chunk, rejects = [], []
+        chunk: list[Any] = []
+        rejects: list[Reject] = []
         for record in batch:
             if isinstance(record, Reject):
                 rejects.append(record)

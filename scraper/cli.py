@@ -25,8 +25,7 @@ from .http import Fetcher
 from .jobs import Progress, link_pending, relink, run_sources
 from .sources import SOURCES, is_default
 
-ALL_STATES = {s for m in SOURCES.values() for s in getattr(m, "STATES", ())} | {
-    s for m in SOURCES.values() for s in getattr(m, "OTHER_STATES", ())}
+ALL_STATES = {s for source in SOURCES.values() for s in (*source.STATES, *source.OTHER_STATES)}
 
 
 @contextmanager
@@ -292,8 +291,7 @@ def _sources_for(states: tuple[str, ...], config) -> list[str]:
     wanted = {s.upper() for s in states}
     return [source_id for source_id, source in SOURCES.items()
             if is_default(source_id, config.source(source_id))
-            and (not wanted or not hasattr(source, "dataset")
-                 or source.dataset.jurisdiction in wanted)]
+            and (not wanted or source.JURISDICTION is None or source.JURISDICTION in wanted)]
 
 
 @cli.command()
@@ -348,6 +346,54 @@ def check(ctx: click.Context, sources: tuple[str, ...]) -> None:
         ctx.exit(1)
 
 
+@cli.command(name="parse")
+@click.argument("source")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--url", default="", help="The address the file was saved from (links are read "
+              "against it; default: the source's own).")
+@click.option("-n", "--limit", type=click.IntRange(min=0), default=0,
+              help="Print at most this many records (0: all).")
+@click.pass_context
+def parse_saved(ctx: click.Context, source: str, file: str, url: str, limit: int) -> None:
+    """Run SOURCE's parser on a saved page or file and print what it reads, one JSON object
+    a line: how to check a changed page without the network. A page the parser no longer
+    understands fails with the reason (exit 1).
+
+    \b
+    Example:
+        curl -o wa.html 'https://directory.ncbahm.org/FAP/SearchResultWithoutMap?...'
+        practitioners parse nccaom wa.html
+        practitioners parse nppes-api answer.json --limit 3
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from .parsing import ParseError
+    from .sources.base import SourceError
+
+    if source not in SOURCES:
+        raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(SOURCES)}",
+                                 param_hint="SOURCE")
+    config = _config(ctx)
+    chosen = SOURCES[source]
+    count = 0
+    try:
+        for record in chosen.parse(Path(file), url or chosen.BASE_URL, config.source(source)):
+            if limit and count >= limit:
+                break
+            if dataclasses.is_dataclass(record) and not isinstance(record, type):
+                line = {"record": type(record).__name__, **dataclasses.asdict(record)}
+            else:
+                line = record
+            click.echo(json.dumps(line, default=str, ensure_ascii=False))
+            count += 1
+    except NotImplementedError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (ParseError, SourceError, ValueError, OSError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    click.echo(f"{count} record(s) read by {source} from {file}", err=True)
+
+
 @cli.command(name="sources")
 def list_sources() -> None:
     """List the sources this tool can scrape.
@@ -356,8 +402,8 @@ def list_sources() -> None:
     Example:
         practitioners sources
     """
-    for source_id, module in SOURCES.items():
-        click.echo(f"{source_id:10} {module.TITLE}\n{'':10} {module.BASE_URL}")
+    for source_id, source in SOURCES.items():
+        click.echo(f"{source_id:10} {source.TITLE}\n{'':10} {source.BASE_URL}")
 
 
 @cli.command()

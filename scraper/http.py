@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypedDict
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -259,12 +259,12 @@ def sniff_encoding(content: bytes, content_type: str | None) -> str:
         if content.startswith(bom):
             return name
     if content_type:
-        match = re.search(r"charset\s*=\s*([^;\s]+)", content_type, re.I)
-        declared = _known_codec(match.group(1)) if match else None
+        header = re.search(r"charset\s*=\s*([^;\s]+)", content_type, re.I)
+        declared = _known_codec(header.group(1)) if header else None
         if declared:
             return declared
-    match = _CHARSET_RE.search(content[:4096])
-    declared = _known_codec(match.group(1).decode("ascii", "replace")) if match else None
+    meta = _CHARSET_RE.search(content[:4096])
+    declared = _known_codec(meta.group(1).decode("ascii", "replace")) if meta else None
     if declared:
         # Pages that declare latin-1 are, in practice, windows-1252 (as browsers treat them).
         return "cp1252" if declared in ("latin-1", "iso8859-1") else declared
@@ -649,6 +649,14 @@ def user_agent(contact: str) -> str:
     return f"{PROJECT_NAME}/{__version__} (+{contact}; public-records research bot)"
 
 
+class _ClientSettings(TypedDict):
+    """What every client of a Fetcher is made with."""
+
+    timeout: httpx.Timeout
+    headers: dict[str, str]
+    follow_redirects: bool
+
+
 class _Client(httpx.Client):
     """An httpx client that leaves redirects to the Fetcher. httpx parses the Location of
     every redirect, even when not following it, to offer ``next_request``; a Location such as
@@ -672,11 +680,11 @@ class Fetcher:
         self.rng = rng or random.Random()
         self.user_agent = user_agent(self.config.contact)
         self.public_only = PublicOnly(self.config.allow_private_hosts, resolver)
-        settings = dict(
-            timeout=httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
-            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
-            follow_redirects=False,
-        )
+        settings: _ClientSettings = {
+            "timeout": httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
+            "headers": {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
+            "follow_redirects": False,
+        }
         self._stop = threading.Event()
         self._deadline = _Deadline(self._stop)
         # Behind a proxy named in the environment (HTTPS_PROXY...), requests go through it, as
@@ -963,9 +971,10 @@ class Fetcher:
             # counted here, so that an answer refused for its size still counts as a request
             self._count("requests")
             self._count(f"status.{response.status_code}")
-            to_file = sink is not None and 200 <= response.status_code < 300
+            # a 2xx body goes to the sink (if any); any other body is read into memory
+            out = sink if sink is not None and 200 <= response.status_code < 300 else None
             # only a body written to a file may be as large as a download; others sit in memory
-            limit = self.config.max_download_bytes if to_file else self.config.max_bytes
+            limit = self.config.max_download_bytes if out is not None else self.config.max_bytes
             if max_bytes is not None:
                 limit = min(limit, max_bytes)
             declared = response.headers.get("content-length")
@@ -973,13 +982,13 @@ class Fetcher:
                     int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
                                        f"{limit}-byte cap", status=response.status_code)
-            if to_file and getattr(self._local, "on_headers", None):
+            if out is not None and getattr(self._local, "on_headers", None):
                 self._local.on_headers(response.headers)
-            if to_file and response.status_code == 206:
-                sink.seek(0, 2)  # the rest of a file begun before: append
-            elif to_file:
-                sink.seek(0)
-                sink.truncate()
+            if out is not None and response.status_code == 206:
+                out.seek(0, 2)  # the rest of a file begun before: append
+            elif out is not None:
+                out.seek(0)
+                out.truncate()
             digest = hashlib.sha256()
             chunks, size = [], 0
             for chunk in response.iter_bytes():
@@ -995,20 +1004,20 @@ class Fetcher:
                 if size > limit:
                     raise ResponseTooLarge(url, f"body is over the {limit}-byte cap",
                                            status=response.status_code)
-                if to_file:
-                    sink.write(chunk)
+                if out is not None:
+                    out.write(chunk)
                     digest.update(chunk)
                 else:
                     chunks.append(chunk)
             self._count("bytes", size)
-        extensions = {"digest": digest.hexdigest()} if to_file else {}
+        extensions: dict[str, Any] = {"digest": digest.hexdigest()} if out is not None else {}
         if truncated:
             extensions["truncated"] = True
         # The body was decoded (gunzipped) while streaming: the copy must not claim an encoding
         # or a length it no longer has, or httpx would decode it a second time.
-        headers = [(k, v) for k, v in response.headers.multi_items()
-                   if k.lower() not in ("content-encoding", "content-length")]
-        return httpx.Response(response.status_code, headers=headers,
+        kept_headers = [(k, v) for k, v in response.headers.multi_items()
+                        if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(response.status_code, headers=kept_headers,
                               content=b"".join(chunks), request=response.request,
                               extensions=extensions)
 

@@ -19,8 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from db import store
 from db.migrations import connect, open_db
+from db.sinks import SINKS, WAVES, Sink
 
 from .config import DEFAULT_VOLUME_GUARD, Config
 from .http import BotChallenge, Fetcher, FetchError
@@ -39,36 +42,6 @@ from .sources.base import (
 )
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class Sink:
-    """Where a source's records go: the writer, the table whose rows a 304 page touches, and
-    the (table, key, scope column, columns to set) whose unseen rows a complete scope marks."""
-
-    upsert: Callable[..., Counter[str]]
-    table: str
-    gone: tuple[tuple[str, str, str, dict[str, str]], ...]
-
-
-SINKS: dict[str, Sink] = {
-    "providers": Sink(store.upsert_providers, "providers",
-                      (("providers", "npi", "state", {}),)),
-    # The NPPES files: what only the API gives is kept; a deactivation report sets dates.
-    "providers-bulk": Sink(store.upsert_bulk_providers, "providers",
-                           (("providers", "npi", "state", {}),)),
-    "licenses": Sink(store.upsert_license_records, "licenses",
-                     (("licenses", "license_id", "source", {}),
-                      ("disciplinary_actions", "action_id", "source", {}))),
-    # OIG takes reinstated people off the list, but a row also drops out when OIG corrects
-    # it: absence alone says "delisted"; only a reinstatement date says "reinstated".
-    "exclusions": Sink(store.upsert_exclusions, "exclusions",
-                       (("exclusions", "exclusion_id", "source", {"status": "delisted"}),)),
-    "certifications": Sink(store.upsert_certifications, "certifications",
-                           (("certifications", "profile_id", "state", {}),)),
-    # A website no record lists any more is marked gone (its tags then link to nobody).
-    "websites": Sink(store.upsert_websites, "websites", (("websites", "site_id", "source", {}),)),
-}
-
 
 @dataclass
 class Progress:
@@ -171,7 +144,7 @@ class FaultRecorder:
         self.db, self.path, self.run_id = db, path, run_id
         self.owner = threading.get_ident()
         self._lock = threading.Lock()
-        self._own = None
+        self._own: Database | None = None
         self._unwritten: Counter[str] = Counter()
 
     def __call__(self, kind: str, n: int) -> None:
@@ -223,7 +196,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     scope_states = [s.upper() for s in (states or settings.get("states") or [])] or None
     run_id, resumed = store.start_run(db, source_id, {"states": scope_states}, now)
     ctx = RunContext(db, run_id, source_id, settings, scope_states)
-    progress = Progress(source_id, scopes_total=len(scope_states or getattr(source, "STATES", [])))
+    progress = Progress(source_id, scopes_total=len(scope_states or source.STATES))
 
     def on_bytes(n: int, total: int | None) -> None:
         progress.bytes_done += n
@@ -470,16 +443,13 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
                 on_progress: Callable[[Progress], None] | None = None) -> list[RunResult]:
     """Run several sources at once, one thread each (the fetcher paces each host on its own).
 
-    Sources that fill ``providers`` run first: the exclusion list keeps the rows whose NPI is
-    among our providers, so it must see them. The NPPES files follow the API (they fill in the
-    providers the API runs did not store). Practice websites run last: they read the websites
-    the other sources list.
+    They run in the waves of their sinks (``db/sinks.py``): providers first, practice
+    websites last.
     """
     ids = list(source_ids)
     open_db(db_path or config.db).close()  # create and migrate once, before any thread writes
-    order = {"providers": 0, "providers-bulk": 1, "websites": 3}
-    waves = [wave for n in range(4)
-             if (wave := [s for s in ids if order.get(get_source(s).SINK, 2) == n])]
+    waves = [wave for n in WAVES
+             if (wave := [s for s in ids if SINKS[get_source(s).SINK].wave == n])]
     results: dict[str, RunResult] = {}
     stop = threading.Event()
     for wave in waves:

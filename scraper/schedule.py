@@ -20,14 +20,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .config import Config, ConfigError
+from .sources.base import Source
 
-DAY = timedelta(days=1)
-DEFAULT_EVERY = {"nppes-api": 7 * DAY, "oig-leie": 30 * DAY, "nccaom": 30 * DAY,
-                 "websites": 30 * DAY}
-BOARD_EVERY = DAY  # every state board (Socrata) source
 DEFAULT_RETRY = timedelta(hours=1)
 FAILED = ("failed", "gated", "suspect")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -44,12 +41,11 @@ def parse_every(value: Any, where: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
-def cadence(config: Config, source_id: str, source: Any) -> tuple[timedelta, timedelta]:
-    """(every, retry) of a source, from its settings or the defaults."""
+def cadence(config: Config, source_id: str, source: Source) -> tuple[timedelta, timedelta]:
+    """(every, retry) of a source, from its settings or its default (``Source.EVERY``)."""
     settings = config.source(source_id)
-    default = DEFAULT_EVERY.get(source_id, BOARD_EVERY if hasattr(source, "dataset") else DAY)
     every = parse_every(settings["every"], f"[sources.{source_id}] every") \
-        if "every" in settings else default
+        if "every" in settings else source.EVERY
     retry = parse_every(settings["retry"], f"[sources.{source_id}] retry") \
         if "retry" in settings else DEFAULT_RETRY
     return every, retry
@@ -91,6 +87,7 @@ def plan(runs: list[dict[str, Any]], source_id: str, every: timedelta, retry: ti
         return Due(source_id, every, None, f"run {last['id']} was interrupted; it resumes",
                    "running")
     finished = _when(last["finished_at"]) or _when(last["started_at"])
+    assert finished is not None, "scrape_runs.started_at is set when a run starts"
     failures = 0
     for run in runs:
         if run["status"] not in FAILED:
@@ -122,21 +119,21 @@ class RunLock:
     def __init__(self, db_path: str | os.PathLike):
         self.path = Path(f"{db_path}.lock")
         self.acquired = False
-        self._file = None
+        self._file: IO[str] | None = None
 
     def __enter__(self) -> RunLock:
-        self._file = self.path.open("a+")
+        file = self.path.open("a+")
         try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._file.close()
-            self._file = None
+            file.close()
             return self
+        self._file = file
         self.acquired = True
-        self._file.seek(0)
-        self._file.truncate()
-        self._file.write(f"{os.getpid()}\n")
-        self._file.flush()
+        file.seek(0)
+        file.truncate()
+        file.write(f"{os.getpid()}\n")
+        file.flush()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -21,8 +21,8 @@ import sys
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Generator, Iterator
+from typing import IO
 
 CHUNK = 1 << 22  # bytes read from the zip member at a time
 SWITCH_INTERVAL = 0.0001  # see scan()
@@ -43,7 +43,7 @@ class ScanError(Exception):
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 
-def records(stream: BinaryIO, keep: Callable[[bytes], bool]) -> Iterator[tuple[int, bytes]]:
+def records(stream: IO[bytes], keep: Callable[[bytes], bool]) -> Iterator[tuple[int, bytes]]:
     """(byte offset, record) for the header and for every record ``keep`` accepts: the plain
     reader of the small companion members (practice locations, endpoints).
 
@@ -104,14 +104,14 @@ class _Prefetch:
     GIL while it inflates, so decompressing the next blocks overlaps scanning this one (the
     machine's second core does the inflating). Memory: at most ``depth`` blocks waiting."""
 
-    def __init__(self, stream: BinaryIO, size: int, depth: int = 4):
+    def __init__(self, stream: IO[bytes], size: int, depth: int = 4):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(stream, size), daemon=True,
                                         name="zipscan-inflate")
         self._thread.start()
 
-    def _run(self, stream: BinaryIO, size: int) -> None:
+    def _run(self, stream: IO[bytes], size: int) -> None:
         try:
             while not self._stop.is_set():
                 block = stream.read(size)
@@ -140,9 +140,9 @@ class _Prefetch:
         self._thread.join(timeout=5)
 
 
-def scan(stream: BinaryIO, needles: tuple[bytes, ...],
+def scan(stream: IO[bytes], needles: tuple[bytes, ...],
          on_bytes: Callable[[int], None] | None = None, *, chunk: int | None = None,
-         anchored: bool = False) -> Iterator[tuple[int, bytes]]:
+         anchored: bool = False) -> Generator[tuple[int, bytes], None, None]:
     """(byte offset, record) for the first record (the header) and for every record holding
     one of ``needles``, in this process: the member inflated on a second thread.
 
@@ -227,7 +227,7 @@ def _scan_blocks(stream: _Prefetch, needles: tuple[bytes, ...],
 
 
 def _block(data: bytes, cur: int, base: int, needles: tuple[bytes, ...]
-           ) -> Iterator[tuple[int, bytes]]:
+           ) -> Generator[tuple[int, bytes], None, int]:
     """The records of ``data`` (at ``base`` in the member) from ``cur`` (a boundary) holding a
     needle; returns where the cut-off record at the end begins."""
     last = data.rfind(b"\n")

@@ -11,12 +11,12 @@ from scraper.http import Fetcher
 from scraper.jobs import run_source
 from scraper.models import License, Provenance
 from scraper.sources import SOURCES
-from scraper.sources.base import PageStep, ScopeDone
+from scraper.sources.base import PageStep, ScopeDone, Source
 
 SOURCE_ID = "fake-board"
 
 
-class FakeBoard:
+class FakeBoard(Source):
     """A source giving the licenses numbered 1..``count`` of one dataset, one page."""
 
     SOURCE_ID = SOURCE_ID

@@ -286,12 +286,10 @@ def _in_time(event: dict) -> tuple:
 async def _timelines(datasette, db, database: str, links: list[dict],
                      records: dict[str, dict[str, dict]]) -> list[dict]:
     """The status history of each linked license (with its discipline cases) and exclusion."""
-    licenses = [records.get("licenses", {}).get(link["record_id"]) for link in links
-                if link["record_table"] == "licenses"]
-    licenses = [r for r in licenses if r]
-    exclusions = [records.get("exclusions", {}).get(link["record_id"]) for link in links
-                  if link["record_table"] == "exclusions"]
-    exclusions = [r for r in exclusions if r]
+    licenses = [r for link in links if link["record_table"] == "licenses"
+                if (r := records.get("licenses", {}).get(link["record_id"]))]
+    exclusions = [r for link in links if link["record_table"] == "exclusions"
+                  if (r := records.get("exclusions", {}).get(link["record_id"]))]
     cases: dict[str, list[dict]] = {}
     if licenses and await db.table_exists("disciplinary_actions"):
         ids = [r["license_id"] for r in licenses]

@@ -42,6 +42,7 @@ import math
 import re
 import sqlite3
 import weakref
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -63,9 +64,17 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _of_number(function: Callable[[float], float]) -> Callable[[object], float | None]:
+    """``function`` as an SQL function: NULL for a value that is not a finite number."""
+    def of(value: object) -> float | None:
+        number = _number(value)
+        return None if number is None else function(number)
+    return of
+
+
 def distance_miles(lat1, lon1, lat2, lon2) -> float | None:
-    points = [_number(v) for v in (lat1, lon1, lat2, lon2)]
-    if any(p is None for p in points):
+    points = [n for v in (lat1, lon1, lat2, lon2) if (n := _number(v)) is not None]
+    if len(points) < 4:
         return None
     phi1, lam1, phi2, lam2 = (math.radians(p) for p in points)
     h = (math.sin((phi2 - phi1) / 2) ** 2
@@ -186,10 +195,8 @@ def prepare_connection(conn, database, datasette):
     conn.create_function("tilde_encode", 1, lambda text: None if text is None
                          else tilde_encode(str(text)), deterministic=True)
     if not _has_function(conn, "select cos(radians(0))"):
-        conn.create_function("cos", 1, lambda x: None if _number(x) is None
-                             else math.cos(_number(x)), deterministic=True)
-        conn.create_function("radians", 1, lambda x: None if _number(x) is None
-                             else math.radians(_number(x)), deterministic=True)
+        conn.create_function("cos", 1, _of_number(math.cos), deterministic=True)
+        conn.create_function("radians", 1, _of_number(math.radians), deterministic=True)
     config = datasette.plugin_config("sql_limits") or {}
     if "max_value_bytes" in config:
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, int(config["max_value_bytes"]))

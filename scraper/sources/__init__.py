@@ -1,34 +1,41 @@
 """The registry of sources: an explicit dict, no import magic.
 
-A source is a module (or an object) with SOURCE_ID, TITLE, BASE_URL, SINK (which tables its
-records go to) and ``scrape(fetcher, ctx)``.
+Each entry is a ``Source`` (``scraper/sources/base.py``): a module registered with
+``ModuleSource``, which gives what the module does not say itself (its cadence, its states,
+whether it is opt-in), or a ``Source`` object (each state board is a ``SocrataSource``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import nccaom, nppes_api, nppes_bulk, oig_leie, socrata, websites
+from . import nccaom, nppes_api, nppes_bulk, oig_leie, saved, socrata, websites
+from .base import DAY, ModuleSource, Source
 
-SOURCES: dict[str, Any] = {
-    nppes_api.SOURCE_ID: nppes_api,
-    nppes_bulk.SOURCE_ID: nppes_bulk,
-    **socrata.sources(),
-    oig_leie.SOURCE_ID: oig_leie,
-    nccaom.SOURCE_ID: nccaom,
-    websites.SOURCE_ID: websites,
+WEEK, MONTH = 7 * DAY, 30 * DAY
+
+SOURCES: dict[str, Source] = {
+    nppes_api.SOURCE_ID: ModuleSource(nppes_api, every=WEEK, states=tuple(nppes_api.STATES),
+                                      other_states=nppes_api.OTHER_STATES,
+                                      parse=saved.nppes_api_file),
+    # Not part of "every source": run when named, or when its settings name a file;
+    # daily, since a file not changed costs one conditional request.
+    nppes_bulk.SOURCE_ID: ModuleSource(nppes_bulk, opt_in_settings=(
+        "file", "url", "weekly_files", "weekly_urls", "deactivation_file", "deactivation_url"),
+        parse=saved.nppes_file),
+    **socrata.sources(),  # daily
+    oig_leie.SOURCE_ID: ModuleSource(oig_leie, every=MONTH, parse=saved.leie_file),
+    nccaom.SOURCE_ID: ModuleSource(nccaom, every=MONTH, parse=saved.nccaom_file),
+    websites.SOURCE_ID: ModuleSource(websites, every=MONTH, parse=saved.website_file),
 }
 
 
 def is_default(source_id: str, settings: dict[str, Any]) -> bool:
     """Part of "every source"? An opt-in source (the NPPES files) only when configured."""
-    if not getattr(SOURCES[source_id], "OPT_IN", False):
-        return True
-    return any(settings.get(k) for k in ("file", "url", "weekly_files", "weekly_urls",
-                                         "deactivation_file", "deactivation_url"))
+    return SOURCES[source_id].is_default(settings)
 
 
-def get_source(source_id: str) -> Any:
+def get_source(source_id: str) -> Source:
     try:
         return SOURCES[source_id]
     except KeyError:

@@ -1,4 +1,9 @@
-"""What a source yields to the job runner, and what the runner lends a source.
+"""The contract of a source, what it yields to the job runner, and what the runner lends it.
+
+``Source`` is all the CLI, the scheduler and the job runner know of a source: its id, title
+and address, its sink, its default cadence, its scope (the states a run can be limited to, or
+the one state of a board), whether every run includes it, ``scrape`` and ``check``. A source
+written as a module is registered with ``ModuleSource`` (``scraper/sources/__init__.py``).
 
 A source's ``scrape(fetcher, ctx)`` is a generator. Each ``PageStep`` is one fetched page
 with its records and the checkpoint state of the part it belongs to; the runner commits the
@@ -8,11 +13,19 @@ moment resumes from the last committed page without loss or duplicates.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..http import Page, Validators
+from ..http import Fetcher, Page, Validators
+
+if TYPE_CHECKING:
+    from ..check import CheckReport
+
+DAY = timedelta(days=1)
 
 
 class SourceError(Exception):
@@ -41,7 +54,9 @@ class PageStep:
     part: str
     url: str
     page: Page | None  # None: the step's records were read by the source itself (websites)
-    records: list[Any] | None  # None when the page was not modified (304)
+    # A list, or an iterator the runner stores as it reads it (a file too big to hold: its
+    # count is then what was read); None when the page was not modified (304).
+    records: list[Any] | Iterator[Any] | None
     count: int  # records on the page (from the fetch log when not modified)
     state: PartState | None = None
     store: bool = True  # False: the page only decided something (e.g. a probe that split)
@@ -85,7 +100,7 @@ class Known:
     """What the fetch log remembers of a URL from the last committed fetch."""
 
     validators: Validators
-    records: int | None
+    records: int
 
 
 class SourceContext(Protocol):
@@ -108,3 +123,79 @@ class SourceContext(Protocol):
     def listed_websites(self) -> list[tuple[str, str]]: ...
 
     def add_counts(self, counts: Any) -> None: ...
+
+
+Step = PageStep | PartState | ScopeDone | SourceUnchanged | RunNote
+
+
+class Source:
+    """A source, as the CLI, the scheduler and the job runner see it.
+
+    - ``SOURCE_ID``, ``TITLE``, ``BASE_URL``: what ``practitioners sources`` lists;
+    - ``SINK``: where its records go (``db/sinks.py``), which also sets the wave it runs in;
+    - ``EVERY``: its cadence unless ``[sources.<id>] every`` says otherwise;
+    - ``STATES`` (and ``OTHER_STATES``, territories): the states a run can be limited to;
+      empty for a source not read by state. ``JURISDICTION``: the one state a board covers;
+    - ``OPT_IN_SETTINGS``: empty if every run includes it; else it runs when named, or when
+      one of these settings is given;
+    - ``scrape(fetcher, ctx)`` yields ``Step``s; ``check(fetcher, settings)`` says whether the
+      live site still looks as the source assumes.
+    """
+
+    SOURCE_ID: str
+    TITLE: str
+    BASE_URL: str
+    SINK: str
+    EVERY: timedelta = DAY
+    STATES: tuple[str, ...] = ()
+    OTHER_STATES: tuple[str, ...] = ()
+    JURISDICTION: str | None = None
+    OPT_IN_SETTINGS: tuple[str, ...] = ()
+
+    def is_default(self, settings: dict[str, Any]) -> bool:
+        """Part of "every source"? An opt-in source only when its settings name something."""
+        return not self.OPT_IN_SETTINGS or any(settings.get(k) for k in self.OPT_IN_SETTINGS)
+
+    def scrape(self, fetcher: Fetcher, ctx: SourceContext) -> Iterator[Step]:
+        raise NotImplementedError
+
+    def check(self, fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+        raise NotImplementedError
+
+    def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
+        """The records its parser reads from a saved page or file (``practitioners parse``)."""
+        raise NotImplementedError(f"{self.SOURCE_ID} has no parser for saved files")
+
+
+class ModuleSource(Source):
+    """A source written as a module: ``SOURCE_ID``, ``TITLE``, ``BASE_URL``, ``SINK`` and the
+    functions ``scrape`` and ``check`` at module level (looked up at each call, so a test can
+    replace them); the rest of the contract is given here."""
+
+    def __init__(self, module: ModuleType, *, every: timedelta = DAY,
+                 states: tuple[str, ...] = (), other_states: tuple[str, ...] = (),
+                 opt_in_settings: tuple[str, ...] = (),
+                 parse: Callable[[Path, str, dict[str, Any]], Iterator[Any]] | None = None):
+        self.module = module
+        self._parse = parse
+        self.SOURCE_ID = module.SOURCE_ID
+        self.TITLE = module.TITLE
+        self.BASE_URL = module.BASE_URL
+        self.SINK = module.SINK
+        self.EVERY = every
+        self.STATES, self.OTHER_STATES = states, other_states
+        self.OPT_IN_SETTINGS = opt_in_settings
+
+    def scrape(self, fetcher: Fetcher, ctx: SourceContext) -> Iterator[Step]:
+        return self.module.scrape(fetcher, ctx)
+
+    def check(self, fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+        return self.module.check(fetcher, settings)
+
+    def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
+        if self._parse is None:
+            return super().parse(path, url, settings)
+        return self._parse(path, url, settings)
+
+    def __repr__(self) -> str:
+        return f"<source {self.SOURCE_ID} ({self.module.__name__})>"

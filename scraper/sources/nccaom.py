@@ -279,6 +279,7 @@ def _off_directory(card: Certification, page_url: str) -> str | None:
     """Why a card's profile is not read, or None. Profile links are the directory's own
     (``/FAP/PractitionerDetail``, relative, in every saved page): one to another host, port or
     scheme (a loopback "metadata" service, say) is not followed by the ordinary client."""
+    assert card.profile_url is not None, "parse_search gives every card its profile link"
     if _origin(card.profile_url) == _origin(page_url):
         return None
     origin = "{}://{}:{}".format(*_origin(page_url))
@@ -287,8 +288,10 @@ def _off_directory(card: Certification, page_url: str) -> str | None:
 
 
 def _with_profile(fetcher: Fetcher, ctx: SourceContext, card: Certification) -> Certification:
-    page = fetcher.get(card.profile_url)
-    profile = parse_profile(page.text, card.profile_url, ctx.timestamp(page.fetched_at))
+    url = card.profile_url
+    assert url is not None, "parse_search gives every card its profile link"
+    page = fetcher.get(url)
+    profile = parse_profile(page.text, url, ctx.timestamp(page.fetched_at))
     return replace(card, conditions=profile.conditions, languages=profile.languages,
                    education=profile.education, about=profile.about,
                    website=card.website or profile.website)

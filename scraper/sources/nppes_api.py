@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import reprlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,7 +334,7 @@ def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,
 
 
 def _list(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
-          saved: PartState | None) -> Iterator[PageStep]:
+          saved: PartState | None) -> Generator[PageStep, None, bool]:
     """Page through one query; returns True when it must be split into its children.
 
     A full first page is held back until the last reachable page says whether the query fits:

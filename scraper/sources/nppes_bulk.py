@@ -43,11 +43,11 @@ import zipfile
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -74,7 +74,6 @@ SOURCE_ID = "nppes-bulk"
 TITLE = "NPPES data dissemination files (monthly and weekly zips)"
 BASE_URL = "https://download.cms.gov/nppes/NPI_Files.html"
 SINK = "providers-bulk"
-OPT_IN = True  # not part of "every source": run when named, or when settings name a file
 DEFAULT_CODES = ("171100000X",)
 TAXONOMY_SLOTS = 15
 IDENTIFIER_SLOTS = 50
@@ -203,7 +202,7 @@ class Columns:
 
 def _matching(records: Iterator[tuple[int, bytes]], name: str, codes: tuple[str, ...],
               stats: ImportStats
-              ) -> Iterator[tuple[int, Callable[[str], str | None], bytes]]:
+              ) -> Generator[tuple[int, Callable[[str], str | None], bytes], None, None]:
     """(byte offset, column getter, record) of every row with one of ``codes`` in a taxonomy
     slot, from the header and the records that passed the byte test. A record that cannot be
     read as CSV goes to ``stats.reject``."""
@@ -286,7 +285,7 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
     organization = get("Provider Organization Name (Legal Business Name)")
     display = (person_name(first, middle, last, suffix) if kind == "NPI-1" else organization) \
         or npi
-    taxonomies = []
+    taxonomies: list[Taxonomy] = []
     for i in range(1, TAXONOMY_SLOTS + 1):
         code = get(f"Healthcare Provider Taxonomy Code_{i}")
         if code is None:
@@ -373,10 +372,21 @@ def _side_rows(archive: zipfile.ZipFile, pattern: str, npis: set[str],
             columns = Columns(_fields(first[1], member, first[0], None), member, ("NPI",))
             for at, record in rows:
                 get = columns.getter(_fields(record, member, at, columns.width))
-                out.setdefault(get("NPI"), []).append(get)
+                npi = get("NPI")
+                if npi is None:  # ours() kept it for its first field: the NPI column is not first
+                    raise BulkFileError(member, "a row without an NPI", offset=at)
+                out.setdefault(npi, []).append(get)
     except (BulkFileError, ScanError) as exc:
         raise _with_line(exc, member, archive, member) from None
     return out
+
+
+@overload
+def _member(archive: zipfile.ZipFile, pattern: str, required: Literal[True] = True) -> str: ...
+
+
+@overload
+def _member(archive: zipfile.ZipFile, pattern: str, required: bool) -> str | None: ...
 
 
 def _member(archive: zipfile.ZipFile, pattern: str, required: bool = True) -> str | None:
@@ -685,9 +695,9 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         key = f"applied:{Path(path).name}"
         if ctx.state(key):
             continue
-        providers, stats = read_zip(path, codes, nucc_csv=nucc)
-        yield PageStep(f"weekly:{Path(path).name}", f"file:{Path(path).name}", None, providers,
-                       len(providers)).finish("done")
+        changed, stats = read_zip(path, codes, nucc_csv=nucc)
+        yield PageStep(f"weekly:{Path(path).name}", f"file:{Path(path).name}", None, changed,
+                       len(changed)).finish("done")
         yield ScopeDone(f"weekly:{Path(path).name}", complete=False, state={key: "yes"})
     report = settings.get("deactivation_file")
     if settings.get("deactivation_url"):
@@ -733,7 +743,8 @@ class _Pieces:
     for ``zipfile`` to read the directory at the end and the start of a member."""
 
     def __init__(self, size: int):
-        self.size, self.at, self.pieces = size, 0, {}
+        self.size, self.at = size, 0
+        self.pieces: dict[int, bytes] = {}
 
     def seekable(self) -> bool:
         return True

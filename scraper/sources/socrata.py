@@ -36,6 +36,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,10 +47,12 @@ from ..models import DisciplinaryAction, License, Provenance, Reject
 from ..normalize import clean, iso_date, license_number, license_status, zip5
 from ..parsing import ParseError
 from .base import (
+    DAY,
     PageStep,
     PartState,
     RunNote,
     ScopeDone,
+    Source,
     SourceContext,
     SourceError,
     SourceUnchanged,
@@ -265,6 +268,7 @@ def parse_row(dataset: Dataset, row: dict[str, Any], provenance: Provenance,
     if number is None:
         return reject("no license number")
     normalized = license_number(number)
+    assert normalized is not None  # number is clean() text, never empty: it normalizes to some text
     # A value we cannot read costs that value, never the license: a license left out would be
     # marked gone. The row goes to rejects too, with what was wrong and what was stored.
     problems: list[str] = []
@@ -354,10 +358,11 @@ SETTING_TYPES: dict[str, Any] = {
     "volume_guard": (int, float)}
 
 
-class SocrataSource:
-    """A configured dataset, with the interface of a source module."""
+class SocrataSource(Source):
+    """A state board's dataset on a Socrata portal, as a source."""
 
     SINK = SINK
+    EVERY = DAY
     SETTINGS = ("portal", "where", "type_field", "page_size", "dataset_id", "fields",
                 "statuses", "type_titles", "verify_url", "volume_guard")
 
@@ -366,6 +371,7 @@ class SocrataSource:
         self.SOURCE_ID = dataset.source_id
         self.TITLE = dataset.title
         self.BASE_URL = dataset.resource_url()
+        self.JURISDICTION = dataset.jurisdiction
 
     def configured(self, settings: dict[str, Any]) -> Dataset:
         unknown = set(settings) - set(self.SETTINGS) - {"states", "every", "retry"}  # scheduler's
@@ -387,6 +393,11 @@ class SocrataSource:
             if name in changes:
                 changes[name] = {**getattr(self.dataset, name), **changes[name]}
         return replace(self.dataset, **changes)
+
+    def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
+        """A saved page of the dataset's rows (SODA JSON)."""
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        yield from parse_page(self.configured(settings), text, url or self.BASE_URL, "")[1]
 
     def scrape(self, fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         dataset = self.configured(ctx.settings)

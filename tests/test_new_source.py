@@ -1,0 +1,94 @@
+"""A new kind of record from a new source, in four places (issue 15, the README's "Adding a
+source"): the source module (its record and scrape), a migration (its table), a sink (its
+writer, ``store.record_writer``) and the registry. Here the four are made in the test and
+registered for its length; the job runner, the volume guard and `gone` need nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from db.migrations import PROVENANCE, connect, open_db
+from db.sinks import SINKS, Sink
+from db.store import record_writer
+from scraper.config import Config, HttpConfig
+from scraper.http import Fetcher
+from scraper.jobs import run_source
+from scraper.models import Provenance, Reject
+from scraper.sources import SOURCES
+from scraper.sources.base import PageStep, ScopeDone, Source
+
+SOURCE_ID = "xx-registry"
+
+
+# 1. the source module: its record and its scrape
+@dataclass
+class Registration:
+    registration_id: str
+    name: str
+    status: str
+    specialties: list[str]
+    provenance: Provenance | None = None
+
+
+class Registry(Source):
+    SOURCE_ID = SOURCE_ID
+    TITLE = "A registry of an imaginary state"
+    BASE_URL = "https://registry.example/"
+    SINK = "registrations"
+    JURISDICTION = "XX"
+
+    rows: list[tuple[str, str, str]] = []
+
+    def scrape(self, fetcher, ctx):
+        provenance = Provenance(SOURCE_ID, self.BASE_URL, "2026-12-01T00:00:00Z")
+        records = [Registration(key, name, status, ["facial", "pain"], provenance)
+                   for key, name, status in self.rows]
+        records.append(Reject(SOURCE_ID, "no name", {"id": "R9"}, provenance))
+        yield PageStep("all", self.BASE_URL, None, records, len(records))
+        yield ScopeDone(SOURCE_ID, complete=True)
+
+
+@pytest.fixture
+def registry(monkeypatch, tmp_path):
+    path = tmp_path / "r.db"
+    db = open_db(path)
+    # 2. a migration: the table, with the provenance columns every record table has
+    db.table("registrations").create({"registration_id": str, "name": str, "status": str,
+                                      "specialties": str, "record_hash": str, **PROVENANCE,
+                                      "first_seen_run_id": int}, pk="registration_id")
+    db.close()
+    # 3. a sink: where the records go and which of them a complete run marks gone
+    monkeypatch.setitem(SINKS, "registrations", Sink(
+        record_writer("registrations", "registration_id", tracked=("name", "status")),
+        "registrations", (("registrations", "registration_id", "source", {}),)))
+    # 4. the registry of sources
+    source = Registry()
+    monkeypatch.setitem(SOURCES, SOURCE_ID, source)
+    return source, path
+
+
+def _run(path):
+    config = Config(http=HttpConfig(allowed_hosts=("127.0.0.1",)))
+    with Fetcher(config.http) as fetcher:
+        return run_source(config, SOURCE_ID, db_path=path, fetcher=fetcher)
+
+
+def test_a_new_kind_is_stored_changed_and_marked_gone(registry):
+    source, path = registry
+    source.rows = [("R1", "Ann Lee", "active"), ("R2", "Bo Chen", "active"),
+                   ("R3", "Cy Diaz", "active")]
+    first = _run(path)
+    assert (first.status, first.counts["inserted"], first.counts["rejected"]) == ("ok", 3, 1)
+    source.rows = [("R1", "Ann Lee", "lapsed"), ("R2", "Bo Chen", "active")]
+    second = _run(path)
+    assert second.status == "ok" and second.counts["gone"] == 1
+    db = connect(path, readonly=True)
+    rows = {r["registration_id"]: r for r in db.query("select * from registrations")}
+    assert rows["R1"]["status"] == "lapsed" and rows["R1"]["specialties"] == "facial, pain"
+    assert rows["R3"]["gone_at"] and rows["R1"]["source"] == SOURCE_ID
+    assert [(c["record_id"], c["column_name"], c["old_value"]) for c in db.query(
+        "select * from changes where table_name = 'registrations' order by record_id")] == [
+        ("R1", "status", "active"), ("R3", "gone_at", None)]
+    assert [r["reason"] for r in db.query("select reason from rejects")] == ["no name"]
