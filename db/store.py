@@ -20,16 +20,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from scraper.http import Page, Validators
 from scraper.models import (
     TRANSIENT_WEBSITE_STATUSES,
     DisciplinaryAction,
+    Known,
     License,
+    Page,
+    PartState,
     Provider,
     Reject,
+    Validators,
 )
-from scraper.normalize import person_name
-from scraper.sources.base import Known, PartState
 
 # -- transactions -----------------------------------------------------------------------------
 
@@ -454,8 +455,7 @@ def upsert_license_records(db: Database, records: Iterable[Any], run_id: int,
     for record in records:
         if isinstance(record, License):
             data = _data(record, "license_id")
-            data["display_name"] = person_name(record.first_name, record.middle_name,
-                                               record.last_name) or record.full_name
+            data["display_name"] = record.display_name
             data["record_hash"] = record_hash(data)
             licenses.append((data, _provenance(record)))
         elif isinstance(record, DisciplinaryAction):
@@ -482,8 +482,7 @@ def upsert_exclusions(db: Database, records: Iterable[Any], run_id: int,
             rejects.append(record)
             continue
         data = _data(record, "exclusion_id")
-        data["display_name"] = (person_name(record.first_name, record.middle_name,
-                                            record.last_name) or record.business_name)
+        data["display_name"] = record.display_name
         data["status"] = "reinstated" if record.reinstated_on else "excluded"
         data["record_hash"] = record_hash(data)
         rows.append((data, _provenance(record)))

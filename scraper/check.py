@@ -13,11 +13,11 @@ from .http import (
     Fetcher,
     FetchError,
     HTTPStatusError,
-    Page,
     ResponseTooLarge,
     RobotsDisallowed,
     RobotsUnreachable,
 )
+from .models import Page
 
 # What a report says, in the order it is printed.
 ITEMS = ("reachable", "robots", "challenge", "fields", "values", "record")

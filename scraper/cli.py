@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 
 import click
 
-from db.link import summary as link_summary
-
 from . import __version__
 from .config import ConfigError, load_config
 from .http import Fetcher
 from .jobs import Progress, link_pending, relink, run_sources
+from .link import summary as link_summary
 from .sources import SOURCES, is_default
 
 ALL_STATES = {s for source in SOURCES.values() for s in (*source.STATES, *source.OTHER_STATES)}

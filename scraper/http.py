@@ -74,6 +74,7 @@ from protego import Protego
 
 from . import PROJECT_NAME, __version__
 from .config import HttpConfig
+from .models import Page, Validators
 
 log = logging.getLogger(__name__)
 
@@ -181,50 +182,6 @@ class SystemClock:
 
     def utcnow(self) -> datetime:
         return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What a conditional request needs from the last successful fetch of a URL."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass
-class Page:
-    url: str
-    status: int
-    content: bytes
-    headers: httpx.Headers
-    fetched_at: datetime
-    encoding: str = "utf-8"
-    not_modified: bool = False
-    elapsed: float = 0.0
-    path: str | None = None  # where a download() wrote the body (content is then empty)
-    digest: str | None = None  # sha256 of a downloaded body
-
-    @property
-    def text(self) -> str:
-        return self.content.decode(self.encoding, errors="replace")
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
-
-    @property
-    def content_hash(self) -> str | None:
-        if self.not_modified:
-            return None
-        return self.digest or hashlib.sha256(self.content).hexdigest()
-
-    @property
-    def validators(self) -> Validators:
-        return Validators(self.etag, self.last_modified)
 
 
 @dataclass

@@ -413,7 +413,7 @@ class _Tally:
 
 def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
     """Rebuild the practitioners from everything scraped so far (one transaction)."""
-    from db.link import link_all
+    from .link import link_all
 
     db = open_db(db_path or config.db)
     try:

@@ -1,11 +1,81 @@
-"""Dataclasses the sources produce. Every record carries its provenance (source, URL, time)."""
+"""The neutral types every layer shares: the records the sources produce (each carries its
+provenance: source, URL, time), a fetched page and what a conditional request needs of it,
+a part's checkpoint. Storage (``db/``) imports from the scraper only this module."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .normalize import person_name
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request needs from the last successful fetch of a URL."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    content: bytes
+    headers: httpx.Headers
+    fetched_at: datetime
+    encoding: str = "utf-8"
+    not_modified: bool = False
+    elapsed: float = 0.0
+    path: str | None = None  # where a download() wrote the body (content is then empty)
+    digest: str | None = None  # sha256 of a downloaded body
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, errors="replace")
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    @property
+    def content_hash(self) -> str | None:
+        if self.not_modified:
+            return None
+        return self.digest or hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.etag, self.last_modified)
+
+
+@dataclass(frozen=True)
+class PartState:
+    """Checkpoint of one part of a source's work (a query, a listing)."""
+
+    part: str
+    state: str  # "pending" (next_skip says where to go on), "done", "split", "incomplete"
+    next_skip: int = 0
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the fetch log remembers of a URL from the last committed fetch."""
+
+    validators: Validators
+    records: int
 
 
 @dataclass(frozen=True)
@@ -115,6 +185,11 @@ class License:
     def license_id(self) -> str:
         return license_id(self.jurisdiction, self.license_type, self.license_number_normalized)
 
+    @property
+    def display_name(self) -> str | None:
+        """"Anna K. O'Brien": the name parts in order, else the one name field as given."""
+        return person_name(self.first_name, self.middle_name, self.last_name) or self.full_name
+
 
 def license_id(jurisdiction: str, license_type: str, normalized_number: str) -> str:
     """The natural key: jurisdiction + license type + normalized number ("CO:acupuncturist:1234")."""
@@ -170,6 +245,11 @@ class Exclusion:
         parts = (self.last_name, self.first_name, self.middle_name, self.business_name, self.npi,
                  self.born_on, self.exclusion_type, self.excluded_on)
         return "|".join(p or "" for p in parts)
+
+    @property
+    def display_name(self) -> str | None:
+        return person_name(self.first_name, self.middle_name, self.last_name) \
+            or self.business_name
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from db import store
-from db.link import last_names_agree, link_all, name_key
+from scraper.link import last_names_agree, link_all, name_key
 from scraper.models import License, Provenance
 from scraper.sources.nppes_api import parse_provider
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from db.link import link_all
 from db.migrations import connect, open_db
 from scraper.config import Config, HttpConfig
 from scraper.http import Fetcher
 from scraper.jobs import run_source
+from scraper.link import link_all
 from scraper.normalize import site_id, website_url
 from scraper.sources.nppes_api import parse_provider
 from scraper.sources.websites import (

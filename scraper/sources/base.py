@@ -20,10 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..http import Fetcher, Page, Validators
+from ..http import Fetcher
+from ..models import Known, Page, PartState
 
 if TYPE_CHECKING:
     from ..check import CheckReport
+
+__all__ = ["DAY", "Known", "ModuleSource", "PageStep", "PartState", "RunNote", "ScopeDone", "Source",
+           "SourceContext", "SourceError", "SourceUnchanged", "Step", "VolumeCollapse"]
 
 DAY = timedelta(days=1)
 
@@ -37,16 +41,6 @@ class VolumeCollapse(SourceError):
     """The source now gives far fewer records than its last complete run: more likely a
     broken query or a changed site than a profession that vanished. The run is ``suspect``
     and marks nothing gone."""
-
-
-@dataclass(frozen=True)
-class PartState:
-    """Checkpoint of one part of a source's work (a query, a listing)."""
-
-    part: str
-    state: str  # "pending" (next_skip says where to go on), "done", "split", "incomplete"
-    next_skip: int = 0
-    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,14 +87,6 @@ class RunNote:
     """A line for the run's notes (what a selection matched, say); nothing is stored."""
 
     text: str
-
-
-@dataclass(frozen=True)
-class Known:
-    """What the fetch log remembers of a URL from the last committed fetch."""
-
-    validators: Validators
-    records: int
 
 
 class SourceContext(Protocol):

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from ..check import CheckReport, probe
-from ..http import Fetcher, Page
-from ..models import Exclusion, Provenance, Reject
+from ..http import Fetcher
+from ..models import Exclusion, Page, Provenance, Reject
 from ..normalize import clean, iso_date, zip5
 from ..parsing import ParseError
 from .base import PageStep, ScopeDone, SourceContext

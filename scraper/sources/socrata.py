@@ -42,8 +42,8 @@ from urllib.parse import urlsplit
 
 from ..check import CheckReport, probe
 from ..config import DEFAULT_VOLUME_GUARD
-from ..http import Fetcher, FetchError, Page, build_url
-from ..models import DisciplinaryAction, License, Provenance, Reject
+from ..http import Fetcher, FetchError, build_url
+from ..models import DisciplinaryAction, License, Page, Provenance, Reject
 from ..normalize import clean, iso_date, license_number, license_status, zip5
 from ..parsing import ParseError
 from .base import (

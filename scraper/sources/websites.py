@@ -48,13 +48,12 @@ from ..http import (
     HostNotAllowed,
     HTTPStatusError,
     NotHTTP,
-    Page,
     ResponseTooLarge,
     RobotsDisallowed,
     Unresolvable,
     UnsafeURL,
 )
-from ..models import Provenance, Website, WebsiteTag
+from ..models import Page, Provenance, Website, WebsiteTag
 from ..normalize import site_id, website_url
 from ..parsing import ParseError
 from ..specialties import better_evidence, tag_text, vocabulary

@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from scraper.normalize import credentials, site_id, title_name, website_url
-from scraper.specialties import tag_text
+from db import store
 
-from . import store
+from .normalize import credentials, site_id, title_name, website_url
+from .specialties import tag_text
 
 STATUS_RANK = {s: i for i, s in enumerate(
     ("active", "probation", "inactive", "expired", "suspended", "surrendered", "revoked",
