@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..errors import SourceError, VolumeCollapse
 from ..http import Fetcher
 from ..models import Known, Page, PartState
 
@@ -30,17 +31,6 @@ __all__ = ["DAY", "Known", "ModuleSource", "PageStep", "PartState", "RunNote", "
            "SourceContext", "SourceError", "SourceUnchanged", "Step", "VolumeCollapse"]
 
 DAY = timedelta(days=1)
-
-
-class SourceError(Exception):
-    """The source answered, but not with what we can use (an error body, a refused query, a
-    dataset without a field we read, a selection that matches nothing)."""
-
-
-class VolumeCollapse(SourceError):
-    """The source now gives far fewer records than its last complete run: more likely a
-    broken query or a changed site than a profession that vanished. The run is ``suspect``
-    and marks nothing gone."""
 
 
 @dataclass(frozen=True)
