@@ -214,9 +214,9 @@ def test_a_bad_value_far_into_the_file_names_its_line(providers, monkeypatch, tm
 
 
 def test_too_many_unreadable_rows_is_a_damaged_file(providers, monkeypatch, tmp_path):
-    from scraper.sources import nppes_bulk
+    from scraper import npidata
 
-    monkeypatch.setattr(nppes_bulk, "REJECT_LIMIT", 3)
+    monkeypatch.setattr(npidata, "REJECT_LIMIT", 3)
     path = write_zip(tmp_path / "m.zip", providers[:200], others=50)
 
     def break_ours(data: bytes) -> bytes:

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import npidata
 from ..parsing import ParseError
 from ..specialties import tag_text
-from . import nccaom, nppes_api, nppes_bulk, oig_leie, websites
+from . import nccaom, nppes_api, oig_leie, websites
 
 
 def _text(path: Path) -> str:
@@ -59,5 +60,5 @@ def website_file(path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any
 
 def nppes_file(path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
     """A dissemination zip (monthly or weekly)."""
-    codes = tuple(settings.get("taxonomy_codes") or nppes_bulk.DEFAULT_CODES)
-    yield from nppes_bulk.iter_zip(path, codes, source_url=url or None)
+    codes = tuple(settings.get("taxonomy_codes") or npidata.DEFAULT_CODES)
+    yield from npidata.iter_zip(path, codes, source_url=url or None)
