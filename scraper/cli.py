@@ -10,10 +10,11 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -39,6 +40,13 @@ def _sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def db_option(use: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--db`` option of a command that will ``use`` ("read" or "write") the database."""
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False),
+                        help=f"SQLite database to {use} (default from configuration: "
+                        "practitioners.db).")
 
 
 def _config(ctx: click.Context):
@@ -99,8 +107,7 @@ class _ProgressLine:
 
 @cli.command()
 @click.argument("sources", nargs=-1)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False),
-              help="SQLite database to write (default from configuration: practitioners.db).")
+@db_option("write")
 @click.option("--state", "states", multiple=True, metavar="XX",
               help="Only this state (two-letter code); repeat for several. Default: all states.")
 @click.option("--file", "file_path", type=click.Path(exists=True, dir_okay=False),
@@ -179,8 +186,7 @@ def _plans(config, path: str):
 
 @cli.command(name="run-due")
 @click.argument("sources", nargs=-1)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False),
-              help="SQLite database to write (default from configuration: practitioners.db).")
+@db_option("write")
 @click.pass_context
 def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -> None:
     """Run the sources (default: all, or SOURCES) whose time has come, then link.
@@ -232,7 +238,7 @@ def run_due(ctx: click.Context, sources: tuple[str, ...], db_path: str | None) -
 
 
 @cli.command(name="schedule")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@db_option("read")
 @click.pass_context
 def show_schedule(ctx: click.Context, db_path: str | None) -> None:
     """Show when each source is next due, and why.
@@ -253,7 +259,7 @@ def show_schedule(ctx: click.Context, db_path: str | None) -> None:
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@db_option("read")
 @click.pass_context
 def link(ctx: click.Context, db_path: str | None) -> None:
     """Rebuild the practitioners from every record scraped so far.
@@ -406,7 +412,7 @@ def list_sources() -> None:
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@db_option("read")
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_context
@@ -445,7 +451,7 @@ def runs(ctx: click.Context, db_path: str | None, limit: int, as_json: bool) -> 
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False))
+@db_option("read")
 @click.option("-h", "--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("--sql/--no-sql", "allow_sql", default=True, show_default=True,

@@ -24,13 +24,13 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlite_utils import Database
 
 from db import store
 
+from .geo import zip_points
 from .normalize import credentials, site_id, title_name, website_url
 from .specialties import tag_text
 
@@ -87,15 +87,6 @@ class Person:
         listed = [(self.provider or {}).get("website")]
         listed += [c.get("website") for c in self.certifications]
         return sorted({site_id(url) for value in listed if (url := website_url(value))})
-
-
-@lru_cache(maxsize=1)
-def _zip_points() -> dict[str, tuple[float, float]]:
-    """ZIP -> (latitude, longitude) from the zipcodes package's own data (nothing downloaded)."""
-    import zipcodes
-
-    return {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
-            if z.get("lat") and z.get("long")}
 
 
 def _providers(db: Database) -> dict[str, dict[str, Any]]:
@@ -284,7 +275,7 @@ def practitioner_row(person: Person, disciplined_licenses: set[str],
     else:
         display, place = excs[0]["display_name"], excs[0]
     zip5 = place.get("zip")
-    point = _zip_points().get(zip5) if zip5 else None
+    point = zip_points().get(zip5) if zip5 else None
     reported = sorted({s.strip() for s in ((p or {}).get("license_states") or "").split(",")
                        if s.strip()})
     records = [*(p and [p] or []), *lics, *excs, *certs]

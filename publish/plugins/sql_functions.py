@@ -43,14 +43,14 @@ import re
 import sqlite3
 import weakref
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
+from scraper.geo import zip_point
+
 EARTH_RADIUS_MILES = 3958.8
-ZIP_RE = re.compile(r"^\s*(\d{3,5})(?:-\d{4})?\s*$")
 DATASETTE_DATABASE_PY = Path("datasette") / "database.py"
 
 
@@ -80,23 +80,6 @@ def distance_miles(lat1, lon1, lat2, lon2) -> float | None:
     h = (math.sin((phi2 - phi1) / 2) ** 2
          + math.cos(phi1) * math.cos(phi2) * math.sin((lam2 - lam1) / 2) ** 2)
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
-
-
-@cache
-def zip_points() -> dict[str, tuple[float, float]]:
-    """ZIP -> (latitude, longitude), built once, on first use (about half a second)."""
-    import zipcodes
-
-    return {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
-            if z.get("lat") and z.get("long")}
-
-
-def zip_point(value) -> tuple[float, float] | None:
-    """Accepts 98101, '98101-1234' and ZIPs that lost their leading zero (2139 for 02139)."""
-    if value is None or isinstance(value, bytes | float):
-        return None
-    match = ZIP_RE.match(str(value))
-    return zip_points().get(match.group(1).zfill(5)) if match else None
 
 
 def zip_lat(value) -> float | None:

@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import SourceError, VolumeCollapse
 from ..http import Fetcher
-from ..models import Known, Page, PartState
+from ..models import Known, Page, PartState, Validators
 
 if TYPE_CHECKING:
     from ..check import CheckReport
 
-__all__ = ["DAY", "Known", "ModuleSource", "PageStep", "PartState", "RunNote", "ScopeDone", "Source",
-           "SourceContext", "SourceError", "SourceUnchanged", "Step", "VolumeCollapse"]
+__all__ = ["DAY", "Conditional", "checkpoint", "Known", "ModuleSource", "PageStep", "PartState", "RunNote",
+           "ScopeDone", "Source", "SourceContext", "SourceError", "SourceUnchanged", "Step",
+           "VolumeCollapse"]
 
 DAY = timedelta(days=1)
 
@@ -77,6 +78,36 @@ class RunNote:
     """A line for the run's notes (what a selection matched, say); nothing is stored."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """One conditional request: what the fetch log remembers of the URL (``known``: its
+    validators and how many records its page held), and the step that says those records are
+    unchanged when the site answers 304 Not Modified.
+
+        conditional = Conditional.of(ctx, url)
+        page = fetcher.get(url, validators=conditional.validators)
+        step = conditional.unchanged(part, page) or PageStep(part, url, page, parsed, n)
+    """
+
+    url: str
+    known: Known | None
+
+    @classmethod
+    def of(cls, ctx: SourceContext, url: str, *, remembered: bool = True) -> Conditional:
+        """``remembered=False``: ask unconditionally (a page that must be read whole)."""
+        return cls(url, ctx.known(url) if remembered else None)
+
+    @property
+    def validators(self) -> Validators | None:
+        return self.known.validators if self.known is not None else None
+
+    def unchanged(self, part: str, page: Page) -> PageStep | None:
+        """The step of a 304 answer (its records as last stored); None for any other."""
+        if not page.not_modified:
+            return None
+        return PageStep(part, self.url, page, None, self.known.records if self.known else 0)
 
 
 class SourceContext(Protocol):
@@ -175,3 +206,15 @@ class ModuleSource(Source):
 
     def __repr__(self) -> str:
         return f"<source {self.SOURCE_ID} ({self.module.__name__})>"
+
+
+def checkpoint(ctx: SourceContext, part: str, finished: tuple[str, ...] = ("done",)
+               ) -> tuple[PartState | None, bool]:
+    """The checkpoint an interrupted run left for ``part`` (None: none), and whether it says
+    the part was finished (one of ``finished``: then the resumption is noted and the part is
+    skipped)."""
+    saved = ctx.checkpoint(part)
+    if saved is not None and saved.state in finished:
+        ctx.note_resumed(saved)
+        return saved, True
+    return saved, False

@@ -38,7 +38,7 @@ from ..http import Fetcher, build_url
 from ..models import Certification, Profile, Provenance
 from ..normalize import clean, phone
 from ..parsing import ParseError, many, one
-from .base import PageStep, RunNote, ScopeDone, SourceContext
+from .base import Conditional, PageStep, RunNote, ScopeDone, SourceContext, checkpoint
 from .nppes_api import STATES
 
 SOURCE_ID = "nccaom"
@@ -302,9 +302,8 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     base = ctx.settings.get("base_url", BASE_URL)
     read_profiles = ctx.settings.get("profiles", True)
     for state in ctx.states or ctx.settings.get("states") or STATES:
-        saved = ctx.checkpoint(state)
-        if saved is not None and saved.state == "done":
-            ctx.note_resumed(saved)
+        saved, done = checkpoint(ctx, state)
+        if done:
             yield ScopeDone(state, complete=True)
             continue
         page_no = saved.next_skip if saved is not None and saved.next_skip else 1
@@ -312,11 +311,10 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         while last is None or page_no <= max(last, 1):
             url = build_url(base, {"StateCode": state, "SearchType": 2, "PageNo": page_no})
             # Page 1 is always read whole: it says how many pages there are.
-            known = ctx.known(url) if page_no > 1 else None
-            page = fetcher.get(url, validators=known.validators if known else None)
-            if page.not_modified and known is not None:
-                step = PageStep(state, url, page, None, known.records)
-            else:
+            conditional = Conditional.of(ctx, url, remembered=page_no > 1)
+            page = fetcher.get(url, validators=conditional.validators)
+            step = conditional.unchanged(state, page)
+            if step is None:
                 parsed = parse_search(page.text, url, ctx.timestamp(page.fetched_at))
                 last = parsed.last_page
                 cards = parsed.certifications

@@ -45,7 +45,15 @@ from ..normalize import (
     zip5,
 )
 from ..parsing import ParseError, require
-from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError
+from .base import (
+    Conditional,
+    PageStep,
+    PartState,
+    ScopeDone,
+    SourceContext,
+    SourceError,
+    checkpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -304,10 +312,10 @@ class Query:
 def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
            skip: int) -> PageStep:
     url = build_url(base_url, query.params(taxonomy, skip))
-    known = ctx.known(url)
-    page = fetcher.get(url, validators=known.validators if known else None)
-    if page.not_modified and known is not None:
-        return PageStep(query.key, url, page, None, known.records)
+    conditional = Conditional.of(ctx, url)
+    page = fetcher.get(url, validators=conditional.validators)
+    if unchanged := conditional.unchanged(query.key, page):
+        return unchanged
     # Records carry the URL asked for (not one redirected to): a later 304 on that URL must
     # find them by it.
     parsed = parse_search(page.text, url, ctx.timestamp(page.fetched_at))
@@ -316,9 +324,8 @@ def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, ta
 
 def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,
           taxonomy: str) -> Iterator[PageStep | PartState]:
-    saved = ctx.checkpoint(query.key)
-    if saved is not None and saved.state in ("done", "incomplete"):
-        ctx.note_resumed(saved)
+    saved, done = checkpoint(ctx, query.key, ("done", "incomplete"))
+    if done:
         return
     if saved is None or saved.state != "split":
         try:

@@ -65,7 +65,15 @@ from ..npidata import (
     read_zip,
     taxonomy_descriptions,
 )
-from .base import PageStep, PartState, ScopeDone, SourceContext, SourceError, SourceUnchanged
+from .base import (
+    Conditional,
+    PageStep,
+    PartState,
+    ScopeDone,
+    SourceContext,
+    SourceError,
+    SourceUnchanged,
+)
 from .nppes_api import STATES
 
 # Re-exported: what reads the files is in scraper/npidata.py and scraper/deactivations.py.
@@ -87,7 +95,7 @@ def _local(fetcher: Fetcher, ctx: SourceContext, url: str) -> tuple[Path, Any]:
     cache = Path(ctx.settings.get("cache_dir", ".cache/nppes"))
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / (Path(urlsplit(url).path).name or "nppes.zip")
-    known = ctx.known(url) if target.exists() else None
+    asked = Conditional.of(ctx, url, remembered=target.exists())
     partial = target.with_suffix(target.suffix + ".part")
     tag_file = partial.with_suffix(".etag")
     resume = tag_file.read_text().strip() if partial.exists() and tag_file.exists() else None
@@ -99,8 +107,8 @@ def _local(fetcher: Fetcher, ctx: SourceContext, url: str) -> tuple[Path, Any]:
             tag_file.unlink(missing_ok=True)
 
     with open(partial, "a+b" if resume else "w+b") as sink:
-        page = fetcher.download(url, sink, validators=known.validators if known else None,
-                                resume=resume, on_headers=remember)
+        page = fetcher.download(url, sink, validators=asked.validators, resume=resume,
+                                on_headers=remember)
     if page.not_modified:
         partial.unlink(missing_ok=True)
         tag_file.unlink(missing_ok=True)

@@ -32,7 +32,7 @@ from ..http import Fetcher
 from ..models import Exclusion, Page, Provenance, Reject
 from ..normalize import clean, iso_date, zip5
 from ..parsing import ParseError
-from .base import PageStep, ScopeDone, SourceContext
+from .base import Conditional, PageStep, ScopeDone, SourceContext
 
 log = logging.getLogger(__name__)
 
@@ -192,11 +192,11 @@ def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
 
 def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str], *,
           conditional: bool = True) -> tuple[PageStep, list[Any]]:
-    known = ctx.known(url) if conditional else None
+    asked = Conditional.of(ctx, url, remembered=conditional)
     with tempfile.TemporaryFile() as handle:
-        page = fetcher.download(url, handle, validators=known.validators if known else None)
-        if page.not_modified:
-            return PageStep("file:" + url, url, page, None, known.records if known else 0), []
+        page = fetcher.download(url, handle, validators=asked.validators)
+        if unchanged := asked.unchanged("file:" + url, page):
+            return unchanged, []
         handle.seek(0)
         text = io.TextIOWrapper(handle, encoding="cp1252", errors="replace", newline="")
         records = list(parse_csv(text, url, ctx.timestamp(page.fetched_at), npis))

@@ -57,7 +57,7 @@ from ..models import Page, Provenance, Website, WebsiteTag
 from ..normalize import site_id, website_url
 from ..parsing import ParseError
 from ..specialties import better_evidence, tag_text, vocabulary
-from .base import PageStep, RunNote, ScopeDone, SourceContext
+from .base import PageStep, RunNote, ScopeDone, SourceContext, checkpoint
 
 SOURCE_ID = "websites"
 TITLE = "Practice websites (self-reported specialties)"
@@ -380,9 +380,7 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         sites = sites[:int(settings["limit"])]
     todo = []
     for url, listed_by in sites:
-        saved = ctx.checkpoint(site_id(url))
-        if saved is not None and saved.state == "done":
-            ctx.note_resumed(saved)
+        if checkpoint(ctx, site_id(url))[1]:
             continue
         todo.append((url, listed_by))
     workers = max(1, int(settings.get("workers", WORKERS)))

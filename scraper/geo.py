@@ -1,0 +1,26 @@
+"""Where a US ZIP code is: one table for linking (a practice's point) and for the published
+site's distance queries, from the ``zipcodes`` package's own data (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+ZIP_RE = re.compile(r"^\s*(\d{3,5})(?:-\d{4})?\s*$")
+
+
+@cache
+def zip_points() -> dict[str, tuple[float, float]]:
+    """ZIP -> (latitude, longitude), built once, on first use (about half a second)."""
+    import zipcodes
+
+    return {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
+            if z.get("lat") and z.get("long")}
+
+
+def zip_point(value: object) -> tuple[float, float] | None:
+    """Accepts 98101, '98101-1234' and ZIPs that lost their leading zero (2139 for 02139)."""
+    if value is None or isinstance(value, bytes | float):
+        return None
+    match = ZIP_RE.match(str(value))
+    return zip_points().get(match.group(1).zfill(5)) if match else None
