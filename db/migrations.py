@@ -470,7 +470,7 @@ def m014_nppes_placeholders(db: Database) -> None:
 
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
-    # isolation_level=None: no implicit transactions; writes use db.store.transaction().
+    # isolation_level=None: no implicit transactions; writes use db.runs.transaction().
     if readonly:
         conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, isolation_level=None,
                                check_same_thread=False)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db import store
+from db import runs, store
 from db.migrations import connect, open_db
 from db.sinks import SINKS, WAVES, Sink
 
@@ -97,19 +97,19 @@ class RunContext:
         self.extra_counts: Counter[str] = Counter()  # from a source's own worker threads
         self.on_bytes: Callable[[int, int | None], None] | None = None
         self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
-        self._checkpoints = store.load_checkpoints(db, run_id)
+        self._checkpoints = runs.load_checkpoints(db, run_id)
 
     def checkpoint(self, part: str) -> PartState | None:
         return self._checkpoints.get(part)
 
     def known(self, url: str) -> Known | None:
-        return store.known(self.db, url)
+        return runs.known(self.db, url)
 
     def timestamp(self, moment: datetime) -> str:
         return utc_iso(moment)
 
     def state(self, key: str) -> str | None:
-        return store.get_state(self.db, self.source_id, key)
+        return runs.get_state(self.db, self.source_id, key)
 
     def provider_npis(self) -> set[str]:
         return {r["npi"] for r in self.db.query("select npi from providers")}
@@ -158,10 +158,10 @@ class FaultRecorder:
                         self._own.execute(f"PRAGMA busy_timeout = {WORKER_BUSY_MS}")
                     target = self._own
                 if target.conn.in_transaction:  # never so while fetching; joined if it were
-                    store.add_run_faults(target, self.run_id, {kind: n})
+                    runs.add_run_faults(target, self.run_id, {kind: n})
                     return
-                with store.transaction(target):
-                    store.add_run_faults(target, self.run_id, {kind: n})
+                with runs.transaction(target):
+                    runs.add_run_faults(target, self.run_id, {kind: n})
             except sqlite3.Error as exc:
                 log.warning("run %d: %s not written yet (%s); it goes with the next commit",
                             self.run_id, kind, exc)
@@ -194,7 +194,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
     db = open_db(db_path or config.db)
     now = utc_iso()
     scope_states = [s.upper() for s in (states or settings.get("states") or [])] or None
-    run_id, resumed = store.start_run(db, source_id, {"states": scope_states}, now)
+    run_id, resumed = runs.start_run(db, source_id, {"states": scope_states}, now)
     ctx = RunContext(db, run_id, source_id, settings, scope_states)
     progress = Progress(source_id, scopes_total=len(scope_states or source.STATES))
 
@@ -248,7 +248,7 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
                 "they listed before; nothing marked gone in them (see the notes)")
         elif (guard and status == "ok" and counts["complete_scopes"]  # partial says more
               and not counts["sources_unchanged"]  # "as last time" is not "nothing found"
-              and store.run_records(db, run_id) == 0):  # with what killed attempts stored
+              and runs.run_records(db, run_id) == 0):  # with what killed attempts stored
             status, error = "suspect", "found no records; nothing marked gone"
     except BotChallenge as exc:
         status, error = "gated", str(exc)
@@ -266,13 +266,13 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         try:
             http = http_since()  # what the last requests met, after the last commit
             counts.update(requests=http["requests"], retries=http["retries"])
-            with store.transaction(db):
-                store.add_run_counts(db, run_id, Counter({"requests": http["requests"],
+            with runs.transaction(db):
+                runs.add_run_counts(db, run_id, Counter({"requests": http["requests"],
                                                           "retries": http["retries"]}))
-                store.add_run_faults(db, run_id, recorder.unwritten())
+                runs.add_run_faults(db, run_id, recorder.unwritten())
             if error != "interrupted":  # an interrupted run stays 'running', to be resumed
                 notes[:0] = ctx.earlier_notes
-                row = store.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
+                row = runs.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
         finally:
             fetcher.on_fault(None)
             recorder.close()
@@ -318,7 +318,7 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
     sink = SINKS[get_source(source_id).SINK]
     counts: Counter[str] = Counter()
     now = utc_iso()
-    with store.transaction(db):
+    with runs.transaction(db):
         if isinstance(step, PageStep):
             counts["pages"] += 1
             if step.records is None:
@@ -347,10 +347,10 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                 counts.update(sink.upsert(db, step.records, run_id, now))
             if step.page is not None:
                 count = step.count if isinstance(step.records, list | None) else counts["records"]
-                store.log_fetch(db, step.page, step.url, count, run_id, now, stored=step.store)
+                runs.log_fetch(db, step.page, step.url, count, run_id, now, stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
-            store.save_checkpoint(db, run_id, state, now)
+            runs.save_checkpoint(db, run_id, state, now)
             if state.state == "incomplete":
                 counts["incomplete_parts"] += 1
                 notes.append(state.note or f"{state.part}: incomplete")
@@ -379,12 +379,12 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
             # A collapsed scope keeps the state of its last good run, so the next run checks
             # again rather than taking the collapse as "unchanged since".
             for key, value in ({} if collapse else step.state or {}).items():
-                store.set_state(db, source_id, key, value, now)
-            store.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
+                runs.set_state(db, source_id, key, value, now)
+            runs.save_checkpoint(db, run_id, PartState(f"scope:{step.scope}", "done"), now)
         if http:
             counts.update(requests=http["requests"], retries=http["retries"])
-        store.add_run_faults(db, run_id, unwritten or {})
-        store.add_run_counts(db, run_id, counts)
+        runs.add_run_faults(db, run_id, unwritten or {})
+        runs.add_run_counts(db, run_id, counts)
     return counts
 
 
@@ -417,9 +417,9 @@ def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
 
     db = open_db(db_path or config.db)
     try:
-        with store.transaction(db):
+        with runs.transaction(db):
             counts = link_all(db, None, utc_iso())  # no scrape run: changes get a null run id
-            store.clear_link_pending(db)
+            runs.clear_link_pending(db)
             return counts
     finally:
         db.close()
@@ -433,7 +433,7 @@ def link_pending(config: Config, db_path: str | Path | None = None) -> bool:
         return False
     db = open_db(path)
     try:
-        return store.link_pending(db)
+        return runs.link_pending(db)
     finally:
         db.close()
 
