@@ -50,6 +50,7 @@ injected transport the deadline is checked between body chunks only: it opens no
 from __future__ import annotations
 
 import codecs
+import copy
 import email.utils
 import hashlib
 import logging
@@ -418,6 +419,9 @@ def user_agent(contact: str) -> str:
     return f"{PROJECT_NAME}/{__version__} (+{contact}; public-records research bot)"
 
 
+OnHeaders = Callable[[httpx.Headers], None]
+
+
 class _ClientSettings(TypedDict):
     """What every client of a Fetcher is made with."""
 
@@ -438,7 +442,8 @@ class _Client(httpx.Client):
 
 
 class Fetcher:
-    """Polite GETs. Thread-safe: one instance is shared by all sources of a run."""
+    """Polite GETs. Thread-safe: one instance is shared by all sources of a call, each run
+    fetching through a handle of its own (``for_run``) that counts what its requests meet."""
 
     def __init__(self, config: HttpConfig | None = None, *,
                  transport: httpx.BaseTransport | None = None,
@@ -471,9 +476,12 @@ class Fetcher:
             **settings)
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
-        self.stats: Counter[str] = Counter()
+        self.stats: Counter[str] = Counter()  # every request of every run of this fetcher
         self._stats_lock = threading.Lock()
-        self._local = threading.local()
+        # This handle's own: see for_run()
+        self._run_counts: Counter[str] = Counter()
+        self._run_lock = threading.Lock()
+        self._listener: Callable[[str, int], None] | None = None
 
     def close(self) -> None:
         self._client.close()
@@ -506,36 +514,38 @@ class Fetcher:
         if self._stop.is_set():
             raise Interrupted(f"interrupted before fetching {url}")
 
+    def for_run(self, on_fault: Callable[[str, int], None] | None = None) -> Fetcher:
+        """A handle for one run: the same clients, hosts, pacing and robots.txt as this
+        fetcher (one request in flight per host, whatever the run), with its own ``counts``
+        and ``on_fault`` listener. A source and its worker threads fetch through the handle
+        of their run; nothing is kept per thread. Not to be closed: the fetcher is."""
+        handle = copy.copy(self)
+        handle._run_counts = Counter()
+        handle._run_lock = threading.Lock()
+        handle._listener = on_fault
+        return handle
+
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
             self.stats[key] += n
-        counts = getattr(self._local, "counts", None)
-        if counts is None:
-            counts = self._local.counts = Counter()
-        counts[key] += n
-        listener = getattr(self._local, "fault_listener", None)
+        with self._run_lock:
+            self._run_counts[key] += n
+        listener = self._listener
         if listener is not None and (kind := "retries" if key == "retries"
                                      else fault_kind(key)) is not None:
             listener(kind, n)
 
     def on_fault(self, listener: Callable[[str, int], None] | None) -> None:
-        """From now on, call ``listener(kind, n)`` in the calling thread for each fault its
-        requests meet (kinds as ``fault_kind`` names them) and each retry ("retries"), as it
-        happens; None stops it."""
-        self._local.fault_listener = listener
+        """From now on, call ``listener(kind, n)`` for each fault this handle's requests meet
+        (kinds as ``fault_kind`` names them) and each retry ("retries"), as it happens, in
+        the thread that met it; None stops it."""
+        self._listener = listener
 
-    def fault_listener(self) -> Callable[[str, int], None] | None:
-        """The calling thread's listener, for a worker thread to take on (``on_fault``)."""
-        return getattr(self._local, "fault_listener", None)
-
-    def thread_counts(self) -> Counter[str]:
-        """What the calling thread's requests met so far (each source runs in a thread of its
-        own): requests, statuses, errors, retries."""
-        return Counter(getattr(self._local, "counts", None) or {})
-
-    def thread_requests(self) -> int:
-        """Requests sent by the calling thread."""
-        return self.thread_counts()["requests"]
+    @property
+    def counts(self) -> Counter[str]:
+        """What this handle's requests met so far: requests, statuses, errors, retries."""
+        with self._run_lock:
+            return Counter(self._run_counts)
 
     def _host(self, url: str) -> _Host:
         parts = urlsplit(url)
@@ -648,7 +658,7 @@ class Fetcher:
     def _send(self, url: str, host: _Host, headers: dict[str, str], *,
               purpose: str = "page", sink: BinaryIO | None = None,
               untrusted: bool = False, max_bytes: int | None = None,
-              keep: int | None = None) -> httpx.Response:
+              keep: int | None = None, on_headers: OnHeaders | None = None) -> httpx.Response:
         """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
         attempt = 0
         while True:
@@ -658,7 +668,7 @@ class Fetcher:
             status: int | None = None
             problem: str
             try:
-                response = self._read(url, headers, sink, untrusted, max_bytes, keep)
+                response = self._read(url, headers, sink, untrusted, max_bytes, keep, on_headers)
             except DeadlineExceeded:
                 self._count("errors.DeadlineExceeded")
                 host.next_at = self.clock.monotonic() + self._interval(host)
@@ -705,13 +715,14 @@ class Fetcher:
 
     def _read(self, url: str, headers: dict[str, str], sink: BinaryIO | None = None,
               untrusted: bool = False, max_bytes: int | None = None,
-              keep: int | None = None) -> httpx.Response:
+              keep: int | None = None, on_headers: OnHeaders | None = None) -> httpx.Response:
         """Send one request and read the body within the total deadline (``download_timeout``
         with a ``sink``, else ``total_timeout``), raising DeadlineExceeded past it."""
         seconds = self.config.download_timeout if sink is not None else self.config.total_timeout
         with self._deadline.running(seconds) as at:
             try:
-                return self._read_within(url, headers, sink, untrusted, max_bytes, keep, at)
+                return self._read_within(url, headers, sink, untrusted, max_bytes, keep, at,
+                                         on_headers)
             except httpx.TimeoutException:
                 if self._stop.is_set():
                     raise Interrupted(f"interrupted while reading {url}") from None
@@ -727,7 +738,8 @@ class Fetcher:
 
     def _read_within(self, url: str, headers: dict[str, str], sink: BinaryIO | None,
                      untrusted: bool, max_bytes: int | None, keep: int | None,
-                     deadline: float | None) -> httpx.Response:
+                     deadline: float | None, on_headers: OnHeaders | None = None
+                     ) -> httpx.Response:
         """Send one request and read the body, refusing bodies over the size cap. With a
         ``sink``, a 2xx body is streamed into it (rewound first: a retry starts afresh) and
         the returned response carries the body's sha256 in ``extensions["digest"]``. With
@@ -751,8 +763,8 @@ class Fetcher:
                     int(declared) > limit:
                 raise ResponseTooLarge(url, f"body of {declared} bytes is over the "
                                        f"{limit}-byte cap", status=response.status_code)
-            if out is not None and getattr(self._local, "on_headers", None):
-                self._local.on_headers(response.headers)
+            if out is not None and on_headers is not None:
+                on_headers(response.headers)
             if out is not None and response.status_code == 206:
                 out.seek(0, 2)  # the rest of a file begun before: append
             elif out is not None:
@@ -821,11 +833,7 @@ class Fetcher:
         have = sink.tell()
         if resume and have:
             headers.update({"Range": f"bytes={have}-", "If-Range": resume})
-        self._local.on_headers = on_headers
-        try:
-            page = self._get(url, validators, headers, sink, False, None)
-        finally:
-            self._local.on_headers = None
+        page = self._get(url, validators, headers, sink, False, None, on_headers)
         page.path = getattr(sink, "name", None)
         if page.status == 206:  # the digest must cover the whole file, not the part sent now
             sink.flush()
@@ -837,7 +845,8 @@ class Fetcher:
         return page
 
     def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,
-             sink: BinaryIO | None, untrusted: bool, max_bytes: int | None) -> Page:
+             sink: BinaryIO | None, untrusted: bool, max_bytes: int | None,
+             on_headers: OnHeaders | None = None) -> Page:
         headers = dict(headers or {})
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -850,7 +859,7 @@ class Fetcher:
             with host.lock:
                 started = self.clock.monotonic()
                 response = self._send(url, host, headers, sink=sink, untrusted=untrusted,
-                                      max_bytes=max_bytes)
+                                      max_bytes=max_bytes, on_headers=on_headers)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 url = redirect_target(url, response.headers["location"])
                 continue

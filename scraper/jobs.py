@@ -94,7 +94,6 @@ class RunContext:
         self.settings = settings
         self.states = states
         self.incomplete_parts = 0
-        self.extra_counts: Counter[str] = Counter()  # from a source's own worker threads
         self.on_bytes: Callable[[int, int | None], None] | None = None
         self.earlier_notes: list[str] = []  # incomplete parts found by an interrupted attempt
         self._checkpoints = runs.load_checkpoints(db, run_id)
@@ -116,10 +115,6 @@ class RunContext:
 
     def listed_websites(self) -> list[tuple[str, str]]:
         return store.listed_websites(self.db)
-
-    def add_counts(self, counts: Counter[str]) -> None:
-        """A source's worker thread says what its requests met (requests, faults)."""
-        self.extra_counts.update(counts)
 
     def report_bytes(self, n: int, total: int | None = None) -> None:
         """A source reading a big file says how far it is (``n`` more bytes read)."""
@@ -207,26 +202,26 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
 
     ctx.on_bytes = on_bytes
     recorder = FaultRecorder(db, db_path or config.db, run_id)
-    fetcher.on_fault(recorder)
+    # The run's own handle on the shared fetcher: what its requests (the source's and its
+    # worker threads') meet is counted there, and each fault goes to the recorder.
+    run = fetcher.for_run(on_fault=recorder)
     counts: Counter[str] = Counter()
     notes: list[str] = []
     status, error = "ok", None
-    http_seen = fetcher.thread_counts()
+    http_seen: Counter[str] = Counter()
 
     def http_since() -> Counter[str]:
-        """What requests met since the last look (this thread's and the source's workers')."""
+        """What the run's requests met since the last look."""
         nonlocal http_seen
-        now_counts = fetcher.thread_counts()
+        now_counts = run.counts
         delta = now_counts - http_seen
         http_seen = now_counts
-        delta.update(ctx.extra_counts)
-        ctx.extra_counts = Counter()
         return delta
 
     if resumed:
         log.info("%s: picking up interrupted run %d", source_id, run_id)
     try:
-        for step in source.scrape(fetcher, ctx):
+        for step in source.scrape(run, ctx):
             if stop is not None and stop.is_set():
                 raise KeyboardInterrupt
             step_counts = _commit(db, run_id, source_id, step, notes, http_since(),
@@ -274,7 +269,6 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
                 notes[:0] = ctx.earlier_notes
                 row = runs.finish_run(db, run_id, status, utc_iso(), error=error, notes=notes)
         finally:
-            fetcher.on_fault(None)
             recorder.close()
             db.close()
     result = RunResult(source_id, run_id, status, resumed, counts, error, notes,

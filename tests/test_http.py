@@ -435,23 +435,31 @@ def test_error_body_of_a_download_is_capped_like_a_page(clock, tmp_path):
         fetcher.download("https://a.example/f", handle)
 
 
-def test_requests_are_counted_per_thread(clock):
+def test_requests_are_counted_per_run_handle(clock):
+    """Each run fetches through a handle of its own (issue 15: no thread-locals): its counts
+    and faults are its own, from whichever thread (a source's workers) they were met."""
     import threading
 
     fetcher, _ = make(clock, ok, config=HttpConfig(min_interval=0))
-    counts = {}
+    faults: dict[str, list[str]] = {"a": [], "b": []}
+    runs = {name: fetcher.for_run(on_fault=lambda kind, n, name=name: faults[name].append(kind))
+            for name in faults}
 
-    def work(name, n):
-        for i in range(n):
-            fetcher.get(f"https://{name}.example/{i}")
-        counts[name] = fetcher.thread_requests()
+    def work(name, first, n):
+        for i in range(first, first + n):
+            runs[name].get(f"https://{name}.example/{i}")
 
-    threads = [threading.Thread(target=work, args=(name, n)) for name, n in (("a", 3), ("b", 5))]
+    # run "b" fetches from two threads at once, as a source with workers does
+    threads = [threading.Thread(target=work, args=args)
+               for args in (("a", 0, 3), ("b", 0, 2), ("b", 2, 3))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert counts == {"a": 4, "b": 6}  # each with its host's robots.txt
+    assert runs["a"].counts["requests"] == 4  # with its host's robots.txt
+    assert runs["b"].counts["requests"] == 6
+    assert fetcher.stats["requests"] == 10 and fetcher.counts["requests"] == 0
+    assert faults == {"a": [], "b": []}
 
 
 def test_giving_up_on_429_still_keeps_the_quiet_asked_for(clock):
@@ -467,3 +475,24 @@ def test_giving_up_on_429_still_keeps_the_quiet_asked_for(clock):
     fetcher.get("https://a.example/y")
     times = [t for t, _ in site.pages()]
     assert times[2] - times[1] == 30.0
+
+
+def test_a_fault_goes_to_the_run_that_met_it(clock):
+    served = {"n": 0}
+
+    def flaky(request):
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        if request.url.host == "flaky.example" and served["n"] == 0:
+            served["n"] += 1
+            return httpx.Response(503)
+        return httpx.Response(200, text="fine")
+
+    fetcher, _ = make(clock, flaky, config=HttpConfig(min_interval=0, backoff_base=0.01))
+    heard: dict[str, list[tuple[str, int]]] = {"met": [], "other": []}
+    met = fetcher.for_run(on_fault=lambda kind, n: heard["met"].append((kind, n)))
+    other = fetcher.for_run(on_fault=lambda kind, n: heard["other"].append((kind, n)))
+    assert met.get("https://flaky.example/x").text == "fine"
+    assert other.get("https://calm.example/x").text == "fine"
+    assert heard == {"met": [("http 503", 1), ("retries", 1)], "other": []}
+    assert (met.counts["retries"], other.counts["retries"], fetcher.stats["retries"]) == (1, 0, 1)

@@ -129,7 +129,6 @@ class SourceContext(Protocol):
 
     def listed_websites(self) -> list[tuple[str, str]]: ...
 
-    def add_counts(self, counts: Any) -> None: ...
 
 
 Step = PageStep | PartState | ScopeDone | SourceUnchanged | RunNote

@@ -30,7 +30,6 @@ host still gets one request at a time, paced), ``limit`` (read only the first N 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -385,16 +384,10 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         todo.append((url, listed_by))
     workers = max(1, int(settings.get("workers", WORKERS)))
 
-    listener = fetcher.fault_listener()  # the run's: faults met by workers are its too
-
-    def read(url: str, listed_by: list[str]) -> tuple[Website, Counter[str]]:
-        fetcher.on_fault(listener)
-        before = fetcher.thread_counts()
-        website = read_site(fetcher, url, listed_by, max_pages=max_pages,
-                            max_page_bytes=max_bytes, fetched_at=fetcher.clock.utcnow())
-        counts = fetcher.thread_counts()
-        counts.subtract(before)
-        return website, counts
+    def read(url: str, listed_by: list[str]) -> Website:
+        # the workers fetch through the run's handle: what they meet is the run's
+        return read_site(fetcher, url, listed_by, max_pages=max_pages,
+                         max_page_bytes=max_bytes, fetched_at=fetcher.clock.utcnow())
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="websites")
     try:
@@ -404,10 +397,9 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
             if (item := next(pending, None)) is not None:
                 window.append(pool.submit(read, *item))
         while window:
-            website, counts = window.pop(0).result()
+            website = window.pop(0).result()
             if (item := next(pending, None)) is not None:
                 window.append(pool.submit(read, *item))
-            ctx.add_counts(counts)
             stamp = ctx.timestamp(website.fetched_at) if website.fetched_at else ""
             website.provenance = Provenance(SOURCE_ID, website.url, stamp)
             website.checked_at = stamp
