@@ -222,7 +222,12 @@ def run_source(config: Config, source_id: str, *, db_path: str | Path | None = N
         log.info("%s: picking up interrupted run %d", source_id, run_id)
     try:
         for step in source.scrape(run, ctx):
-            if stop is not None and stop.is_set():
+            # Stopped (Ctrl-C, SIGTERM): a page not yet committed is dropped (the resumed run
+            # fetches it again), but what only closes work already committed (a checkpoint, a
+            # scope walked whole, a note) is kept: without it a resumed run would take the file
+            # it had imported for unchanged and never mark anyone gone. The fetcher is stopped
+            # too, so the source cannot start a request meanwhile.
+            if stop is not None and stop.is_set() and isinstance(step, PageStep):
                 raise KeyboardInterrupt
             step_counts = _commit(db, run_id, source_id, step, notes, http_since(),
                                   recorder.unwritten(), guard)

@@ -92,3 +92,39 @@ def test_a_new_kind_is_stored_changed_and_marked_gone(registry):
         "select * from changes where table_name = 'registrations' order by record_id")] == [
         ("R1", "status", "active"), ("R3", "gone_at", None)]
     assert [r["reason"] for r in db.query("select reason from rejects")] == ["no name"]
+
+
+def test_a_stop_keeps_what_closes_committed_work_and_drops_the_next_page(registry):
+    """Review finding (issue 14): a SIGTERM during the NPPES file's import came between the
+    file's rows and its checkpoint and scopes; the resumed run took the file for unchanged and
+    never marked anyone gone. What follows a committed page without fetching is kept now."""
+    import threading
+
+    source, path = registry
+    source.rows = [("R1", "Ann Lee", "active"), ("R2", "Bo Chen", "active"),
+                   ("R3", "Cy Diaz", "active")]
+    assert _run(path).status == "ok"
+    stop = threading.Event()
+    provenance = Provenance(SOURCE_ID, source.BASE_URL, "2026-12-02T00:00:00Z")
+
+    def stopped_while_reading():
+        for key, name in (("R1", "Ann Lee"), ("R2", "Bo Chen")):
+            stop.set()  # Ctrl-C while the page's records are read and stored
+            yield Registration(key, name, "active", [], provenance)
+
+    def scrape(fetcher, ctx):
+        yield PageStep("all", source.BASE_URL, None, stopped_while_reading(), 0)
+        yield ScopeDone(SOURCE_ID, complete=True)
+        yield PageStep("more", source.BASE_URL + "2", None, [
+            Registration("R4", "Di Eng", "active", [], provenance)], 1)
+
+    source.scrape = scrape
+    config = Config(http=HttpConfig(allowed_hosts=("127.0.0.1",)))
+    with Fetcher(config.http) as fetcher, pytest.raises(KeyboardInterrupt):
+        run_source(config, SOURCE_ID, db_path=path, fetcher=fetcher, stop=stop)
+    db = connect(path, readonly=True)
+    rows = {r["registration_id"]: r for r in db.query("select * from registrations")}
+    assert rows["R3"]["gone_at"]  # the scope walked whole before the stop was closed
+    assert "R4" not in rows  # the page after the stop was not stored
+    assert [r["status"] for r in db.query("select status from scrape_runs order by id")] == [
+        "ok", "running"]  # to be resumed
