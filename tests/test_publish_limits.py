@@ -33,6 +33,10 @@ HUGE_VALUE = "select randomblob(50000000)"  # the issue's query: 50 MB, fifty ti
 MANY_ROWS = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 300) "
              "select randomblob(999999) from n")
 # One row of 300 columns of just under 1 MB: 300 MB in SQLite at once, before any row reaches Python.
+# Review of issue 14: 10 M characters counted as 10 MB, but each emoji is 12 bytes in JSON
+# ("\ud83d\ude00"): a 117 MB answer took the process from 56 MB to 658 MB.
+EMOJI_ROWS = ("with recursive c(x) as (select 1 union all select x + 1 from c where x < 39) "
+              "select replace(printf('%.*c', 249999, 'x'), 'x', char(128512)) as v from c")
 WIDE_ROW = ("with b(x) as (select randomblob(999999)) select "
             + ", ".join(f"x as c{i}" for i in range(300)) + " from b")
 
@@ -101,6 +105,7 @@ def test_a_statement_over_the_sql_length_limit_is_refused(site):
     ("select length(group_concat(display_name || zeroblob(600000))) from practitioners",
      "string or blob too big"),
     (MANY_ROWS, "result too large"),
+    (EMOJI_ROWS, "result too large"),
 ])
 def test_a_query_over_a_limit_is_an_error_page_not_a_crash(site, sql, error):
     page, data = _get(site, _sql(sql), _sql(sql, ".json"))
@@ -199,8 +204,9 @@ def test_hostile_queries_leave_the_served_process_memory_bounded(served):
         assert _fetch(url + path)[0] == 200, path
     before = _rss_mb(pid)
     started = time.monotonic()
-    answers = [_fetch(url + _sql(sql)) for sql in [HUGE_VALUE] * 4 + [MANY_ROWS, WIDE_ROW] * 2]
-    assert [status for status, _ in answers] == [400] * 8
+    answers = [_fetch(url + _sql(sql)) for sql in
+               [HUGE_VALUE] * 4 + [MANY_ROWS, WIDE_ROW] * 2 + [EMOJI_ROWS] * 4]
+    assert [status for status, _ in answers] == [400] * 12
     assert "string or blob too big" in answers[0][1]
     assert "result too large" in answers[4][1]
     assert "needs more memory than the site lets queries use" in answers[5][1]
