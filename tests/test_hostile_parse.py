@@ -251,6 +251,22 @@ def test_a_quote_left_open_costs_its_line_only():
         ["LEE"] + [f"N{i}" for i in range(30)]
 
 
+def test_a_listed_npi_on_a_line_with_a_quote_left_open_is_a_reject():
+    """Review of issue 14: the broken line, read alone, had its fields shifted (the NPI inside
+    the first one), was judged not ours, and was dropped without a word: a complete run would
+    then mark that person's exclusion gone."""
+    values = ["DOE", "JANE", "", "", "", "", "", "1234567893", "19600101", "1 MAIN", "SEATTLE",
+              "WA", "98101", "1128a1", "20200101", "00000000", "00000000", ""]
+    ours = '"' + ",".join(values) + "\r\n"  # the opening quote never closed
+    later = _row("SMITH, JR", specialty="CHIROPRACTIC")  # a quoted value further down
+    text = HEADER + _row("LEE", specialty="NURSE") + ours + "".join(
+        _row(f"N{i}", specialty="NURSE") for i in range(50)) + later
+    records = list(oig_leie.parse_csv(io.StringIO(text, newline=""), "u", "t",
+                                      npis={"1234567893"}))
+    [reject] = [r for r in records if isinstance(r, Reject)]
+    assert reject.reason.startswith("line 3: ") and "1234567893" in json.dumps(reject.raw)
+
+
 def test_a_quote_left_open_on_the_last_line_or_past_the_limit():
     # open to the end of the file: the quote swallows what follows, past the field limit
     broken = '"PARK' + "\r\n".join(_row(f"N{i}").replace('"', "") for i in range(8000))

@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import logging
+import re
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -99,6 +100,18 @@ def relevant(row: dict[str, str], npis: set[str]) -> bool:
     return any(word in text for word in RELEVANT_WORDS)
 
 
+_TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
+
+
+def relevant_text(text: str, npis: set[str]) -> bool:
+    """``relevant`` for a line that cannot be split into its fields: an NPI we list anywhere in
+    it, or an acupuncture word."""
+    if any(npi in npis for npi in _TEN_DIGITS.findall(text)):
+        return True
+    upper = text.upper()
+    return any(word in upper for word in RELEVANT_WORDS)
+
+
 class _Lines:
     """The file's lines for csv.reader, kept until its record is taken; lines can be put back
     to be read again."""
@@ -122,6 +135,7 @@ class Record(NamedTuple):
     fields: list[str] | None  # None: the line cannot be read
     problem: str  # why not
     start: str  # the line's first 100 characters
+    text: str = ""  # its whole text (every line it took): what a broken row still says
 
 
 def records(lines: Iterable[str]) -> Iterator[Record]:
@@ -152,7 +166,8 @@ def records(lines: Iterable[str]) -> Iterator[Record]:
             feed.back.extendleft(reversed(feed.taken[1:]))
             fields = next(csv.reader([first]), [])
             feed.taken = [first]
-        yield Record(number, fields, "", feed.taken[0][:100] if feed.taken else "")
+        first = feed.taken[0] if feed.taken else ""
+        yield Record(number, fields, "", first[:100], "".join(feed.taken))
         number += len(feed.taken)
 
 
@@ -173,7 +188,7 @@ def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
     if missing:
         raise ParseError(f"header lacks {', '.join(missing)}", url=url)
     provenance = Provenance(SOURCE_ID, url, fetched_at)
-    for number, fields, problem, start in rows:
+    for number, fields, problem, start, text in rows:
         if fields is None:
             yield Reject(SOURCE_ID, f"line {number}: {problem} (not read)",
                          {"line": number, "start": start}, provenance)
@@ -182,12 +197,20 @@ def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
             continue
         row = dict(zip(header, fields, strict=False))
         if len(fields) != len(header):
-            if relevant(row, npis):
+            # Split wrongly (a quote left open), its fields are shifted: whether it is one of
+            # ours is read from the line's text instead (review of issue 14).
+            if relevant(row, npis) or relevant_text(text, npis):
                 yield Reject(SOURCE_ID, f"line {number}: {len(fields)} fields, "
                              f"expected {len(header)}", row, provenance)
             continue
         if relevant(row, npis):
             yield from parse_row(row, provenance)
+        elif text.count("\n") > 1 and relevant_text(text, npis):
+            # Over several lines, and ours only by its text: a quote left open that the next
+            # row's quote closed, the fields shifted (review of issue 14)
+            yield Reject(SOURCE_ID, f"line {number}: a record over {text.count(chr(10))} "
+                         "lines whose fields do not say it is ours, though its text does (a "
+                         "quote left open?)", {"line": number, "text": text[:2000]}, provenance)
 
 
 def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str], *,
