@@ -25,6 +25,10 @@ METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200"))
 
 
+# 192.0.0.0/24 is for IETF protocol assignments, reachable only where they say (RFC 6890);
+# Python before 3.12 counts most of it as global. Only these two are meant to be reached.
+IETF_PROTOCOL = ipaddress.IPv4Network("192.0.0.0/24")
+IETF_GLOBAL = frozenset(ipaddress.IPv4Address(a) for a in ("192.0.0.9", "192.0.0.10"))
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are IPv4
 NAT64_LOCAL_PREFIX = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own
 
@@ -62,6 +66,10 @@ def address_problem(address: Address) -> str | None:
         return "a local-use NAT64 address (RFC 8215)"
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "a site-local address (fec0::/10)"
+    if address in IETF_PROTOCOL and address not in IETF_GLOBAL:
+        return "an IETF protocol assignment (192.0.0.0/24)"
     for test, words in (("is_loopback", "a loopback address"),
                         ("is_link_local", "a link-local address"),
                         ("is_unspecified", "an unspecified address"),

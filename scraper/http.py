@@ -725,13 +725,13 @@ class Fetcher:
                                          on_headers)
             except httpx.TimeoutException:
                 if self._stop.is_set():
-                    raise Interrupted(f"interrupted while reading {url}") from None
+                    raise Interrupted(f"interrupted while fetching {url}") from None
                 if at is None or time.monotonic() < at:
                     raise
             except _DeadlinePassed:
                 pass
             except _Stopped:
-                raise Interrupted(f"interrupted while reading {url}") from None
+                raise Interrupted(f"interrupted while fetching {url}") from None
         raise DeadlineExceeded(url, f"no complete answer within the {seconds:g}s total "
                                "deadline (http.total_timeout" +
                                (", download_timeout" if sink is not None else "") + ")")

@@ -83,15 +83,17 @@ class ImportStats:
     locations: int = 0
     endpoints: int = 0
     members: list[str] = field(default_factory=list)
-    # (byte offset, what is wrong, the record) of each row we would keep that cannot be read
-    unreadable: list[tuple[int, str, bytes]] = field(default_factory=list)
+    # (companion member, or None for npidata; byte offset; what is wrong; the record) of each
+    # row we would keep that cannot be read
+    unreadable: list[tuple[str | None, int, str, bytes]] = field(default_factory=list)
 
-    def reject(self, exc: BulkFileError, at: int, record: bytes) -> None:
-        self.unreadable.append((at, exc.message, record[:RAW_EXCERPT * 4]))
+    def reject(self, exc: BulkFileError, at: int, record: bytes,
+               member: str | None = None) -> None:
+        self.unreadable.append((member, at, exc.message, record[:RAW_EXCERPT * 4]))
         if len(self.unreadable) > REJECT_LIMIT:
-            first = self.unreadable[0]
+            _, offset, problem, _ = self.unreadable[0]
             raise BulkFileError(exc.file, f"over {REJECT_LIMIT} rows cannot be read (the first: "
-                                f"{first[1]}): the file is damaged", offset=first[0])
+                                f"{problem}): the file is damaged", offset=offset)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -330,10 +332,14 @@ def _side_rows(archive: zipfile.ZipFile, pattern: str, npis: set[str],
                 return {}
             columns = Columns(_fields(first[1], member, first[0], None), member, ("NPI",))
             for at, record in rows:
-                get = columns.getter(_fields(record, member, at, columns.width))
-                npi = get("NPI")
-                if npi is None:  # ours() kept it for its first field: the NPI column is not first
-                    raise BulkFileError(member, "a row without an NPI", offset=at)
+                try:  # a row that cannot be read costs that row (a location, a website)
+                    get = columns.getter(_fields(record, member, at, columns.width))
+                    npi = get("NPI")
+                    if npi is None:  # kept for its first field: the NPI column is not first
+                        raise BulkFileError(member, "a row without an NPI", offset=at)
+                except BulkFileError as exc:
+                    stats.reject(exc, at, record, member)
+                    continue
                 out.setdefault(npi, []).append(get)
     except (BulkFileError, ScanError) as exc:
         raise _with_line(exc, member, archive, member) from None
@@ -460,12 +466,15 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
                 raise _with_line(exc, label, archive, member) from None
         _add_companions(archive, held, stats)
         yield from held.values()
-        lines = lines_at(archive, member, [at for at, _, _ in stats.unreadable])
-        for (at, problem, record), line in zip(stats.unreadable, lines, strict=True):
-            where = f"line {line}" if line else f"byte {at:,}"
-            yield Reject(SOURCE_ID, f"{label}, {where}: {problem} (not read)",
-                         {"line": line, "offset": at,
-                          "record": decode_record(record)[:RAW_EXCERPT]}, provenance)
+        for where_read in dict.fromkeys(m for m, _, _, _ in stats.unreadable):
+            bad = [u for u in stats.unreadable if u[0] == where_read]
+            read_in = where_read or member
+            lines = lines_at(archive, read_in, [at for _, at, _, _ in bad])
+            for (_, at, problem, record), line in zip(bad, lines, strict=True):
+                where = f"line {line}" if line else f"byte {at:,}"
+                yield Reject(SOURCE_ID, f"{name}:{read_in}, {where}: {problem} (not read)",
+                             {"line": line, "offset": at,
+                              "record": decode_record(record)[:RAW_EXCERPT]}, provenance)
 
 
 def read_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, **options: Any

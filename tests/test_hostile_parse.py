@@ -392,6 +392,10 @@ def test_a_practice_page_with_a_turnstile_form_is_read_a_registry_page_is_gated(
     ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8: an IPv6-only host reaches IPv4 sites so
     ("64:ff9b::7f00:1", "a NAT64 address embedding 127.0.0.1, a loopback address"),
     ("64:ff9b:1::808:808", "a local-use NAT64 address (RFC 8215)"),
+    # review of issue 14: these passed
+    ("fec0::1", "a site-local address (fec0::/10)"),
+    ("192.0.0.8", "an IETF protocol assignment (192.0.0.0/24)"),
+    ("192.0.0.9", None),  # the two of that range meant to be reached
 ])
 def test_nat64_addresses_are_judged_by_the_ipv4_they_carry(address, problem):
     import ipaddress

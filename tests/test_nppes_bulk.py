@@ -513,3 +513,56 @@ def test_the_scanner_cuts_records_as_csv_does(monkeypatch, chunk):
         lines.append(lines[-1] + sum(v.count("\n") for v in row) + 1)
     starts = dict(zip((r[0] for r in rows), lines, strict=True))
     assert [data.count(b"\n", 0, at) + 1 for at, _ in got] == [starts[r[0]] for r in parsed]
+
+
+def _rewrite_member(path, prefix, change):
+    out = path.with_name("bad-" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, change(data) if name.startswith(prefix)
+                         and "fileheader" not in name.lower() else data)
+    return out
+
+
+def test_a_bad_row_of_a_companion_member_costs_that_row(providers, tmp_path):
+    """Review of issue 14: one practice-location row with a field too many failed the file."""
+    acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)]
+    with_locations = [p for p in acu if p.get("practiceLocations")]
+    assert len(with_locations) >= 2
+    path = write_zip(tmp_path / "m.zip", acu)
+
+    def break_one(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        lines[1] = lines[1] + b',"extra field"'
+        break_one.npi = lines[1].split(b",")[0].strip(b'"').decode()
+        return b"\r\n".join(lines)
+
+    read, stats = read_zip(_rewrite_member(path, "pl_pfile", break_one))
+    [reject] = [r for r in read if isinstance(r, Reject)]
+    assert re.match(r"bad-m.zip:pl_pfile\S*, line 2: .*fields where the header has", reject.reason)
+    providers_read = {p.npi: p for p in read if not isinstance(p, Reject)}
+    assert len(providers_read) == len(acu)  # every provider, the one its row spoke of too
+    whole, _ = read_zip(path)
+    lost = [p for p in whole if p.npi == break_one.npi][0]
+    kept = providers_read[break_one.npi]
+    assert len([a for a in kept.addresses if a.purpose == "practice"]) == len(
+        [a for a in lost.addresses if a.purpose == "practice"]) - 1
+
+
+def test_a_bad_row_of_a_weekly_file_is_reported(providers, tmp_path):
+    """Review of issue 14: it became a reject, but the run said ok without a word."""
+    acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)]
+    week = write_zip(tmp_path / "NPPES_Data_Dissemination_111026_111626_Weekly_V2.zip",
+                     acu[:5], period=(date(2026, 11, 10), date(2026, 11, 16)))
+
+    def break_one(data: bytes) -> bytes:
+        lines = data.split(b"\r\n")
+        lines[2] = lines[2] + b',"extra field"'
+        return b"\r\n".join(lines)
+
+    bad = _rewrite_member(week, "npidata_pfile", break_one)
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"weekly_files": [str(bad)]}}),
+                  tmp_path / "p.db")
+    assert result.status == "partial" and result.counts["rejected"] == 1
+    assert any("1 row(s) could not be read" in note for note in result.notes)

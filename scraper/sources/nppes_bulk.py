@@ -161,9 +161,15 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         if ctx.state(key):
             continue
         changed, stats = read_zip(path, codes, nucc_csv=nucc)
-        yield PageStep(f"weekly:{Path(path).name}", f"file:{Path(path).name}", None, changed,
-                       len(changed)).finish("done")
-        yield ScopeDone(f"weekly:{Path(path).name}", complete=False, state={key: "yes"})
+        part = f"weekly:{Path(path).name}"
+        step = PageStep(part, f"file:{Path(path).name}", None, changed, len(changed))
+        if stats.unreadable:  # applied all the same: the next monthly file brings them again
+            yield step.finish("incomplete", note=(
+                f"{part}: {len(stats.unreadable)} row(s) could not be read (see rejects); the "
+                "file is applied without them"))
+        else:
+            yield step.finish("done")
+        yield ScopeDone(part, complete=False, state={key: "yes"})
     report = settings.get("deactivation_file")
     if settings.get("deactivation_url"):
         report = str(_local(fetcher, ctx, settings["deactivation_url"])[0])
