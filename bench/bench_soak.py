@@ -1,17 +1,24 @@
 """Soak: scheduled runs against the stand-ins with random faults, then a check of everything.
 
 Every stand-in is served in this process (NPPES API, the state boards, the LEIE, NCCAOM, the
-practice websites, the NPPES file); ``practitioners run-due`` runs as a child process, as cron
-would start it, with every source due at each call (``every = 1`` second). Before each call,
-faults are queued on the stand-ins at random: 503s, 429s with ``Retry-After: 1``, answers
-slower than the client's read timeout, bodies cut short; and some calls are killed with
-SIGKILL at a random moment. After ``--runs`` calls, one clean call; then:
+practice websites, the NPPES file, and each hostile website of ``tests/sites/hostile.py`` on
+a port of its own, listed as their website by as many more NPPES individuals);
+``practitioners run-due`` runs as a child process, as cron would start it, with every source
+due at each call (``every = 1`` second). Before each call, faults are queued on the stand-ins
+at random: 503s, 429s with ``Retry-After: 1``, answers slower than the client's read timeout,
+bodies cut short; and some calls are killed with SIGKILL at a random moment. The hostile sites
+are hostile at every call, the fault-free reference run's included. After ``--runs`` calls,
+one clean call; then:
 
 - the database must equal that of an uninterrupted, fault-free scrape (same live records in
   every table, nothing stored twice), pass ``PRAGMA integrity_check`` and the foreign keys;
 - every fault the stand-ins served must be in the run log: ``scrape_runs.faults`` by kind,
   and the killed calls as resumed runs. A fault met after a run's last commit, by a run then
-  killed, dies with the process: those are counted apart.
+  killed, dies with the process: those are counted apart;
+- each hostile site must have the status its case says, in the reference and after the soak,
+  and the metadata service the redirects point at must have had no request;
+- no call may hang: a call not killed on purpose that runs past ``CALL_BOUND`` is killed and
+  counted as hung.
 
     python -m bench.bench_soak [--runs 50] [--n 2000] [--seed 1] [--write]
 """
@@ -41,37 +48,45 @@ FAULT_KINDS = ("503", "429", "timeout", "truncate")
 RECORDED_AS = {"503": "http 503", "429": "http 429", "timeout": "ReadTimeout",
                "truncate": "RemoteProtocolError"}
 READ_TIMEOUT = 2.0
+# The whole of one answer: past the read timeout (a slow answer is still a ReadTimeout, as the
+# faults above expect) and far past any page of the stand-ins; a dripping site ends here.
+TOTAL_TIMEOUT = 4.0
+CALL_BOUND = 180.0  # seconds: a call of run-due that has not ended by then has hung
 
 
-def soak_config(tmp: Path, base_url: str, web_url: str) -> Path:
+def soak_config(tmp: Path, base_url: str, web_url: str, hostile_hosts: tuple[str, ...] = ()
+                ) -> Path:
     from tests.sites import demo
 
-    path = demo.write_config(tmp, base_url, web_url)
+    path = demo.write_config(tmp, base_url, web_url, more_private_hosts=hostile_hosts)
     text = path.read_text(encoding="utf-8")
     text = text.replace("[http]\n", f"[http]\nread_timeout = {READ_TIMEOUT}\nmax_retries = 6\n"
-                        "max_retry_after = 5\n", 1)
+                        f"max_retry_after = 5\ntotal_timeout = {TOTAL_TIMEOUT}\n", 1)
     text = re.sub(r"^(\[sources\.[\w-]+\])$", r"\1\nevery = 1\nretry = 1", text, flags=re.M)
     path.write_text(text, encoding="utf-8")
     return path
 
 
 KILLS: list[float] = []  # time.monotonic() of each SIGKILL
+CALLS: list[float] = []  # how long each call that ran to its end took, in seconds
+HUNG: list[float] = []  # time.monotonic() of each call killed for running past CALL_BOUND
 
 
 def run_due(config: Path, db: Path, kill_after: float | None) -> tuple[int | None, str]:
+    """Exit code and output of one call; None for a call killed (on purpose, or hung)."""
+    started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "scraper", "--config", str(config),
                                 "run-due", "--db", str(db)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if kill_after is not None:
-        try:
-            output, _ = process.communicate(timeout=kill_after)
-            return process.returncode, output  # it finished before the kill
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            KILLS.append(time.monotonic())
-            output, _ = process.communicate()
-            return None, output
-    output, _ = process.communicate(timeout=900)
+    try:
+        output, _ = process.communicate(timeout=min(kill_after or CALL_BOUND, CALL_BOUND))
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        (KILLS if kill_after is not None and kill_after < CALL_BOUND else HUNG).append(
+            time.monotonic())
+        output, _ = process.communicate()
+        return None, output
+    CALLS.append(time.monotonic() - started)  # it ended (before its kill time, if it had one)
     return process.returncode, output
 
 
@@ -103,6 +118,16 @@ def recorded_faults(db: Path) -> tuple[Counter, int, int]:
         conn.close()
 
 
+def website_statuses(db: Path, keys: list[str]) -> list[str]:
+    """The status of each of these sites, "absent" for one not stored."""
+    conn = sqlite3.connect(db)
+    try:
+        return [(conn.execute("select status from websites where site_id = ?", [key])
+                 .fetchone() or ("absent",))[0] for key in keys]
+    finally:
+        conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
@@ -110,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="append to bench/RESULTS.md")
     args = parser.parse_args(argv)
+    from scraper.normalize import site_id
+    from tests.sites.hostile import CASES, HostileSites
     from tests.sites.serve import start_all
 
     rng = random.Random(args.seed)
-    server, sites = start_all(port=0, n=args.n)
+    hostile = HostileSites().start()
+    server, sites = start_all(port=0, n=args.n, more_websites=[
+        url for name in hostile.names for url in hostile.urls(name)])
     web = sites["websites_server"]
     prefixes = ["/api/", "/exclusions/", "/FAP/", "/nppes/", *(
         f"/{host}/" for host in sites["socrata"])]
@@ -121,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            config = soak_config(tmp, server.url, web.url)
+            config = soak_config(tmp, server.url, web.url, hostile.private_hosts())
             reference, soaked = tmp / "reference.db", tmp / "soaked.db"
             code, output = run_due(config, reference, None)
             if code != 0:
                 print(output)
                 raise SystemExit("the fault-free reference run failed")
+            for site in hostile.sites.values():  # what the reference met is not the soak's
+                site.attacks.clear()
             kills = finished_before_kill = failed_calls = 0
             for number in range(1, args.runs + 1):
                 for _ in range(rng.randint(1, 3)):
@@ -169,6 +200,19 @@ def main(argv: list[str] | None = None) -> int:
             code, output = run_due(config, soaked, None)
             if code != 0:
                 print(output)
+            # The hostile sites' faults: each answer that is one (a 503 or 429 over the cap, a
+            # drip), unless the call was killed before the client could meet it (a drip ends
+            # at the total deadline).
+            by_hostile: Counter = Counter()
+            for name, site in hostile.sites.items():
+                kind = CASES[name].fault
+                for at in site.attacks if kind else ():
+                    if kind == "DeadlineExceeded" and any(
+                            0 <= kill - at < TOTAL_TIMEOUT + 0.1 for kill in KILLS):
+                        unmet += 1
+                        continue
+                    by_hostile[kind] += 1
+            served.update(by_hostile)
             expected, _ = contents(reference)
             got, duplicates = contents(soaked)
             lost = {t: len(expected[t] - got[t]) for t in KEYS}
@@ -179,34 +223,69 @@ def main(argv: list[str] | None = None) -> int:
             statuses = Counter(r[0] for r in conn.execute("select status from scrape_runs"))
             conn.close()
             recorded, resumed, runs = recorded_faults(soaked)
+            cases = []  # (case, expected status, in the reference, after the soak, answers)
+            for name, site in hostile.sites.items():
+                keys = [site_id(url) for url in hostile.urls(name)]
+                cases.append((name, CASES[name].status, website_statuses(reference, keys),
+                              website_statuses(soaked, keys), len(site.attacks)))
+            metadata_requests = len(hostile.metadata.requests)
     finally:
         server.stop()
+        hostile.stop()
     minutes = (time.monotonic() - started) / 60
     kinds = sorted(set(served) | {k for k in recorded if k != "retries"})
+    hostile_ok = all(ref == soak == [status] * len(ref) for _, status, ref, soak, _ in cases)
+    longest = max(CALLS)
     lines = [
-        f"## Soak: {args.runs} scheduled calls with random faults ({time.strftime('%Y-%m-%d')})",
+        f"## Soak: {args.runs} scheduled calls with random faults and hostile sites "
+        f"({time.strftime('%Y-%m-%d')})",
         "",
         f"Command: `python -m bench.bench_soak --runs {args.runs} --n {args.n} "
         f"--seed {args.seed}` · machine: {machine()} · {minutes:.1f} minutes",
         "",
         f"{args.runs} calls of `practitioners run-due` (every source due at each call) against "
-        f"the stand-ins ({args.n:,} NPPES providers and everything made from them), then one "
-        f"clean call; {kills} calls killed with SIGKILL mid-way ({finished_before_kill} more "
-        f"finished before their kill time), {failed_calls} calls exited 1 (a source failed "
-        f"after its retries). {runs} runs in the log: "
+        f"the stand-ins ({args.n:,} NPPES providers and everything made from them, and the "
+        f"{len(cases)} hostile websites of `tests/sites/hostile.py`, each on a port of its own "
+        f"and listed by NPPES individuals, hostile at every call), then one clean call; "
+        f"{kills} calls killed with SIGKILL mid-way ({finished_before_kill} more finished "
+        f"before their kill time), {failed_calls} calls exited 1 (a source failed after its "
+        f"retries). {runs} runs in the log: "
         f"{', '.join(f'{n} {s}' for s, n in statuses.most_common())}; {resumed} resumptions "
         "of killed runs.",
         "",
-        "| fault | served by the stand-ins | recorded in scrape_runs.faults | not recorded |",
-        "|---|---:|---:|---:|",
-        *(f"| {k} | {served.get(k, 0)} | {recorded.get(k, 0)} | "
+        f"No call may hang: one not killed on purpose is killed at {CALL_BOUND:.0f} s. Calls "
+        f"hung: {len(HUNG)}. The {len(CALLS)} calls that ran to their end (the reference run "
+        f"and the clean call included) took {min(CALLS):.1f} to {longest:.1f} s, "
+        f"{sum(CALLS) / len(CALLS):.1f} s on average (`http.total_timeout` = "
+        f"{TOTAL_TIMEOUT:g} s: a dripping site costs its worker that long).",
+        "",
+        "| fault | served by the stand-ins | of them by the hostile sites | recorded in "
+        "scrape_runs.faults | not recorded |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {k} | {served.get(k, 0)} | {by_hostile.get(k, 0)} | {recorded.get(k, 0)} | "
           f"{max(0, served.get(k, 0) - recorded.get(k, 0))} |" for k in kinds),
-        f"| SIGKILL mid-run | {kills} calls | {resumed} runs resumed (a call runs several "
+        f"| SIGKILL mid-run | {kills} calls | | {resumed} runs resumed (a call runs several "
         "sources at once) | |",
         "",
         "Each fault is written to the run log when the client meets it. Left out of the "
-        f"served column: {unmet} slow answers (ReadTimeout) whose call was killed before its "
-        f"{READ_TIMEOUT:.0f} s read timeout came, so no client ever met them.",
+        f"served column: {unmet} slow or dripped answers (ReadTimeout, DeadlineExceeded) whose "
+        f"call was killed before its {READ_TIMEOUT:.0f} s read timeout or "
+        f"{TOTAL_TIMEOUT:g} s total deadline came, so no client ever met them.",
+        "",
+        "The hostile sites (`tests/sites/hostile.py`), each site's `websites.status` in the "
+        "reference run and in the soaked database (two statuses: the case is listed at two "
+        "addresses of its host), and the hostile answers it served over the soak's calls:",
+        "",
+        "| case | expected status | reference | after the soak | fault it counts | hostile "
+        "answers served |",
+        "|---|---|---|---|---|---:|",
+        *(f"| {name} | {status} | {', '.join(ref)} | {', '.join(soak)} | "
+          f"{CASES[name].fault or '(none: the status says)'} | {attacks} |"
+          for name, status, ref, soak, attacks in cases),
+        "",
+        f"Every hostile site as its case expects, in both: {'yes' if hostile_ok else 'NO'}. "
+        f"Requests that reached the metadata service the redirects point at: "
+        f"{metadata_requests}.",
         "",
         f"Retries recorded: {recorded.get('retries', 0)}. Rows lost: "
         f"{sum(lost.values())}; rows that should not be there: {sum(extra.values())}; rows "
@@ -218,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += [f"Differences by table: lost {lost}, extra {extra}", ""]
     report(lines, args.write)
     ok = integrity == "ok" and not foreign and not any(lost.values()) \
-        and not any(duplicates.values())
+        and not any(duplicates.values()) and not HUNG and hostile_ok and not metadata_requests
     return 0 if ok else 1
 
 

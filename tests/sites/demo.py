@@ -8,6 +8,7 @@ included (robots.txt, User-Agent, pacing set low), that it uses on the real site
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +21,11 @@ from .serve import start_all
 DEMO_PACE = 0.005  # seconds between requests to the stand-in (the real default is 1 s)
 
 
-def write_config(directory: Path, base_url: str, websites_url: str | None = None) -> Path:
-    """A configuration that points every source at the stand-ins, and nowhere else."""
+def write_config(directory: Path, base_url: str, websites_url: str | None = None,
+                 more_private_hosts: tuple[str, ...] = ()) -> Path:
+    """A configuration that points every source at the stand-ins, and nowhere else.
+    ``more_private_hosts``: other stand-in sites on loopback the websites source may read
+    ("127.0.0.1:<port>", the hostile ones)."""
     from urllib.parse import urlsplit
 
     from scraper.sources import socrata
@@ -51,8 +55,9 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
         # The practice websites' stand-in is on loopback, which the guard for URLs taken from
         # scraped data refuses: let that one port through, and no other (a site there that
         # redirects to the registries' port must still be refused).
+        hosts = [f"127.0.0.1:{urlsplit(websites_url).port}", *more_private_hosts]
         lines.insert(lines.index("[sources.nppes-api]"),
-                     f'allow_private_hosts = ["127.0.0.1:{urlsplit(websites_url).port}"]')
+                     f"allow_private_hosts = {json.dumps(hosts)}")
     for source_id, dataset in socrata.DATASETS.items():
         # each portal is mounted under its real host name: /data.wa.gov/resource/...
         lines += [f"[sources.{source_id}]",

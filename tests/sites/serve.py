@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -36,22 +36,33 @@ from .websites import SPECIAL, PracticeWebsites
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"
 
 
-def add_website_endpoints(providers: list[dict], base: str, share: float = 0.02) -> None:
+def add_website_endpoints(providers: list[dict], base: str, share: float = 0.02,
+                          more: Sequence[str] = ()) -> None:
     """Give about ``share`` of the individuals an NPPES endpoint of type WEB on the practice-
     websites stand-in (and a Direct messaging address to some, which is not a website). The
     first few listed get the special sites (legacy encoding, huge page, robots, redirect) and
-    one lists the cloud metadata address, which must never be fetched."""
+    one lists the cloud metadata address, which must never be fetched. ``more``: addresses of
+    sites elsewhere (the hostile stand-ins), each listed by one more individual, outside that
+    share (so the others list what they list without them)."""
     special = [*SPECIAL, None]
+    more = list(more)
     for provider in providers:
         npi = int(provider["number"])
-        if provider["enumeration_type"] != "NPI-1" or (npi * 7919) % 1000 >= share * 1000:
+        if provider["enumeration_type"] != "NPI-1":
             continue
         last = provider["basic"]["last_name"].lower()
+        if (npi * 7919) % 1000 >= share * 1000:
+            if more:
+                provider["endpoints"] = _endpoints(last, more.pop(0))
+            continue
         slug = special.pop(0) if special else f"{''.join(c for c in last if c.isalpha())}" \
             f"{npi % 97}acupuncture"
         url = METADATA_URL if slug is None else f"{base}/s/{slug}/"
-        provider["endpoints"] = [
-            {"endpointType": "DIRECT", "endpointTypeDescription": "Direct Messaging Address",
+        provider["endpoints"] = _endpoints(last, url)
+
+
+def _endpoints(last: str, url: str) -> list[dict]:
+    return [{"endpointType": "DIRECT", "endpointTypeDescription": "Direct Messaging Address",
              "endpoint": f"{last}@direct.example", "affiliation": "N"},
             {"endpointType": "WEB", "endpointTypeDescription": "Website URL",
              "endpoint": url, "affiliation": "N"}]
@@ -72,12 +83,13 @@ class Generated:
         return generate_leie_rows(self.providers, n_unrelated=max(200, self.n // 4))
 
     website_base: str | None = None  # where the practice-websites stand-in listens, if it does
+    more_websites: Sequence[str] = ()  # sites elsewhere some individuals list (hostile ones)
 
     @cached_property
     def providers(self) -> list[dict]:
         providers = generate_providers(self.n)
         if self.website_base:
-            add_website_endpoints(providers, self.website_base)
+            add_website_endpoints(providers, self.website_base, more=self.more_websites)
         return providers
 
     @cached_property
@@ -117,8 +129,11 @@ STAND_INS: dict[str, StandIn] = {
 }
 
 
-def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any]]:
+def start_all(port: int = 0, n: int = 20_000, more_websites: Sequence[str] = ()
+              ) -> tuple[SiteServer, dict[str, Any]]:
     """Build every stand-in, mount it and start serving on 127.0.0.1:`port` (0: any free port).
+    `more_websites`: addresses of sites served elsewhere (the hostile stand-ins of
+    `hostile.py`) that as many more NPPES individuals list as their website.
 
     Returns the started server and the mounted sites by name: `sites["nppes"]` is the NppesApi
     (whose `providers` a caller may change), `sites["socrata"]` the SodaPortals by host
@@ -134,6 +149,7 @@ def start_all(port: int = 0, n: int = 20_000) -> tuple[SiteServer, dict[str, Any
     server.companions.append(web)
     data = Generated(n)
     data.website_base = web.url
+    data.more_websites = tuple(more_websites)
     sites: dict[str, Any] = {}
     for name, stand_in in STAND_INS.items():
         built = stand_in.build(data)

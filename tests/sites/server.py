@@ -4,7 +4,9 @@ Each stand-in (NPPES API, Socrata, NCCAOM pages...) is a *site*: a callable, or 
 `handle(request) -> Response` method, mounted under a path prefix. The server adds what every real
 site does around the content, so that the scraper's HTTP layer meets it here as it would online:
 
-- `/robots.txt` (the `robots_txt` attribute; `None` answers 404);
+- `/robots.txt` (the `robots_txt` attribute). With `None`, robots.txt is an ordinary path:
+  whatever site is mounted at `/robots.txt` (or `/`) answers it (a robots.txt dripped, huge or
+  failing), and 404 where none is;
 - conditional requests: every 200 answer carries an `ETag` (quoted SHA-1 of the body) and a
   `Last-Modified`; `If-None-Match` / `If-Modified-Since` get a bodiless 304; one byte range,
   `Range: bytes=A-B`, `bytes=A-` (the rest) or `bytes=-N` (the last N), with `If-Range` naming
@@ -12,7 +14,10 @@ site does around the content, so that the scraper's HTTP layer meets it here as 
   file servers answer (a range that cannot be served gets the whole body);
 - a request log (`requests`) so tests can check the User-Agent, the pace and the count of requests;
 - faults on demand (`inject`): an error status with headers such as `Retry-After`, a slow answer,
-  a body cut short, a connection dropped without an answer.
+  a body cut short, a connection dropped without an answer;
+- answers dripped by the site itself (`Response.drip`): the body, or the status line and headers
+  too (`drip_head`), one byte at a time, slower than any read timeout notices. The writer stops
+  quietly when the client hangs up or the server stops, and never keeps the connection.
 
 It uses only the standard library and binds the loopback interface only.
 
@@ -33,7 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
@@ -68,6 +73,10 @@ class Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # Seconds between single bytes of the body (0: sent at once); with `drip_head`, of the
+    # status line and headers too.
+    drip: float = 0.0
+    drip_head: bool = False
 
 
 def json_response(data: Any, status: int = 200, *, indent: int | None = None) -> Response:
@@ -137,6 +146,7 @@ class SiteServer:
         self._faults: list[Fault] = []
         self._global_delay = 0.0
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # set by stop(): dripping answers end
         self._httpd: _QuietHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -161,6 +171,7 @@ class SiteServer:
     def start(self) -> SiteServer:
         if self._httpd is not None:
             return self
+        self._stopping.clear()
         handler = type("StandInHandler", (_Handler,), {"site_server": self})
         self._httpd = _QuietHTTPServer((self.host, self.port), handler)
         self.port = self._httpd.server_address[1]
@@ -176,6 +187,7 @@ class SiteServer:
     def stop(self) -> None:
         for companion in self.companions:
             companion.stop()
+        self._stopping.set()
         if self._httpd is None:
             return
         self._httpd.shutdown()
@@ -366,10 +378,13 @@ def _range(request: Request, response: Response, etag: str) -> Response:
     if start >= size or start > end:
         return response
     headers = {**response.headers, "Content-Range": f"bytes {start}-{end}/{size}"}
-    return Response(206, headers, response.body[start:end + 1])
+    return replace(response, status=206, headers=headers, body=response.body[start:end + 1])
 
 
 def _write(handler: _Handler, response: Response, *, truncate: bool = False) -> None:
+    if response.drip and not truncate:
+        _write_dripped(handler, response)
+        return
     if truncate and (response.status == 304 or not response.body or handler.command == "HEAD"):
         # nothing to cut short: cut the answer itself, half way through its status line
         handler.wfile.write(f"HTTP/1.1 {response.status} "[:10].encode("ascii"))
@@ -393,6 +408,33 @@ def _write(handler: _Handler, response: Response, *, truncate: bool = False) -> 
         handler.close_connection = True
         return
     handler.wfile.write(response.body)
+
+
+def _write_dripped(handler: _Handler, response: Response) -> None:
+    """The answer a byte at a time, `response.drip` seconds apart: the body only, or the status
+    line and headers too (`drip_head`). Stops quietly when the client hangs up (it gave up: what
+    a dripping site is for) or when the server stops."""
+    lines = [f"HTTP/1.1 {response.status} {handler.responses.get(response.status, ('',))[0]}",
+             f"Server: {handler.version_string()}", f"Date: {handler.date_time_string()}"]
+    lines += [f"{name}: {value}" for name, value in response.headers.items()
+              if name.lower() not in ("content-length", "connection")]
+    if response.status != 304:
+        lines.append(f"Content-Length: {len(response.body)}")
+    lines.append("Connection: close")  # a connection dripped on is never reused
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    body = b"" if handler.command == "HEAD" or response.status == 304 else response.body
+    data, start = head + body, 0 if response.drip_head else len(head)
+    handler.close_connection = True
+    stopping = handler.site_server._stopping
+    try:
+        if start:
+            handler.wfile.write(data[:start])
+        for i in range(start, len(data)):
+            if stopping.wait(response.drip):
+                return
+            handler.wfile.write(data[i:i + 1])
+    except OSError:
+        return  # the client hung up
 
 
 class _Handler(BaseHTTPRequestHandler):
