@@ -73,6 +73,13 @@ class Interrupted(KeyboardInterrupt):
     nothing is wrong with the site; as a KeyboardInterrupt it leaves the run to be resumed."""
 
 
+class WaitTooLong(FetchError):
+    """The next request to the host may not go for longer than the caller will wait (a
+    practice site's Crawl-delay or Retry-After of minutes): not sent, the host not held."""
+
+    reason = "wait"
+
+
 class Unresolvable(FetchError):
     """The host name of a URL from scraped data does not resolve."""
 

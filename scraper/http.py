@@ -87,6 +87,7 @@ from .errors import (
     RobotsUnreachable,
     Unresolvable,
     UnsafeURL,
+    WaitTooLong,
 )
 from .guard import PublicOnly, Resolver, address_problem, resolve
 from .models import Page, Validators
@@ -97,7 +98,7 @@ log = logging.getLogger(__name__)
 __all__ = ["BotChallenge", "Clock", "DeadlineExceeded", "FetchError", "Fetcher", "HTTPStatusError",
            "HostNotAllowed", "Interrupted", "NotHTTP", "Page", "PublicOnly", "ResponseTooLarge",
            "RetriesExhausted", "RobotsDisallowed", "RobotsUnreachable", "SystemClock",
-           "Unresolvable", "UnsafeURL", "Validators", "address_problem", "build_url",
+           "Unresolvable", "UnsafeURL", "Validators", "WaitTooLong", "address_problem", "build_url",
            "detect_challenge", "fault_kind", "parse_retry_after", "public_only_transport",
            "redirect_target", "resolve", "sniff_encoding", "user_agent"]
 
@@ -658,11 +659,16 @@ class Fetcher:
     def _send(self, url: str, host: _Host, headers: dict[str, str], *,
               purpose: str = "page", sink: BinaryIO | None = None,
               untrusted: bool = False, max_bytes: int | None = None,
-              keep: int | None = None, on_headers: OnHeaders | None = None) -> httpx.Response:
+              keep: int | None = None, on_headers: OnHeaders | None = None,
+              max_wait: float | None = None) -> httpx.Response:
         """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
         attempt = 0
         while True:
             wait = min(host.next_at - self.clock.monotonic(), self._longest_wait())
+            if max_wait is not None and wait > max_wait:
+                self._count("errors.WaitTooLong")
+                raise WaitTooLong(url, f"the host may be asked again only in {wait:.0f}s (its "
+                                  f"Crawl-delay or Retry-After), over the {max_wait:g}s allowed")
             self._pause(url, wait)
             retry_wait: float | None = None
             status: int | None = None
@@ -684,6 +690,7 @@ class Fetcher:
                                              response.content, widget_gates=not untrusted)
                 if challenge:
                     host.next_at = self.clock.monotonic() + self._interval(host)
+                    self._count("errors.BotChallenge")  # a fault of the run, as a 503 is
                     raise BotChallenge(url, f"bot challenge: {challenge}; the source is gated",
                                        status=response.status_code)
                 if response.status_code not in RETRY_STATUSES:
@@ -805,17 +812,20 @@ class Fetcher:
     def get(self, url: str, params: dict[str, str | int] | None = None, *,
             validators: Validators | None = None,
             headers: dict[str, str] | None = None, untrusted: bool = False,
-            max_bytes: int | None = None) -> Page:
+            max_bytes: int | None = None, max_wait: float | None = None) -> Page:
         """GET ``url`` politely. Raises a FetchError subclass when it cannot be had.
 
         With ``validators`` from the last fetch, a 304 answer returns a Page with
         ``not_modified=True`` and no content. ``untrusted``: the URL was taken from scraped
         data, so it (and every redirect) must be http(s) to a public address. ``max_bytes``:
-        a tighter size cap than the configured one, for this request.
+        a tighter size cap than the configured one, for this request. ``max_wait``: if the
+        host's pace (its Crawl-delay, a Retry-After) would hold a request longer, WaitTooLong
+        instead of the wait.
         """
         if params:
             url = build_url(url, params)
-        return self._get(url, validators, headers, None, untrusted, max_bytes)
+        return self._get(url, validators, headers, None, untrusted, max_bytes,
+                         max_wait=max_wait)
 
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
                  headers: dict[str, str] | None = None, resume: str | None = None,
@@ -846,7 +856,7 @@ class Fetcher:
 
     def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,
              sink: BinaryIO | None, untrusted: bool, max_bytes: int | None,
-             on_headers: OnHeaders | None = None) -> Page:
+             on_headers: OnHeaders | None = None, *, max_wait: float | None = None) -> Page:
         headers = dict(headers or {})
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -859,7 +869,8 @@ class Fetcher:
             with host.lock:
                 started = self.clock.monotonic()
                 response = self._send(url, host, headers, sink=sink, untrusted=untrusted,
-                                      max_bytes=max_bytes, on_headers=on_headers)
+                                      max_bytes=max_bytes, on_headers=on_headers,
+                                      max_wait=max_wait)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 url = redirect_target(url, response.headers["location"])
                 continue

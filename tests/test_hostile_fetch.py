@@ -367,3 +367,21 @@ def test_sigterm_stops_a_scrape_at_once_and_leaves_it_resumable(tmp_path):
     assert conn.execute("select source, status from scrape_runs").fetchall() == [
         ("oig-leie", "running")]
     conn.close()
+
+
+def test_a_pace_longer_than_max_wait_fails_at_once_and_holds_nothing(site, clock):
+    """A practice site's Crawl-delay of ten years held a worker ten minutes a page (review of
+    issue 14): with ``max_wait`` the request is refused at once, counted as a fault."""
+    from scraper.http import WaitTooLong
+
+    site.robots_txt = "User-agent: *\nCrawl-delay: 315360000\n"
+    faults = Faults()
+    with Fetcher(config(obey_robots=True, max_retry_after=600.0), clock=clock) as fetcher:
+        fetcher.on_fault(faults)
+        assert fetcher.get(f"{site.url}/a", max_wait=30).text == "fine"  # right after robots
+        with pytest.raises(WaitTooLong, match="600s .* over the 30s allowed"):
+            fetcher.get(f"{site.url}/b", max_wait=30)
+        assert fetcher.get(f"{site.url}/c").text == "fine"  # without a limit: waited out
+    assert faults.kinds == ["WaitTooLong"]
+    assert [r.path for r in site.requests] == ["/robots.txt", "/a", "/c"]
+    assert max(clock.sleeps) == 600.0  # the wait the unlimited request took, not the refused

@@ -24,7 +24,9 @@ was read, which may be nothing.
 
 Settings (``[sources.websites]``): ``max_pages`` (5, the listed page and home included),
 ``max_page_bytes`` (2,000,000), ``workers`` (4: sites on different hosts read at once; each
-host still gets one request at a time, paced), ``limit`` (read only the first N sites).
+host still gets one request at a time, paced), ``max_wait`` (30: seconds a site's Crawl-delay
+or Retry-After may hold one of its pages; a site asking more is read another time, its claims
+kept), ``limit`` (read only the first N sites).
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ from ..http import (
     NotHTTP,
     ResponseTooLarge,
     RobotsDisallowed,
+    RobotsUnreachable,
     Unresolvable,
     UnsafeURL,
+    WaitTooLong,
 )
 from ..models import Page, Provenance, Website, WebsiteTag
 from ..normalize import site_id, website_url
@@ -65,6 +69,9 @@ SINK = "websites"
 SCOPE = "websites"
 MAX_PAGES = 5
 MAX_PAGE_BYTES = 2_000_000
+# The longest a site's pace may hold one of its pages (its Crawl-delay, a Retry-After): past
+# it the site is left for another run, rather than holding a worker for minutes a page.
+MAX_WAIT = 30.0
 WORKERS = 4
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Link words that suggest a page about what the practice does.
@@ -257,8 +264,12 @@ def _root(url: str) -> str:
 
 
 def _status(exc: FetchError) -> str:
+    if isinstance(exc, RobotsUnreachable):  # robots.txt failed this time: not a refusal
+        return "unreachable"
     if isinstance(exc, RobotsDisallowed):
         return "robots"
+    if isinstance(exc, WaitTooLong):  # a Crawl-delay of minutes: read another time
+        return "unreachable"
     if isinstance(exc, (UnsafeURL, HostNotAllowed, NotHTTP)):  # NotHTTP: a file:// redirect
         return "unsafe"
     if isinstance(exc, DeadlineExceeded):  # dripped or stalled: this time, not for good
@@ -282,7 +293,8 @@ def _is_html(page: Page) -> bool:
 
 
 def read_site(fetcher: Fetcher, url: str, listed_by: list[str], *, max_pages: int = MAX_PAGES,
-              max_page_bytes: int = MAX_PAGE_BYTES, fetched_at: Any = None) -> Website:
+              max_page_bytes: int = MAX_PAGE_BYTES, fetched_at: Any = None,
+              max_wait: float = MAX_WAIT) -> Website:
     """Read one practice website: the listed page, the home page, then the best service
     links, up to ``max_pages`` pages in all. Never raises a FetchError: the Website says."""
     key = site_id(url)
@@ -300,7 +312,8 @@ def read_site(fetcher: Fetcher, url: str, listed_by: list[str], *, max_pages: in
             continue
         seen.add(target)
         try:
-            page = fetcher.get(target, untrusted=True, max_bytes=max_page_bytes)
+            page = fetcher.get(target, untrusted=True, max_bytes=max_page_bytes,
+                               max_wait=max_wait)
         except BotChallenge as exc:
             # Met on any page, a challenge gates the whole site: what it claimed stays as last
             # read (a claim on the page behind it must not be taken as dropped).
@@ -314,7 +327,10 @@ def read_site(fetcher: Fetcher, url: str, listed_by: list[str], *, max_pages: in
                 entry = root
                 queue.insert(0, root)
                 continue
-            if target == entry:  # the site itself could not be read
+            if target == entry or isinstance(exc, WaitTooLong):
+                # the site itself could not be read, or no more of it this run (its pace, set
+                # once its robots.txt was read, would hold each page for minutes): its claims
+                # stay as last read rather than be cut to the pages read so far
                 status, detail = _status(exc), str(exc)
                 break
             problems.append(f"{target}: {exc}")
@@ -371,6 +387,7 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     settings = ctx.settings
     max_pages = int(settings.get("max_pages", MAX_PAGES))
     max_bytes = int(settings.get("max_page_bytes", MAX_PAGE_BYTES))
+    max_wait = float(settings.get("max_wait", MAX_WAIT))
     sites = listed_sites(ctx.listed_websites())
     if not sites:  # nothing to read is not "found nothing": no scope, nothing marked gone
         yield RunNote("no record lists a website: nothing to read")
@@ -387,7 +404,8 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
     def read(url: str, listed_by: list[str]) -> Website:
         # the workers fetch through the run's handle: what they meet is the run's
         return read_site(fetcher, url, listed_by, max_pages=max_pages,
-                         max_page_bytes=max_bytes, fetched_at=fetcher.clock.utcnow())
+                         max_page_bytes=max_bytes, fetched_at=fetcher.clock.utcnow(),
+                         max_wait=max_wait)
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="websites")
     try:

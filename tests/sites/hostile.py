@@ -23,7 +23,11 @@ default) it answers as below. What each did to the scraper before issue 14 is sa
   long enough for a read timeout, so only a deadline on the whole answer ends it (there was
   none: 20 bytes took 19 s under a 3 s read timeout, a 2 MB page would take days);
 - ``drip-headers``: the status line and headers dripped the same way;
-- ``drip-robots``: robots.txt dripped (2.3 KB that take two minutes);
+- ``drip-robots``: robots.txt dripped (2.3 KB that take two minutes). It also dropped the
+  site's claims, as if the site had refused us;
+- ``crawl-delay-forever``: a robots.txt asking for ten years between requests. Honoured up to
+  the client's caps (600 s), it held a worker ten minutes for each page of the site: now a
+  site asking more than ``max_wait`` (30 s) is left for another run, its claims kept;
 - ``huge-robots``: a robots.txt of 5 MB (an 18.8 MB one cost 422 MB of memory, and one over the
   cap was fetched again for every page). Its ``Disallow: /`` comes after the first 500 KiB, where
   Google stops reading and so do we: the site is read as usual, robots.txt fetched once;
@@ -143,6 +147,11 @@ def _huge_robots(site: HostileSite, request: Request) -> Response:
     return Response(200, {"Content-Type": "text/plain"}, huge_robots_txt())
 
 
+def _crawl_delay(site: HostileSite, request: Request) -> Response:
+    return Response(200, {"Content-Type": "text/plain"},
+                    b"User-agent: *\nCrawl-delay: 315360000\nAllow: /\n")
+
+
 @cache
 def deep_page() -> bytes:
     claim = "<p>Our facial rejuvenation acupuncture treatment softens fine lines.</p>"
@@ -217,13 +226,16 @@ CASES: dict[str, Case] = {case.name: case for case in (
     Case("drip-body", _drip_body, "unreachable", True, "DeadlineExceeded", "total deadline"),
     Case("drip-headers", _drip_head, "unreachable", True, "DeadlineExceeded",
          "total deadline"),
-    # robots.txt that cannot be had closes the host (RFC 9309: unreachable means disallowed),
-    # and a site refusing us has its claims replaced by what was read: none
-    Case("drip-robots", _drip_robots, "robots", False, "DeadlineExceeded", "robots.txt",
+    # robots.txt that cannot be had closes the host for the run (RFC 9309: unreachable means
+    # disallowed), but says nothing of what the site claims: those stay until it is read again
+    Case("drip-robots", _drip_robots, "unreachable", True, "DeadlineExceeded", "robots.txt",
+         on_robots=True),
+    # a Crawl-delay of ten years: honoured up to the caps, it held a worker 10 minutes a page
+    Case("crawl-delay-forever", _crawl_delay, "unreachable", True, "WaitTooLong", "Crawl-delay",
          on_robots=True),
     Case("huge-robots", _huge_robots, "ok", True, None, "", on_robots=True),
     Case("deep-nesting", _deep, "unreadable", True, None, "nested deeper than"),
-    Case("challenge-200", _challenge, "gated", True, None, "Just a moment"),
+    Case("challenge-200", _challenge, "gated", True, "BotChallenge", "Just a moment"),
     Case("turnstile-form", _turnstile_form, "ok", True, None, ""),
     Case("redirect-metadata", _redirect(lambda site: site.metadata_url + METADATA_PATH),
          "unsafe", False, None, "loopback"),
