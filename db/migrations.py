@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
 
@@ -432,38 +431,26 @@ def m013_first_seen_run_id(db: Database) -> None:
         db.table(table).add_column("first_seen_run_id", int)
 
 
-# What NPPES writes where it has no value, as the scraper read it when m014 was written. A
-# migration is frozen: it keeps doing what it did then, whatever the scraper's code becomes.
-_M014_NOT_DATA = re.compile(r"-+|0+|n\.?\s?a\.?|n/a|none|null", re.I)
-
-
-def _m014_placeholder(value: str | None) -> bool:
-    text = " ".join(str(value).split()) if value is not None else ""
-    return not text or _M014_NOT_DATA.fullmatch(text) is not None
-
-
 @migrations()
 def m014_nppes_placeholders(db: Database) -> None:
     # NPPES writes "--" for no suffix and "NA" for no license number; records stored before
     # they were read as absent keep them until their page changes (a 304 never re-parses).
-    for row in list(db.query("select npi, enumeration_type, name_prefix, name_suffix, "
-                             "display_name from providers "
+    from .frozen import drop_placeholder, person_name
+
+    for row in list(db.query("select npi, enumeration_type, first_name, middle_name, last_name, "
+                             "name_prefix, name_suffix, display_name from providers "
                              "where name_prefix is not null or name_suffix is not null")):
-        prefix, suffix = row["name_prefix"], row["name_suffix"]
-        values: dict[str, str | None] = {}
-        if prefix is not None and _m014_placeholder(prefix):
-            values["name_prefix"] = None
-        if suffix is not None and _m014_placeholder(suffix):
-            values["name_suffix"] = None
-            # The display name ended with the placeholder (" --"): the name without it.
-            shown, tail = row["display_name"] or "", " " + " ".join(suffix.split())
-            if row["enumeration_type"] == "NPI-1" and shown.endswith(tail) and shown != tail:
-                values["display_name"] = shown[:-len(tail)]
-        if values:
-            db.table("providers").update(row["npi"], values)
+        prefix, suffix = drop_placeholder(row["name_prefix"]), drop_placeholder(row["name_suffix"])
+        if (prefix, suffix) == (row["name_prefix"], row["name_suffix"]):
+            continue
+        values = {"name_prefix": prefix, "name_suffix": suffix}
+        if row["enumeration_type"] == "NPI-1":
+            values["display_name"] = person_name(row["first_name"], row["middle_name"],
+                                                 row["last_name"], suffix) or row["display_name"]
+        db.table("providers").update(row["npi"], values)
     for row in list(db.query("select rowid, license_number from provider_taxonomies "
                              "where license_number is not null")):
-        if _m014_placeholder(row["license_number"]):
+        if drop_placeholder(row["license_number"]) is None:
             db.execute("update provider_taxonomies set license_number = null, "
                        "license_number_normalized = null where rowid = ?", [row["rowid"]])
 

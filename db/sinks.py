@@ -49,4 +49,3 @@ SINKS: dict[str, Sink] = {
     "websites": Sink(store.upsert_websites, "websites", (("websites", "site_id", "source", {}),),
                      wave=3),
 }
-WAVES = sorted({sink.wave for sink in SINKS.values()})

@@ -259,7 +259,7 @@ def show_schedule(ctx: click.Context, db_path: str | None) -> None:
 
 
 @cli.command()
-@db_option("read")
+@db_option("write")
 @click.pass_context
 def link(ctx: click.Context, db_path: str | None) -> None:
     """Rebuild the practitioners from every record scraped so far.
@@ -315,7 +315,7 @@ def check(ctx: click.Context, sources: tuple[str, ...]) -> None:
         practitioners check                  # every source
         practitioners check co-dora wa-doh   # two state boards
     """
-    from .check import ITEMS
+    from .check import ITEMS, CheckReport
 
     config = _config(ctx)
     unknown = [s for s in sources if s not in SOURCES]
@@ -330,6 +330,10 @@ def check(ctx: click.Context, sources: tuple[str, ...]) -> None:
                 reports.append(SOURCES[source_id].check(fetcher, config.source(source_id)))
             except ValueError as exc:  # a bad setting
                 raise click.ClickException(f"{source_id}: {exc}") from None
+            except NotImplementedError as exc:  # a source without a check
+                report = CheckReport(source_id)
+                report.skip(str(exc))
+                reports.append(report)
     marks = {True: "yes", False: "NO", None: "-"}
     challenge_marks = {True: "none", False: "MET", None: "-"}
     click.echo(f"{'source':12} " + " ".join(f"{item:9}" for item in ITEMS) + " verdict")

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from db import runs, store
 from db.migrations import connect, open_db
-from db.sinks import SINKS, WAVES, Sink
+from db.sinks import SINKS, Sink
 
 from .config import DEFAULT_VOLUME_GUARD, Config
 from .http import BotChallenge, Fetcher, FetchError
@@ -447,8 +447,8 @@ def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,
     """
     ids = list(source_ids)
     open_db(db_path or config.db).close()  # create and migrate once, before any thread writes
-    waves = [wave for n in WAVES
-             if (wave := [s for s in ids if SINKS[get_source(s).SINK].wave == n])]
+    numbers = sorted({SINKS[get_source(s).SINK].wave for s in ids})
+    waves = [[s for s in ids if SINKS[get_source(s).SINK].wave == n] for n in numbers]
     results: dict[str, RunResult] = {}
     stop = threading.Event()
     for wave in waves:

@@ -128,3 +128,47 @@ def test_a_stop_keeps_what_closes_committed_work_and_drops_the_next_page(registr
     assert "R4" not in rows  # the page after the stop was not stored
     assert [r["status"] for r in db.query("select status from scrape_runs order by id")] == [
         "ok", "running"]  # to be resumed
+
+
+def test_a_source_without_a_check_is_reported_skipped(registry):
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", SOURCE_ID])
+    assert result.exit_code == 0, result.output
+    assert "has no check of its live site" in result.output and "skipped" in result.output
+
+
+def test_a_sink_of_a_wave_of_its_own_runs(registry, monkeypatch):
+    """Review of issue 15: the waves were counted when db/sinks.py was imported."""
+    from scraper.jobs import run_sources
+
+    source, path = registry
+    monkeypatch.setitem(SINKS, "registrations", Sink(
+        record_writer("registrations", "registration_id", tracked=("name",)),
+        "registrations", (("registrations", "registration_id", "source", {}),), wave=7))
+    source.rows = [("R1", "Ann Lee", "active")]
+    config = Config(http=HttpConfig(allowed_hosts=("127.0.0.1",)))
+    with Fetcher(config.http) as fetcher:
+        [result] = run_sources(config, [SOURCE_ID], fetcher=fetcher, db_path=path)
+    assert result.status == "ok" and result.counts["inserted"] == 1
+
+
+def test_a_304_to_a_request_that_was_not_conditional_is_no_answer():
+    """Review of issue 15: it was taken for 'unchanged, 0 records', and an NCCAOM walk then
+    never learnt its last page."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from scraper.models import Known, Page, Validators
+    from scraper.sources.base import Conditional
+
+    page = Page("https://x.example/p", 304, b"", httpx.Headers(), datetime.now(UTC),
+                not_modified=True)
+    assert Conditional("https://x.example/p", None).unchanged("p", page) is None
+    step = Conditional("https://x.example/p", None).unchanged("p", page, unasked=True)
+    assert step is not None and step.count == 0 and step.records is None
+    known = Known(Validators('"e"', None), 12)
+    assert Conditional("https://x.example/p", known).unchanged("p", page).count == 12

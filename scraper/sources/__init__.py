@@ -20,12 +20,13 @@ SOURCES: dict[str, Source] = {
                                       parse=saved.nppes_api_file),
     # Not part of "every source": run when named, or when its settings name a file;
     # daily, since a file not changed costs one conditional request.
-    nppes_bulk.SOURCE_ID: ModuleSource(nppes_bulk, opt_in_settings=(
+    nppes_bulk.SOURCE_ID: ModuleSource(nppes_bulk, states=tuple(nppes_api.STATES), opt_in_settings=(
         "file", "url", "weekly_files", "weekly_urls", "deactivation_file", "deactivation_url"),
         parse=saved.nppes_file),
     **socrata.sources(),  # daily
     oig_leie.SOURCE_ID: ModuleSource(oig_leie, every=MONTH, parse=saved.leie_file),
-    nccaom.SOURCE_ID: ModuleSource(nccaom, every=MONTH, parse=saved.nccaom_file),
+    nccaom.SOURCE_ID: ModuleSource(nccaom, every=MONTH, states=tuple(nppes_api.STATES),
+                                   parse=saved.nccaom_file),
     websites.SOURCE_ID: ModuleSource(websites, every=MONTH, parse=saved.website_file),
 }
 

@@ -103,9 +103,11 @@ class Conditional:
     def validators(self) -> Validators | None:
         return self.known.validators if self.known is not None else None
 
-    def unchanged(self, part: str, page: Page) -> PageStep | None:
-        """The step of a 304 answer (its records as last stored); None for any other."""
-        if not page.not_modified:
+    def unchanged(self, part: str, page: Page, *, unasked: bool = False) -> PageStep | None:
+        """The step of a 304 answer (its records as last stored); None for any other, and for
+        a 304 to a request that was not conditional (a server's mistake: the caller then reads
+        the empty page and fails on it) unless ``unasked`` takes it as unchanged, 0 records."""
+        if not page.not_modified or (self.known is None and not unasked):
             return None
         return PageStep(part, self.url, page, None, self.known.records if self.known else 0)
 
@@ -166,7 +168,7 @@ class Source:
         raise NotImplementedError
 
     def check(self, fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
-        raise NotImplementedError
+        raise NotImplementedError(f"{self.SOURCE_ID} has no check of its live site")
 
     def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
         """The records its parser reads from a saved page or file (``practitioners parse``)."""
@@ -196,7 +198,10 @@ class ModuleSource(Source):
         return self.module.scrape(fetcher, ctx)
 
     def check(self, fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
-        return self.module.check(fetcher, settings)
+        check = getattr(self.module, "check", None)  # a module may have none (yet)
+        if check is None:
+            return super().check(fetcher, settings)
+        return check(fetcher, settings)
 
     def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
         if self._parse is None:

@@ -218,7 +218,7 @@ def _read(fetcher: Fetcher, ctx: SourceContext, url: str, npis: set[str], *,
     asked = Conditional.of(ctx, url, remembered=conditional)
     with tempfile.TemporaryFile() as handle:
         page = fetcher.download(url, handle, validators=asked.validators)
-        if unchanged := asked.unchanged("file:" + url, page):
+        if unchanged := asked.unchanged("file:" + url, page, unasked=True):
             return unchanged, []
         handle.seek(0)
         text = io.TextIOWrapper(handle, encoding="cp1252", errors="replace", newline="")

@@ -45,12 +45,15 @@ def nccaom_file(path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]
 def leie_file(path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
     """The exclusion list's CSV: the rows a run keeps (acupuncture specialties; NPIs among
     our providers cannot be known here)."""
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+    with open(path, encoding="cp1252", errors="replace", newline="") as handle:  # as a run reads it
         yield from oig_leie.parse_csv(handle, url, "", set())
 
 
 def website_file(path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
     """A practice's page: the specialty claims it makes, and the links a run would follow."""
+    if not url:
+        raise ParseError("a practice's page is read with its address (its links are read "
+                         "against it): --url 'https://...'", url=str(path))
     page = websites.parse_page(_text(path), url)
     for tag, sentence in tag_text(websites.page_text(page)):
         yield {"tag": tag, "sentence": sentence}
