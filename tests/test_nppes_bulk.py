@@ -128,13 +128,14 @@ def test_the_code_outside_a_taxonomy_slot_is_not_a_match(tmp_path):
     assert got == [] and stats.candidates == 10
 
 
-def _rewrite(path, member_bytes):
-    out = path.with_name("bad.zip")
+def _rewrite(path, member_bytes, member="npidata_pfile", out_name="bad.zip"):
+    """A copy of the zip named ``out_name``, its ``member`` (not the header-only file) changed."""
+    out = path.with_name(out_name)
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in src.namelist():
             data = src.read(name)
-            dst.writestr(name, member_bytes(data) if name.startswith("npidata_pfile")
-                         and "fileheader" not in name else data)
+            dst.writestr(name, member_bytes(data) if name.startswith(member)
+                         and "fileheader" not in name.lower() else data)
     return out
 
 
@@ -515,16 +516,6 @@ def test_the_scanner_cuts_records_as_csv_does(monkeypatch, chunk):
     assert [data.count(b"\n", 0, at) + 1 for at, _ in got] == [starts[r[0]] for r in parsed]
 
 
-def _rewrite_member(path, prefix, change):
-    out = path.with_name("bad-" + path.name)
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            dst.writestr(name, change(data) if name.startswith(prefix)
-                         and "fileheader" not in name.lower() else data)
-    return out
-
-
 def test_a_bad_row_of_a_companion_member_costs_that_row(providers, tmp_path):
     """Review of issue 14: one practice-location row with a field too many failed the file."""
     acu = [p for p in providers if str(p["number"]) in _acupuncturists(providers)]
@@ -538,9 +529,9 @@ def test_a_bad_row_of_a_companion_member_costs_that_row(providers, tmp_path):
         break_one.npi = lines[1].split(b",")[0].strip(b'"').decode()
         return b"\r\n".join(lines)
 
-    read, stats = read_zip(_rewrite_member(path, "pl_pfile", break_one))
+    read, stats = read_zip(_rewrite(path, break_one, "pl_pfile"))
     [reject] = [r for r in read if isinstance(r, Reject)]
-    assert re.match(r"bad-m.zip:pl_pfile\S*, line 2: .*fields where the header has", reject.reason)
+    assert re.match(r"bad.zip:pl_pfile\S*, line 2: .*fields where the header has", reject.reason)
     providers_read = {p.npi: p for p in read if not isinstance(p, Reject)}
     assert len(providers_read) == len(acu)  # every provider, the one its row spoke of too
     whole, _ = read_zip(path)
@@ -561,7 +552,7 @@ def test_a_bad_row_of_a_weekly_file_is_reported(providers, tmp_path):
         lines[2] = lines[2] + b',"extra field"'
         return b"\r\n".join(lines)
 
-    bad = _rewrite_member(week, "npidata_pfile", break_one)
+    bad = _rewrite(week, break_one, out_name="bad-" + week.name)  # keeps its period
     result = _run(Config(http=HTTP, sources={"nppes-bulk": {"weekly_files": [str(bad)]}}),
                   tmp_path / "p.db")
     assert result.status == "partial" and result.counts["rejected"] == 1

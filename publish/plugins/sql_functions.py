@@ -129,7 +129,9 @@ def rendered_size(value: object) -> int:
     blob in base64, any other value 8. Counting characters instead let one query of 10 M
     emoji-heavy characters answer 117 MB (review of issue 14)."""
     if isinstance(value, str):
-        return len(value) + 2 if value.isascii() and value.isprintable() else len(json.dumps(value))
+        if value.isascii() and value.isprintable():  # only a quote and a backslash are escaped
+            return len(value) + 2 + value.count('"') + value.count("\\")
+        return len(json.dumps(value))
     if isinstance(value, bytes):
         return len(value) * 4 // 3 + 32
     return 8
