@@ -455,6 +455,14 @@ def m014_nppes_placeholders(db: Database) -> None:
                        "license_number_normalized = null where rowid = ?", [row["rowid"]])
 
 
+@migrations()
+def m015_license_address_school(db: Database) -> None:
+    # The address of record, the school, the degree and the year graduated, where a board's
+    # list has them (California's licensee lists do).
+    for column in ("address", "school", "degree", "graduated"):
+        db.table("licenses").add_column(column, str)
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

@@ -226,7 +226,7 @@ def upsert_providers(db: Database, providers: Iterable[Provider], run_id: int,
 
 LICENSE_TRACKED = ("license_number", "display_name", "first_name", "middle_name", "last_name",
                    "full_name", "status", "status_normalized", "issued_on", "expires_on", "city",
-                   "state", "zip", "disciplined")
+                   "state", "zip", "disciplined", "address")
 ACTION_TRACKED = ("case_number", "action", "effective_on")
 EXCLUSION_TRACKED = ("npi", "display_name", "general", "specialty", "address", "city", "state",
                      "zip", "exclusion_type", "excluded_on", "reinstated_on", "waiver_on",
@@ -270,10 +270,31 @@ def record_writer(table: str, key: str, tracked: tuple[str, ...]
     return upsert
 
 
+LICENSE_CHUNK = 5000  # records written at a time: a board file of any size in flat memory
+
+
 def upsert_license_records(db: Database, records: Iterable[Any], run_id: int,
                            seen_at: str) -> Counter[str]:
-    """Licenses, their disciplinary actions and the rows rejected beside them."""
-    licenses, actions, rejects = [], [], []
+    """Licenses, their disciplinary actions and the rows rejected beside them, written
+    ``LICENSE_CHUNK`` records at a time (a file's records are read while they are stored)."""
+    counts: Counter[str] = Counter()
+    licenses: list[tuple[dict, dict]] = []
+    actions: list[tuple[dict, dict]] = []
+    rejects: list[Reject] = []
+
+    def flush() -> None:
+        counts.update(upsert_rows(db, "licenses", "license_id", licenses,
+                                  tracked=LICENSE_TRACKED, run_id=run_id,
+                                  seen_at=seen_at).counts)
+        for key, value in upsert_rows(db, "disciplinary_actions", "action_id", actions,
+                                      tracked=ACTION_TRACKED, run_id=run_id,
+                                      seen_at=seen_at).counts.items():
+            counts[f"actions_{key}"] += value
+        counts["rejected"] += upsert_rejects(db, rejects, run_id, seen_at)
+        licenses.clear()
+        actions.clear()
+        rejects.clear()
+
     for record in records:
         if isinstance(record, License):
             data = _data(record, "license_id")
@@ -286,13 +307,9 @@ def upsert_license_records(db: Database, records: Iterable[Any], run_id: int,
             rejects.append(record)
         else:
             raise TypeError(f"not a license record: {record!r}")
-    counts = upsert_rows(db, "licenses", "license_id", licenses, tracked=LICENSE_TRACKED,
-                         run_id=run_id, seen_at=seen_at).counts
-    for key, value in upsert_rows(db, "disciplinary_actions", "action_id", actions,
-                                  tracked=ACTION_TRACKED, run_id=run_id,
-                                  seen_at=seen_at).counts.items():
-        counts[f"actions_{key}"] += value
-    counts["rejected"] += upsert_rejects(db, rejects, run_id, seen_at)
+        if len(licenses) + len(actions) + len(rejects) >= LICENSE_CHUNK:
+            flush()
+    flush()
     return counts
 
 

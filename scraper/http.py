@@ -407,6 +407,11 @@ def build_url(base: str, params: dict[str, str | int]) -> str:
     return str(httpx.URL(base, params={k: str(v) for k, v in params.items()}))
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
 def redirect_target(url: str, location: str) -> str:
     """Where a redirect from ``url`` leads; NotHTTP when its Location cannot be read."""
     try:
@@ -872,7 +877,13 @@ class Fetcher:
                                       max_bytes=max_bytes, on_headers=on_headers,
                                       max_wait=max_wait)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-                url = redirect_target(url, response.headers["location"])
+                target = redirect_target(url, response.headers["location"])
+                if _origin(target) != _origin(url):
+                    # Credentials are for the host they were given to (Box's API sends its
+                    # files from another host, whose signed address needs none).
+                    headers = {k: v for k, v in headers.items()
+                               if k.lower() not in ("authorization", "cookie")}
+                url = target
                 continue
             break
         else:

@@ -180,6 +180,12 @@ class License:
     # Where a person can check this license on the board's own site: the dataset's link for
     # it (Colorado's linktoverifylicense), else the board's public lookup page.
     verify_url: str | None = None
+    # What some boards publish beside the license (California: the address of record, the
+    # school, the degree and the year of graduation).
+    address: str | None = None
+    school: str | None = None
+    degree: str | None = None
+    graduated: str | None = None
 
     @property
     def license_id(self) -> str:

@@ -177,12 +177,13 @@ def credentials(value: str | None) -> list[str]:
 def license_number(value: str | None) -> str | None:
     """A license number reduced to the form boards and NPPES share: upper case, no spaces or
     punctuation, a leading acupuncture type prefix ("AC", "LAC", "L.Ac.") dropped and leading
-    zeros dropped, so "LAC.0012345", "ac-12345" and "12345" all become "12345"."""
+    zeros dropped, so "LAC.0012345", "ac-12345" and "12345" all become "12345" (Florida's
+    "AP" for acupuncture physician too: "AP0001234" is "1234")."""
     text = clean(value)
     if text is None:
         return None
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
-    core = re.sub(r"^(LAC|AC|ACU|ACN|LA)(?=[0-9])", "", compact)
+    core = re.sub(r"^(LAC|AC|ACU|ACN|LA|AP)(?=[0-9])", "", compact)
     return core.lstrip("0") or ("0" if core else compact)
 
 

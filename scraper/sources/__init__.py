@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import nccaom, nppes_api, nppes_bulk, oig_leie, saved, socrata, websites
+from . import boardfile, nccaom, nppes_api, nppes_bulk, oig_leie, saved, socrata, websites
 from .base import DAY, ModuleSource, Source
 
 WEEK, MONTH = 7 * DAY, 30 * DAY
@@ -24,11 +24,32 @@ SOURCES: dict[str, Source] = {
         "file", "url", "weekly_files", "weekly_urls", "deactivation_file", "deactivation_url"),
         parse=saved.nppes_file),
     **socrata.sources(),  # daily
+    **boardfile.sources(),  # each at its board's cadence (California monthly)
     oig_leie.SOURCE_ID: ModuleSource(oig_leie, every=MONTH, parse=saved.leie_file),
     nccaom.SOURCE_ID: ModuleSource(nccaom, every=MONTH, states=tuple(nppes_api.STATES),
                                    parse=saved.nccaom_file),
     websites.SOURCE_ID: ModuleSource(websites, every=MONTH, parse=saved.website_file),
 }
+
+
+def register_configured(settings: dict[str, dict[str, Any]]) -> list[str]:
+    """Add the boards the operator's file defines by settings alone (``kind = "board-file"``,
+    see ``boardfile.from_settings``); returns their ids. ValueError names a bad entry."""
+    added = []
+    for source_id, values in settings.items():
+        kind = values.get("kind")
+        if kind is None:
+            continue
+        if kind != "board-file":
+            raise ValueError(f"[sources.{source_id}] kind = {kind!r}: the only kind a source "
+                             "can be defined as in settings is \"board-file\"")
+        existing = SOURCES.get(source_id)
+        if existing is not None and not isinstance(existing, boardfile.BoardFileSource):
+            raise ValueError(f"[sources.{source_id}] kind = \"board-file\": {source_id} is a "
+                             "built-in source; give the board another id")
+        SOURCES[source_id] = boardfile.from_settings(source_id, values)
+        added.append(source_id)
+    return added
 
 
 def is_default(source_id: str, settings: dict[str, Any]) -> bool:

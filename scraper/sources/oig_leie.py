@@ -24,15 +24,15 @@ import io
 import logging
 import re
 import tempfile
-from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..check import CheckReport, probe
 from ..http import Fetcher
 from ..models import Exclusion, Page, Provenance, Reject
 from ..normalize import clean, iso_date, zip5
 from ..parsing import ParseError
+from ..tabular import csv_rows
 from .base import Conditional, PageStep, ScopeDone, SourceContext
 
 log = logging.getLogger(__name__)
@@ -112,72 +112,13 @@ def relevant_text(text: str, npis: set[str]) -> bool:
     return any(word in upper for word in RELEVANT_WORDS)
 
 
-class _Lines:
-    """The file's lines for csv.reader, kept until its record is taken; lines can be put back
-    to be read again."""
-
-    def __init__(self, lines: Iterable[str]):
-        self.source = iter(lines)
-        self.back: deque[str] = deque()
-        self.taken: list[str] = []
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self.back.popleft() if self.back else next(self.source)
-        self.taken.append(line)
-        return line
-
-
-class Record(NamedTuple):
-    line: int  # where it starts, the header being line 1
-    fields: list[str] | None  # None: the line cannot be read
-    problem: str  # why not
-    start: str  # the line's first 100 characters
-    text: str = ""  # its whole text (every line it took): what a broken row still says
-
-
-def records(lines: Iterable[str]) -> Iterator[Record]:
-    """Each record of the file. A line that cannot be read (a value over csv's 128 KB field
-    limit) is a Record without fields. A quoted value may run over several lines, but a record
-    that does so and has not the header's number of fields is more likely a quote left open on
-    its first line: that line is taken alone and the lines after it are read again, so one
-    broken line never swallows the good ones after it."""
-    feed = _Lines(lines)
-    reader = csv.reader(feed)
-    number, width = 1, None
-    while True:
-        feed.taken = []
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            first = (feed.taken[:1] or [""])[0]
-            feed.back.extendleft(reversed(feed.taken[1:]))
-            yield Record(number, None, str(exc), first[:100])
-            number += 1
-            continue
-        if width is None:
-            width = len(fields)
-        elif len(feed.taken) > 1 and len(fields) != width:
-            first = feed.taken[0]
-            feed.back.extendleft(reversed(feed.taken[1:]))
-            fields = next(csv.reader([first]), [])
-            feed.taken = [first]
-        first = feed.taken[0] if feed.taken else ""
-        yield Record(number, fields, "", first[:100], "".join(feed.taken))
-        number += len(feed.taken)
-
-
 def parse_csv(lines: Iterable[str], url: str, fetched_at: str, npis: set[str],
               ) -> Iterator[Exclusion | Reject]:
     """Stream the file: check the header, yield the relevant rows. A row with a broken quote
     or the wrong number of fields is a Reject when it is relevant; a line that cannot be read
     at all (a value over csv's 128 KB field limit) is always one, with its line number: which
     row it held cannot be told. Never the end of the file."""
-    rows = records(lines)
+    rows = csv_rows(lines)
     first = next(rows, None)
     if first is None:
         raise ParseError("empty file", url=url)

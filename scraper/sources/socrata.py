@@ -319,6 +319,8 @@ def parse_row(dataset: Dataset, row: dict[str, Any], provenance: Provenance,
         city=get("city"), state=get("state"), zip=zip5(get("zip")) or get("zip"),
         disciplined=disciplined, dataset_id=dataset.dataset_id, provenance=provenance,
         verify_url=verify or dataset.verify_url,
+        address=", ".join(p for p in (get("address_1"), get("address_2")) if p) or None,
+        school=get("school"), degree=get("degree"), graduated=get("graduated"),
     )
     out: list[Any] = [record, *(reject("; ".join(problems), True) if problems else [])]
     if any(case.values()):

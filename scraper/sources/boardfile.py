@@ -1,0 +1,826 @@
+"""State boards' licensee lists published as files: one source kind, one configuration each.
+
+A board file is a download (a URL, or found by a small discovery step), in a format (CSV,
+tab-separated text whatever its extension, an XLSX workbook), whose columns map onto
+``licenses``. The configuration says which column and pattern mark the acupuncture rows, how
+names are laid out, the board's status words and its verification page. A board that
+publishes a plain CSV is a configuration entry with no new code: in ``BOARD_FILES`` below, or
+in the operator's TOML file (``kind = "board-file"``; see the README, "Adding a board file").
+
+Every run checks the file before it stores anything, as the Socrata boards do:
+- every mapped column is in the header, else the run fails naming the columns missing and the
+  header it found (a file that is an error page fails here too);
+- the acupuncture rows are found, else the run fails naming the type column's values that
+  look close; which values matched, and how many rows, go to the run's notes;
+- far fewer rows than the last complete run read (under ``volume_guard``) store nothing.
+A row that cannot be read is a reject with its line number; the rest are read, but no
+absence is trusted that run; over ``REJECT_LIMIT`` such rows the file counts as damaged.
+
+The file is downloaded to a temporary file, read once to check it and once to store it, row
+by row: memory stays flat in the file's size.
+
+Discovery steps:
+- ``url``: the file's address; asked conditionally (an unchanged file costs a 304).
+- ``box`` (California, DCA's licensee lists, ../shared/SOURCES-EVIDENCE.md): a read token from
+  the page's own token endpoint (a JSON string), then Box's folder listing
+  (``/folders/<id>/items``: ``entries[]`` with ``type``, ``id``, ``name``, ``sha1``) to find
+  the board's folder by name and every ``_Data`` file in it, then each file's content (Box
+  answers with a redirect to its download host, to which the token is not sent). A file's
+  ``sha1`` in the listing says whether it changed: an unchanged month costs three requests.
+  A token that expires in the middle of a run is asked for again, once.
+- ``mqa`` (Florida, the MQA search's CSV export by profession, a plain GET): the profession
+  code is unconfirmed, so unless ``profession`` is set it is read from the public search
+  form's profession list (the options whose label matches ``profession_pattern``) and the
+  run's notes say which was used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import quote, urlsplit
+
+from bs4 import BeautifulSoup
+
+from ..check import CheckReport, probe
+from ..config import DEFAULT_VOLUME_GUARD
+from ..errors import FetchError, HTTPStatusError
+from ..http import Fetcher, build_url
+from ..models import License, Page, Provenance, Reject, Validators
+from ..parsing import ParseError, require
+from ..tabular import FORMATS, UnreadableFile, read_table, sniff_encoding, sniff_format
+from .base import (
+    DAY,
+    Conditional,
+    PageStep,
+    RunNote,
+    ScopeDone,
+    Source,
+    SourceContext,
+    SourceError,
+    SourceUnchanged,
+    VolumeCollapse,
+    checkpoint,
+)
+from .socrata import Dataset, parse_row
+
+log = logging.getLogger(__name__)
+
+SINK = "licenses"
+REJECT_LIMIT = 100  # rows that cannot be read, past which a file counts as damaged
+MAX_LISTING_PAGES = 50  # Box folder pages of 1,000 entries: no licensee folder has more
+WEEK, MONTH = 7 * DAY, 30 * DAY
+
+# What our fields are called in ``columns``; every one optional but the number.
+FIELDS = ("license_number", "last_name", "first_name", "middle_name", "full_name",
+          "license_type", "status", "issued_on", "expires_on", "address_1", "address_2",
+          "city", "state", "zip", "disciplined", "school", "degree", "graduated")
+
+
+@dataclass(frozen=True)
+class BoardFile:
+    """How one board's file maps onto ``licenses`` (column names are the file's own)."""
+
+    source_id: str
+    title: str
+    jurisdiction: str
+    columns: dict[str, str]  # our field -> the file's column header
+    url: str | None = None  # the file (discovery "url"), or where discovery starts
+    discovery: str = "url"  # url | box | mqa
+    format: str = "auto"  # auto | csv | tsv | xlsx ("auto": by the file's first bytes)
+    encoding: str = "auto"  # text files: "auto" is UTF-8 if it all decodes, else cp1252
+    # The column whose value marks an acupuncture license, and a pattern (a regular
+    # expression, any case) it must contain; none: every row is one (a board's own list).
+    type_column: str | None = None
+    type_pattern: str | None = None
+    # Rows left out, counted in the notes: organizations where the board lists them too.
+    skip_column: str | None = None
+    skip_values: tuple[str, ...] = ()
+    license_type: str = "Acupuncturist"  # when the file has no license type column
+    name_format: str | None = None  # how ``full_name`` is laid out: "last, first middle"...
+    statuses: dict[str, str] = field(default_factory=dict)  # the board's own status words
+    disciplined_values: tuple[str, ...] = ("Y", "YES")
+    verify_url: str | None = None  # where a person checks one license on the board's site
+    volume_guard: float = DEFAULT_VOLUME_GUARD
+    every: timedelta = DAY
+    terms: str | None = None  # what the publisher says of the data's use (for the README)
+    options: dict[str, str] = field(default_factory=dict)  # the discovery step's settings
+
+    def layout(self) -> Dataset:
+        """The row layout as the license parser shared with the Socrata boards reads it."""
+        return Dataset(self.source_id, self.title, self.jurisdiction, portal="",
+                       dataset_id=self.source_id, type_field=self.type_column or "", where="",
+                       fields=dict(self.columns), statuses=dict(self.statuses),
+                       name_format=self.name_format, disciplined_values=self.disciplined_values,
+                       verify_url=self.verify_url)
+
+    def mapped_columns(self) -> list[str]:
+        named = [*self.columns.values(), *filter(None, (self.type_column, self.skip_column))]
+        return list(dict.fromkeys(named))
+
+    def pattern(self) -> re.Pattern[str] | None:
+        return re.compile(self.type_pattern, re.IGNORECASE) if self.type_pattern else None
+
+
+# Evidence: ../shared/SOURCES-EVIDENCE.md (2026-12-01). What it marks unconfirmed is matched by
+# pattern or found at run time here, and each run's notes say what it found.
+BOARD_FILES = {b.source_id: b for b in (
+    BoardFile(
+        "ca-dca", "California Acupuncture Board (DCA licensee lists)", "CA",
+        discovery="box", url="https://www.dca.ca.gov/boxToken/getToken",
+        options={"token_url": "https://www.dca.ca.gov/boxToken/getToken",
+                 "api_url": "https://api.box.com/2.0", "root_folder": "66089580694",
+                 # the board's folder (its name is unconfirmed) and its data files
+                 "folder": "acupunct", "files": r"_Data\d*\.(xls|xlsx|txt|tsv|csv)$"},
+        format="auto",  # "Acupuncture_Data00.xls" is tab-separated text
+        columns={"license_number": "License Number", "last_name": "Org/Last Name",
+                 "first_name": "First Name", "middle_name": "Middle Name",
+                 "license_type": "License Type", "status": "License Status",
+                 "issued_on": "Original Issue Date", "expires_on": "Expiration Date",
+                 "address_1": "Address Line 1", "address_2": "Address Line 2",
+                 "city": "City", "state": "State", "zip": "Zip", "school": "School",
+                 "graduated": "Year Graduated", "degree": "Degree"},
+        # The license type's values are unconfirmed: every type naming acupuncture.
+        type_column="License Type", type_pattern="acupunct",
+        skip_column="Indiv/Org (I/O)", skip_values=("O",),
+        statuses={"CURRENT INACTIVE": "inactive", "CURRENT - INACTIVE": "inactive"},
+        verify_url="https://search.dca.ca.gov/",
+        every=MONTH,  # refreshed at the start of each month
+        terms="The Department of Consumer Affairs publishes its licensee lists for "
+              "non-commercial use; copies made from them are for non-commercial use.",
+    ),
+    BoardFile(
+        "fl-mqa", "Florida Board of Acupuncture (MQA)", "FL",
+        discovery="mqa",
+        url="https://mqa-internet.doh.state.fl.us/MQASearchServices/Healthcareproviders/"
+            "ExportToCsvLVP",
+        options={"form_url": "https://mqa-internet.doh.state.fl.us/MQASearchServices/"
+                             "HealthCareProviders",
+                 "export_url": "https://mqa-internet.doh.state.fl.us/MQASearchServices/"
+                               "Healthcareproviders/ExportToCsvLVP",
+                 # unconfirmed: read from the search form unless set
+                 "profession": "", "profession_pattern": "acupunct",
+                 # "" asks for every status (a lapsed license then shows as lapsed)
+                 "license_status": ""},
+        format="csv",
+        columns={"license_number": "License", "full_name": "Name", "license_type": "Profession",
+                 "city": "City", "status": "License Status"},
+        name_format="last, first middle",
+        type_column="Profession", type_pattern="acupunct",
+        statuses={"CLEAR/ACTIVE": "active", "CLEAR/INACTIVE": "inactive",
+                  "DELINQUENT/ACTIVE": "expired", "DELINQUENT/INACTIVE": "expired",
+                  "VOLUNTARY RELINQUISHMENT": "surrendered", "EMERGENCY RESTRICTION":
+                  "probation", "EMERGENCY SUSPENSION": "suspended"},
+        verify_url="https://mqa-internet.doh.state.fl.us/MQASearchServices/HealthCareProviders",
+        every=WEEK,
+    ),
+)}
+
+
+# -- reading a file ---------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+@dataclass
+class Scan:
+    """What a first reading of a file found, before anything is stored."""
+
+    fmt: str
+    encoding: str
+    header: list[str]
+    positions: dict[str, int]  # mapped column -> index in the header
+    rows: int = 0  # data rows
+    kept: int = 0  # acupuncture rows, less the skipped
+    skipped: int = 0
+    unreadable: int = 0  # rows that cannot be read and may be acupuncture rows
+    matched: Counter[str] = field(default_factory=Counter)  # type values kept, with rows
+    values: Counter[str] = field(default_factory=Counter)  # every type value (first 2,000)
+
+
+def _header(cfg: BoardFile, fields: list[str] | None, where: str) -> dict[str, int]:
+    if not fields:
+        raise SourceError(f"{cfg.source_id}: {where} has no header line")
+    index: dict[str, int] = {}
+    for i, name in enumerate(fields):
+        index.setdefault(_key(name.lstrip("\ufeff")), i)
+    missing = [c for c in cfg.mapped_columns() if _key(c) not in index]
+    if missing:
+        hints = []
+        for name in missing:
+            close = difflib.get_close_matches(_key(name), list(index), n=1, cutoff=0.6)
+            if close:
+                hints.append(f"{name!r} (the file has {fields[index[close[0]]]!r})")
+        shown = ", ".join(repr(f) for f in fields[:40]) or repr("".join(fields)[:200])
+        raise SourceError(
+            f"{cfg.source_id}: {where} has no column {', '.join(map(repr, missing))}"
+            f"{'; close: ' + ', '.join(hints) if hints else ''}. Its header: {shown}. "
+            f"Set [sources.{cfg.source_id}] columns to the file's names.")
+    return {c: index[_key(c)] for c in cfg.mapped_columns()}
+
+
+def _relevant_text(cfg: BoardFile, text: str) -> bool:
+    pattern = cfg.pattern()
+    return pattern is None or bool(pattern.search(text))
+
+
+def scan_file(cfg: BoardFile, path: Path, where: str) -> Scan:
+    """Read the file once: its format, encoding and header, how many rows are acupuncture
+    rows and which type values they had. Raises SourceError for a missing column, a file no
+    reader knows, or one with more than REJECT_LIMIT rows that cannot be read."""
+    try:
+        fmt = sniff_format(path) if cfg.format == "auto" else cfg.format
+        encoding = sniff_encoding(path, cfg.encoding) if fmt != "xlsx" else "binary"
+        rows = read_table(path, fmt, encoding)
+        first = next(rows, None)
+    except (UnreadableFile, LookupError) as exc:
+        raise SourceError(f"{cfg.source_id}: {where}: {exc}") from exc
+    header = first.fields if first is not None else None
+    positions = _header(cfg, header, where)
+    assert header is not None
+    scan = Scan(fmt, encoding, header, positions)
+    pattern = cfg.pattern()
+    type_at = positions.get(cfg.type_column) if cfg.type_column else None
+    skip_at = positions.get(cfg.skip_column) if cfg.skip_column else None
+    skip = {v.upper() for v in cfg.skip_values}
+    for row in rows:
+        fields = _fit(row.fields, len(header))
+        if fields is None:
+            if row.fields == []:
+                continue  # a blank line
+            scan.unreadable += _relevant_text(cfg, row.text)
+            continue
+        scan.rows += 1
+        value = fields[type_at].strip() if type_at is not None else ""
+        if len(scan.values) < 2000 or value in scan.values:
+            scan.values[value] += 1
+        if pattern is not None and not pattern.search(value):
+            continue
+        if skip_at is not None and fields[skip_at].strip().upper() in skip:
+            scan.skipped += 1
+            continue
+        scan.kept += 1
+        scan.matched[value] += 1
+    if scan.unreadable > REJECT_LIMIT:
+        raise SourceError(f"{cfg.source_id}: {where}: {scan.unreadable:,} rows cannot be read "
+                          f"(over {REJECT_LIMIT}): a damaged file; nothing stored")
+    return scan
+
+
+def _fit(fields: list[str] | None, width: int) -> list[str] | None:
+    """The row's fields when it has the header's number (trailing empty ones past it
+    dropped), else None: a row with fields missing or extra was cut or split wrongly."""
+    if not fields:
+        return None
+    if len(fields) > width and not any(f.strip() for f in fields[width:]):
+        fields = fields[:width]
+    return fields if len(fields) == width else None
+
+
+def parse_file(cfg: BoardFile, path: Path, scan: Scan, url: str, fetched_at: str,
+               ) -> Iterator[Any]:
+    """The licenses of a scanned file, one row at a time, and a reject for each acupuncture
+    row that cannot be read (with its line number) or holds a value that cannot be."""
+    layout = cfg.layout()
+    provenance = Provenance(cfg.source_id, url, fetched_at)
+    pattern = cfg.pattern()
+    type_at = scan.positions.get(cfg.type_column) if cfg.type_column else None
+    skip_at = scan.positions.get(cfg.skip_column) if cfg.skip_column else None
+    skip = {v.upper() for v in cfg.skip_values}
+    width = len(scan.header)
+    rows = read_table(path, scan.fmt, scan.encoding)
+    next(rows, None)  # the header
+    for row in rows:
+        fields = _fit(row.fields, width)
+        if fields is None:
+            if row.fields != [] and _relevant_text(cfg, row.text):
+                got = "cannot be read: " + row.problem if row.fields is None else \
+                    f"has {len(row.fields)} fields, the header {width}"
+                yield Reject(cfg.source_id, f"line {row.line}: {got} (not read)",
+                             {"line": row.line, "start": row.start}, provenance)
+            continue
+        if pattern is not None and type_at is not None and not pattern.search(fields[type_at]):
+            continue
+        if skip_at is not None and fields[skip_at].strip().upper() in skip:
+            continue
+        values = {column: fields[i] for column, i in scan.positions.items()}
+        for record in parse_row(layout, values, provenance):
+            if isinstance(record, License) and "license_type" not in cfg.columns:
+                record = replace(record, license_type=cfg.license_type)
+            elif isinstance(record, Reject):
+                record = replace(record, reason=f"line {row.line}: {record.reason}")
+            yield record
+
+
+# -- finding the files --------------------------------------------------------------------------
+
+
+@dataclass
+class Remote:
+    """One file to download: its name, address, and what its listing says of its content
+    (Box's sha1), when it says anything."""
+
+    name: str
+    url: str
+    version: str | None = None
+    conditional: bool = True  # ask with the validators the fetch log remembers
+    session: BoxSession | None = None
+
+    def download(self, fetcher: Fetcher, handle: BinaryIO,
+                 validators: Validators | None) -> Page:
+        if self.session is not None:
+            return self.session.download(fetcher, self.url, handle)
+        return fetcher.download(self.url, handle, validators=validators)
+
+
+class BoxSession:
+    """Box with DCA's read token: asked for once, and once more if it expires mid-run."""
+
+    def __init__(self, token_url: str):
+        self.token_url = token_url
+        self.token: str | None = None
+
+    def renew(self, fetcher: Fetcher) -> None:
+        page = fetcher.get(self.token_url)
+        try:
+            token = json.loads(page.text)
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"the token endpoint's answer is not JSON: {page.text[:80]!r}",
+                             url=self.token_url) from exc
+        if not isinstance(token, str) or not token.strip() or len(token) > 4096:
+            raise ParseError(f"the token endpoint answered {type(token).__name__} "
+                             f"{str(token)[:80]!r}, expected a JSON string", url=self.token_url)
+        self.token = token.strip()
+
+    def headers(self, fetcher: Fetcher) -> dict[str, str]:
+        if self.token is None:
+            self.renew(fetcher)
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def _authorized(self, fetcher: Fetcher, call: Callable[[dict[str, str]], Page]) -> Page:
+        try:
+            return call(self.headers(fetcher))
+        except HTTPStatusError as exc:
+            if exc.status != 401:
+                raise
+            log.info("Box refused the token (%s); asking for a new one", exc)
+            self.renew(fetcher)
+            return call(self.headers(fetcher))
+
+    def get_json(self, fetcher: Fetcher, url: str) -> Any:
+        page = self._authorized(fetcher, lambda headers: fetcher.get(url, headers=headers))
+        try:
+            return json.loads(page.text)
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"Box answered no JSON ({exc.msg})", url=url) from exc
+
+    def download(self, fetcher: Fetcher, url: str, handle: BinaryIO) -> Page:
+        def call(headers: dict[str, str]) -> Page:
+            handle.seek(0)
+            handle.truncate()
+            return fetcher.download(url, handle, headers=headers)
+
+        return self._authorized(fetcher, call)
+
+    def items(self, fetcher: Fetcher, api: str, folder_id: str) -> list[dict[str, str]]:
+        """Every entry of a folder (``type``, ``id``, ``name``, and ``sha1``/``etag`` of a
+        file), page by page."""
+        entries: list[dict[str, str]] = []
+        for _ in range(MAX_LISTING_PAGES):
+            url = build_url(f"{api}/folders/{folder_id}/items",
+                            {"limit": 1000, "offset": len(entries)})
+            answer = self.get_json(fetcher, url)
+            total = require(answer, "total_count", int, url=url, where="folder listing")
+            page = require(answer, "entries", list, url=url, where="folder listing")
+            for entry in page:
+                for key in ("type", "id", "name"):
+                    require(entry, key, str, url=url, where="folder entry")
+                entries.append({k: v for k, v in entry.items() if isinstance(v, str)})
+            if not page or len(entries) >= total:
+                return entries
+        raise ParseError(f"folder {folder_id} lists over {MAX_LISTING_PAGES} pages", url=api)
+
+
+def _pattern(cfg: BoardFile, name: str) -> re.Pattern[str]:
+    try:
+        return re.compile(cfg.options[name], re.IGNORECASE)
+    except re.error as exc:
+        raise SourceError(f"[sources.{cfg.source_id}] {name} = {cfg.options[name]!r} is not "
+                          f"a valid pattern: {exc}") from exc
+
+
+def discover_box(fetcher: Fetcher, cfg: BoardFile) -> tuple[list[Remote], list[str]]:
+    api = cfg.options["api_url"].rstrip("/")
+    session = BoxSession(cfg.options["token_url"])
+    folder_id = cfg.options.get("folder_id", "")
+    name = folder_id
+    if not folder_id:
+        wanted = _pattern(cfg, "folder")
+        root = cfg.options["root_folder"]
+        folders = [e for e in session.items(fetcher, api, root) if e["type"] == "folder"]
+        found = [e for e in folders if wanted.search(e["name"])]
+        if len(found) != 1:
+            listed = ", ".join(repr(e["name"]) for e in (found or folders)[:60])
+            what = "no folder" if not found else f"{len(found)} folders"
+            raise SourceError(
+                f"{cfg.source_id}: {what} of the licensee lists ({root}) match "
+                f"{cfg.options['folder']!r}: {listed or 'it lists no folder'}. Set "
+                f"[sources.{cfg.source_id}] folder (a pattern) or folder_id.")
+        folder_id, name = found[0]["id"], found[0]["name"]
+    wanted_files = _pattern(cfg, "files")
+    entries = session.items(fetcher, api, folder_id)
+    files = sorted((e for e in entries if e["type"] == "file" and wanted_files.search(e["name"])),
+                   key=lambda e: e["name"])
+    if not files:
+        listed = ", ".join(repr(e["name"]) for e in entries[:60]) or "nothing"
+        raise SourceError(f"{cfg.source_id}: the folder {name!r} ({folder_id}) has no file "
+                          f"matching {cfg.options['files']!r}; it holds {listed}")
+    remotes = [Remote(e["name"], f"{api}/files/{e['id']}/content",
+                      version=e.get("sha1") or e.get("etag"), conditional=False, session=session)
+               for e in files]
+    note = (f"Box folder {name!r} ({folder_id}): "
+            f"{', '.join(r.name for r in remotes)}")
+    return remotes, [note]
+
+
+def professions(html: str) -> dict[str, str]:
+    """The profession list of the MQA search form: {code: label}, from the select whose
+    name or id says Profession."""
+    soup = BeautifulSoup(html, "lxml")
+    found: dict[str, str] = {}
+    for select in soup.find_all("select"):
+        names = f"{select.get('name', '')} {select.get('id', '')}".lower()
+        if "profession" not in names:
+            continue
+        for option in select.find_all("option"):
+            code = str(option.get("value") or "").strip()
+            if code:
+                found[code] = " ".join(option.get_text().split())
+    return found
+
+
+def discover_mqa(fetcher: Fetcher, cfg: BoardFile) -> tuple[list[Remote], list[str]]:
+    codes = [c.strip() for c in cfg.options.get("profession", "").split(",") if c.strip()]
+    notes = []
+    if codes:
+        notes.append(f"profession {', '.join(codes)} (from the settings)")
+    else:
+        form_url = cfg.options["form_url"]
+        listed = professions(fetcher.get(form_url).text)
+        if not listed:
+            raise ParseError("the search form has no profession list (a select named "
+                             "Profession)", url=form_url)
+        wanted = _pattern(cfg, "profession_pattern")
+        chosen = {c: label for c, label in listed.items() if wanted.search(label)}
+        if not chosen:
+            shown = ", ".join(f"{c} {label!r}" for c, label in list(listed.items())[:80])
+            raise SourceError(f"{cfg.source_id}: no profession of the search form matches "
+                              f"{cfg.options['profession_pattern']!r}; it lists {shown}. Set "
+                              f"[sources.{cfg.source_id}] profession to the code.")
+        codes = list(chosen)
+        notes.append("profession " + ", ".join(f"{c} ({label!r})" for c, label in chosen.items())
+                     + " read from the search form's profession list")
+    remotes = []
+    for code in codes:
+        model: dict[str, Any] = {"Id": 0, "Profession": code}
+        if cfg.options.get("license_status"):
+            model["LicenseStatus"] = cfg.options["license_status"]
+        query = quote(json.dumps(model, separators=(",", ":")), safe="")
+        remotes.append(Remote(f"profession-{code}.csv",
+                              f"{cfg.options['export_url']}?jsonModel={query}"))
+    return remotes, notes
+
+
+def discover_url(fetcher: Fetcher, cfg: BoardFile) -> tuple[list[Remote], list[str]]:
+    assert cfg.url is not None
+    name = urlsplit(cfg.url).path.rpartition("/")[2] or cfg.url
+    return [Remote(name, cfg.url)], []
+
+
+DISCOVERY: dict[str, Callable[[Fetcher, BoardFile], tuple[list[Remote], list[str]]]] = {
+    "url": discover_url, "box": discover_box, "mqa": discover_mqa}
+# The settings each discovery step reads, with which it must have.
+DISCOVERY_OPTIONS = {
+    "url": ((), ()),
+    "box": (("token_url", "api_url", "root_folder", "folder", "files", "folder_id"),
+            ("token_url", "api_url", "files")),
+    "mqa": (("form_url", "export_url", "profession", "profession_pattern", "license_status"),
+            ("export_url",)),
+}
+
+
+def first_url(cfg: BoardFile) -> str:
+    """The first address a run asks (for ``practitioners check``'s reachability probe)."""
+    if cfg.discovery == "box":
+        return cfg.options["token_url"]
+    if cfg.discovery == "mqa":
+        return cfg.options.get("form_url") or cfg.options["export_url"]
+    assert cfg.url is not None
+    return cfg.url
+
+
+# -- the source ---------------------------------------------------------------------------------
+
+SETTING_TYPES: dict[str, Any] = {
+    "url": str, "format": str, "encoding": str, "columns": dict, "type_column": str,
+    "type_pattern": str, "skip_column": str, "skip_values": list, "license_type": str,
+    "name_format": str, "statuses": dict, "verify_url": str, "volume_guard": (int, float),
+    "title": str, "state": str, "kind": str, "discovery": str}
+NAME_FORMATS = ("last, first middle", "first middle last")
+SCHEDULER_SETTINGS = {"states", "every", "retry"}
+
+
+class BoardFileSource(Source):
+    """A state board's licensee file, as a source."""
+
+    SINK = SINK
+
+    def __init__(self, cfg: BoardFile):
+        self.config = cfg
+        self.SOURCE_ID = cfg.source_id
+        self.TITLE = cfg.title
+        self.BASE_URL = cfg.url or first_url(cfg)
+        self.JURISDICTION = cfg.jurisdiction
+        self.EVERY = cfg.every
+        self.verify_url = cfg.verify_url
+
+    def __repr__(self) -> str:
+        return f"<board file {self.SOURCE_ID} ({self.config.discovery})>"
+
+    def configured(self, settings: dict[str, Any]) -> BoardFile:
+        return configure(self.config, settings)
+
+    def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
+        """A saved copy of the board's file."""
+        cfg = self.configured(settings)
+        scan = scan_file(cfg, path, str(path))
+        yield from parse_file(cfg, path, scan, url or self.BASE_URL, "")
+
+    def scrape(self, fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
+        cfg = self.configured(ctx.settings)
+        remotes, notes = DISCOVERY[cfg.discovery](fetcher, cfg)
+        for note in notes:
+            yield RunNote(note)
+        settings_hash = _settings_hash(cfg)
+        same_settings = ctx.state("settings") == settings_hash
+        listing = "|".join(f"{r.name}={r.version}" for r in remotes)
+        resuming = any(ctx.checkpoint(f"file:{r.name}") is not None for r in remotes)
+        if (all(r.version for r in remotes) and same_settings and not resuming
+                and ctx.state("listing") == listing):
+            yield SourceUnchanged(self.SOURCE_ID, note=f"{listing}: unchanged since the last "
+                                  "complete run; not downloaded")
+            return
+        with tempfile.TemporaryDirectory(prefix=f"{self.SOURCE_ID}-") as tmp:
+            read: list[tuple[Remote, Page, Path, Scan]] = []
+            steps: list[PageStep] = []  # files answered 304
+            done_before = 0
+            for i, remote in enumerate(remotes):
+                part = f"file:{remote.name}"
+                saved, finished = checkpoint(ctx, part)
+                if finished and saved is not None and saved.note == (remote.version or ""):
+                    done_before += saved.next_skip
+                    continue
+                asked = Conditional.of(ctx, remote.url,
+                                       remembered=remote.conditional and same_settings)
+                path = Path(tmp) / f"{i}.data"
+                with open(path, "w+b") as handle:
+                    page = remote.download(fetcher, handle, asked.validators)
+                if unchanged := asked.unchanged(part, page):
+                    steps.append(unchanged)
+                    continue
+                read.append((remote, page, path, scan_file(cfg, path, remote.name)))
+            kept = sum(scan.kept for *_, scan in read)
+            known = sum(step.count for step in steps)
+            if read:
+                yield RunNote(describe(cfg, [(r.name, s) for r, _, _, s in read]))
+            if read and not resuming and not steps:
+                # Before anything is stored: acupuncture rows found, and about as many as before.
+                if kept == 0:
+                    raise SourceError(no_match_message(cfg, [s for *_, s in read]))
+                before = ctx.state("rows_read")
+                if before and kept < cfg.volume_guard * int(before):
+                    raise VolumeCollapse(
+                        f"{self.SOURCE_ID}: the file(s) now hold {kept:,} acupuncture rows, "
+                        f"under {cfg.volume_guard:.0%} of the {int(before):,} the last "
+                        "complete run read; nothing stored or marked gone (a changed file or "
+                        f"a broken download?). Check with `practitioners check "
+                        f"{self.SOURCE_ID}`; if the drop is real, set volume_guard = 0 once.")
+            for step in steps:
+                yield step.finish("done", next_skip=step.count)
+            for remote, page, path, scan in read:
+                records = parse_file(cfg, path, scan, remote.url, ctx.timestamp(page.fetched_at))
+                yield PageStep(f"file:{remote.name}", remote.url, page, records, scan.kept
+                               ).finish("done", next_skip=scan.kept, note=remote.version or "")
+        unreadable = sum(scan.unreadable for *_, scan in read)
+        if unreadable:
+            yield RunNote(f"{unreadable} row(s) that may be licenses could not be read "
+                          "(rejects, with their line numbers): nothing marked gone this run")
+        yield ScopeDone(self.SOURCE_ID, complete=not unreadable, state={
+            "settings": settings_hash, "listing": listing,
+            "rows_read": str(kept + known + done_before)})
+
+    def check(self, fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
+        """The live file(s) against this configuration: reachable, the discovery step's
+        answer (for Florida, the profession code the form lists), every mapped column, the
+        acupuncture rows and one license parsed. Downloads the file(s) (a few MB); nothing
+        stored."""
+        report = CheckReport(self.SOURCE_ID)
+        try:
+            cfg = self.configured(settings)
+        except ValueError as exc:
+            report.set("fields", False, str(exc))
+            return report
+        if probe(fetcher, report, first_url(cfg), max_bytes=5_000_000) is None:
+            return report
+        try:
+            if cfg.discovery == "mqa" and cfg.options.get("profession"):
+                self._check_profession(fetcher, cfg, report)
+            remotes, notes = DISCOVERY[cfg.discovery](fetcher, cfg)
+            report.notes.extend(notes)
+            scans: list[tuple[str, Scan]] = []
+            record: License | None = None
+            with tempfile.TemporaryDirectory(prefix=f"{self.SOURCE_ID}-check-") as tmp:
+                for i, remote in enumerate(remotes):
+                    path = Path(tmp) / f"{i}.data"
+                    with open(path, "w+b") as handle:
+                        remote.download(fetcher, handle, None)
+                    scan = scan_file(cfg, path, remote.name)
+                    scans.append((remote.name, scan))
+                    if record is None and scan.kept:
+                        record = next((r for r in parse_file(cfg, path, scan, remote.url, "")
+                                       if isinstance(r, License)), None)
+        except (FetchError, ParseError) as exc:
+            report.set("fields", False, str(exc))
+            return report
+        except SourceError as exc:
+            item = "fields" if "no column" in str(exc) or "no header" in str(exc) else "values"
+            report.set(item, False, str(exc))
+            return report
+        report.set("fields", True, f"all {len(cfg.mapped_columns())} mapped columns present "
+                   f"in {len(scans)} file(s) ({scans[0][1].fmt}, {scans[0][1].encoding})")
+        kept = sum(s.kept for _, s in scans)
+        report.set("values", kept > 0, describe(cfg, scans) if kept
+                   else no_match_message(cfg, [s for _, s in scans]))
+        if record is not None:
+            report.set("record", True, f"{record.license_type} {record.license_number}: "
+                       f"{record.display_name}, {record.status} "
+                       f"(expires {record.expires_on or '?'})")
+        elif kept:
+            report.set("record", False, "no acupuncture row gave a license")
+        return report
+
+    def _check_profession(self, fetcher: Fetcher, cfg: BoardFile, report: CheckReport) -> None:
+        """The profession code set against what the search form lists now."""
+        listed = professions(fetcher.get(cfg.options["form_url"]).text)
+        wanted = _pattern(cfg, "profession_pattern")
+        chosen = {c: label for c, label in listed.items() if wanted.search(label)}
+        setting = {c.strip() for c in cfg.options["profession"].split(",") if c.strip()}
+        if chosen and set(chosen) != setting:
+            raise SourceError(f"profession is set to {', '.join(sorted(setting))}, but the "
+                              "search form lists " + ", ".join(
+                                  f"{c} ({label!r})" for c, label in chosen.items()))
+        report.notes.append(f"profession {', '.join(sorted(setting))} (from the settings); the "
+                            f"form lists {', '.join(f'{c} {lbl!r}' for c, lbl in chosen.items())}"
+                            if chosen else "the form lists no profession matching "
+                            f"{cfg.options['profession_pattern']!r}")
+
+
+def _settings_hash(cfg: BoardFile) -> str:
+    """What the rows were read with: new settings (a corrected pattern) mean reading again."""
+    return hashlib.sha256(json.dumps(
+        [cfg.columns, cfg.type_column, cfg.type_pattern, cfg.skip_column, cfg.skip_values,
+         cfg.license_type, cfg.name_format, cfg.statuses, cfg.verify_url, cfg.format,
+         cfg.encoding, cfg.options], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def describe(cfg: BoardFile, scans: list[tuple[str, Scan]]) -> str:
+    """"Acupuncture_Data00.xls: 7,102 rows; License Type: Acupuncturist (6,990)..." for the
+    run's notes."""
+    parts = []
+    for name, scan in scans:
+        values = ", ".join(f"{v or '(empty)'} ({n:,})" for v, n in scan.matched.most_common(8))
+        extra = f", {scan.skipped:,} skipped ({cfg.skip_column})" if scan.skipped else ""
+        bad = f", {scan.unreadable:,} unreadable" if scan.unreadable else ""
+        parts.append(f"{name}: {scan.rows:,} rows, {scan.kept:,} kept{extra}{bad}"
+                     + (f"; {cfg.type_column}: {values}" if cfg.type_column else ""))
+    return "; ".join(parts)
+
+
+_NEAR = ("ACU", "ORIENTAL", "EAST ASIAN", "EASTERN MED", "CHINESE", "HERB")
+
+
+def no_match_message(cfg: BoardFile, scans: list[Scan]) -> str:
+    every: Counter[str] = Counter()
+    for scan in scans:
+        every.update(scan.values)
+    close = [v for v in every if any(w in v.upper() for w in _NEAR)]
+    close = sorted(close, key=lambda v: -every[v])[:10] or [v for v, _ in every.most_common(10)]
+    shown = ", ".join(f"{v!r} ({every[v]:,} rows)" for v in close) or "the file has no rows"
+    return (f"{cfg.source_id}: no row's {cfg.type_column or 'row'} matches "
+            f"{cfg.type_pattern!r} (less those skipped), so nothing was stored. Values that "
+            f"look close or are commonest: {shown}. Set [sources.{cfg.source_id}] type_pattern.")
+
+
+def configure(base: BoardFile, settings: dict[str, Any]) -> BoardFile:
+    """``base`` with the operator's ``[sources.<id>]`` settings; ValueError naming the bad one."""
+    where = f"[sources.{base.source_id}]"
+    known_options = DISCOVERY_OPTIONS[base.discovery][0]
+    unknown = set(settings) - set(SETTING_TYPES) - set(known_options) - SCHEDULER_SETTINGS
+    if unknown:
+        raise ValueError(f"unknown setting(s) for {base.source_id}: "
+                         f"{', '.join(sorted(unknown))} (known: "
+                         f"{', '.join(sorted({*SETTING_TYPES, *known_options} - {'kind'}))})")
+    changes: dict[str, Any] = {}
+    options = dict(base.options)
+    for name, value in settings.items():
+        if name in SCHEDULER_SETTINGS or name in ("kind", "discovery", "title", "state"):
+            continue
+        wanted = str if name in known_options else SETTING_TYPES[name]
+        ok = not isinstance(value, bool) and isinstance(value, wanted)
+        if ok and isinstance(value, dict):
+            ok = all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        if ok and isinstance(value, list):
+            ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            kind = {dict: "a table of texts", list: "a list of texts"}.get(
+                wanted, "a number" if wanted == (int, float) else "a text")
+            raise ValueError(f"{where} {name} = {value!r} must be {kind}")
+        if name in known_options:
+            options[name] = value
+        elif name == "skip_values":
+            changes[name] = tuple(value)
+        else:
+            changes[name] = value
+    if "columns" in changes:
+        changes["columns"] = {**base.columns, **changes["columns"]}
+        unknown_fields = set(changes["columns"]) - set(FIELDS)
+        if unknown_fields:
+            raise ValueError(f"{where} columns: unknown field(s) {', '.join(sorted(unknown_fields))}"
+                             f" (known: {', '.join(FIELDS)})")
+    if "statuses" in changes:
+        changes["statuses"] = {k.upper(): v for k, v in
+                               {**base.statuses, **changes["statuses"]}.items()}
+    cfg = replace(base, options=options, **changes)
+    if cfg.format not in FORMATS:
+        raise ValueError(f"{where} format = {cfg.format!r} must be one of {', '.join(FORMATS)}")
+    if "license_number" not in cfg.columns:
+        raise ValueError(f"{where} columns must name the license_number column")
+    if cfg.name_format is not None and cfg.name_format not in NAME_FORMATS:
+        raise ValueError(f"{where} name_format must be one of {', '.join(NAME_FORMATS)}")
+    if (cfg.type_column is None) != (cfg.type_pattern is None):
+        raise ValueError(f"{where} type_column and type_pattern go together")
+    if cfg.type_pattern is not None:
+        try:
+            re.compile(cfg.type_pattern)
+        except re.error as exc:
+            raise ValueError(f"{where} type_pattern {cfg.type_pattern!r}: {exc}") from exc
+    if cfg.discovery == "url" and not (cfg.url and urlsplit(cfg.url).scheme in ("http", "https")):
+        raise ValueError(f"{where} url must be the file's http(s) address")
+    missing = [o for o in DISCOVERY_OPTIONS[cfg.discovery][1] if not cfg.options.get(o)]
+    if missing:
+        raise ValueError(f"{where} needs {', '.join(missing)}")
+    bad_status = {k: v for k, v in cfg.statuses.items() if v not in STATUS_WORDS}
+    if bad_status:
+        raise ValueError(f"{where} statuses: {bad_status} must map onto "
+                         f"{', '.join(STATUS_WORDS)}")
+    return cfg
+
+
+STATUS_WORDS = ("active", "inactive", "expired", "probation", "suspended", "revoked",
+                "surrendered", "deceased", "unknown")
+
+
+def from_settings(source_id: str, settings: dict[str, Any]) -> BoardFileSource:
+    """A board defined in the operator's TOML file alone (``kind = "board-file"``): it needs
+    ``title``, ``state`` (two letters), ``url`` and ``columns``; everything else as above."""
+    where = f"[sources.{source_id}]"
+    for name in ("title", "state", "url"):
+        if not isinstance(settings.get(name), str) or not settings[name].strip():
+            raise ValueError(f"{where} kind = \"board-file\" needs {name} (a text)")
+    state = settings["state"].strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", state):
+        raise ValueError(f"{where} state = {settings['state']!r} must be two letters")
+    if settings.get("discovery", "url") != "url":
+        raise ValueError(f"{where} discovery: a board defined in settings is read from its url")
+    if not isinstance(settings.get("columns"), dict):
+        raise ValueError(f"{where} needs columns, a table of our field = the file's column")
+    base = BoardFile(source_id, settings["title"].strip(), state, columns={},
+                     url=settings["url"])
+    cfg = configure(base, settings)
+    return BoardFileSource(cfg)
+
+
+def sources() -> dict[str, BoardFileSource]:
+    return {source_id: BoardFileSource(cfg) for source_id, cfg in BOARD_FILES.items()}
