@@ -306,3 +306,23 @@ def test_authorization_is_not_sent_on_to_another_host():
     assert page.content == b"data"
     assert seen == [("api.box.example", "Bearer T"), ("api.box.example", "Bearer T"),
                     ("dl.boxcloud.example", None)]
+
+
+def test_the_readme_example_of_a_board_by_settings_works(tmp_path, monkeypatch):
+    import re as regex
+    import tomllib
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(b for b in regex.findall(r"```toml\n(.*?)```", readme, regex.S)
+                 if 'kind = "board-file"' in b)
+    settings = tomllib.loads(block)["sources"]
+    monkeypatch.setattr("scraper.sources.SOURCES", dict(SOURCES))
+    from scraper import sources
+
+    [source_id] = register_configured(settings)
+    path = tmp_path / "acupactive.csv"
+    path.write_text("RegNum,LName,FName,StatusCode,OrigLicDate,ExpDate\r\n"
+                    "U01234,PARK,JIN,A,01/02/2010,05/31/2027\r\n")
+    [lic] = list(sources.SOURCES[source_id].parse(path, "", settings[source_id]))
+    assert (lic.jurisdiction, lic.status_normalized) == ("MD", "active")
+    assert lic.verify_url.startswith("https://mdbnc.health.maryland.gov/")
