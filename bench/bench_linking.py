@@ -1,7 +1,8 @@
 """Benchmark: linking precision and recall on the stand-ins, where the truth is known.
 
 Scrapes every stand-in through the real client (pacing off), links, and compares each board
-license's and each exclusion's practitioner with the NPPES provider the stand-in made it for.
+license's (the Socrata boards', California's and Florida's files) and each exclusion's
+practitioner with the NPPES provider the stand-in made it for.
 
     python -m bench.bench_linking [--n 20000] [--write]
 """
@@ -44,7 +45,7 @@ def main() -> int:
             counts = relink(config)
             link_s = time.perf_counter() - started
             quality = linking_quality(connect(config.db, readonly=True), sites["board_data"],
-                                      sites["leie_data"])
+                                      sites["leie_data"], sites["dca_data"], sites["mqa_data"])
     finally:
         server.stop()
     lines = [
@@ -58,7 +59,9 @@ def main() -> int:
         "|---|---|---|---|---|---|---|",
     ]
     labels = {"all": "all records", "reformatted": "licenses numbered differently in NPPES",
-              "license": "board licenses", "exclusion-npi": "exclusions with an NPI",
+              "license": "board licenses (Socrata)",
+              "license-CA": "CA licenses (DCA files)", "license-FL": "FL licenses (MQA export)",
+              "exclusion-npi": "exclusions with an NPI",
               "exclusion-name-only": "exclusions without an NPI"}
     for key, label in labels.items():
         if key in quality:

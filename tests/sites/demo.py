@@ -50,6 +50,13 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
         "[sources.nppes-bulk]",
         f'url = "{base_url}/nppes/{MONTHLY_NAME}"',
         f'cache_dir = "{directory / "nppes-files"}"',
+        # California: DCA's read token, then Box's API; the downloads' host comes in redirects
+        "[sources.ca-dca]",
+        f'token_url = "{base_url}/dca/boxToken/getToken"',
+        f'api_url = "{base_url}/box/2.0"',
+        "[sources.fl-mqa]",
+        f'form_url = "{base_url}/MQASearchServices/HealthCareProviders"',
+        f'export_url = "{base_url}/MQASearchServices/Healthcareproviders/ExportToCsvLVP"',
     ]
     if websites_url:
         # The practice websites' stand-in is on loopback, which the guard for URLs taken from

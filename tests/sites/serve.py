@@ -6,9 +6,9 @@ prints one line per stand-in site, such as `NPPES stand-in: http://127.0.0.1:876
 serves until SIGTERM or SIGINT (Ctrl-C). The demo and the tests call `start_all()` instead.
 
 Every stand-in is built from one set of generated data (`Generated`): the NPPES providers, the
-state license datasets made from them, the LEIE list naming a few of them, the NCCAOM diplomates
-listed from them. To add a stand-in,
-add an entry to `STAND_INS`: its name, a label for the banner and a builder that takes the
+state license datasets and the CA and FL license files made from them, the LEIE list naming a
+few of them, the NCCAOM diplomates listed from them. To add a stand-in, add an entry to
+`STAND_INS`: its name, a label for the banner and a builder that takes the
 `Generated` data and returns the site(s) to mount, by prefix.
 """
 
@@ -22,6 +22,8 @@ from functools import cached_property
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from .boardfiles import BOX_API, ROOT_FOLDER_ID, TOKEN_PATH, DcaBoxSite, MqaSite
+from .boardfiles_data import BoardFileData, generate_dca_data, generate_mqa_data
 from .leie import LeieData, LeieSite, generate_leie_rows
 from .nccaom import NccaomSite, search_path
 from .nccaom_data import NccaomData, generate_diplomates
@@ -79,6 +81,14 @@ class Generated:
         return generate_board_rows(self.providers)
 
     @cached_property
+    def dca(self) -> BoardFileData:
+        return generate_dca_data(self.providers)
+
+    @cached_property
+    def mqa(self) -> BoardFileData:
+        return generate_mqa_data(self.providers)
+
+    @cached_property
     def leie(self) -> LeieData:
         return generate_leie_rows(self.providers, n_unrelated=max(200, self.n // 4))
 
@@ -126,6 +136,10 @@ STAND_INS: dict[str, StandIn] = {
     # the monthly NPPES file of the same providers, made on its first request
     "nppes_bulk": StandIn("NPPES files", lambda data: {
         "/nppes/": BulkSite(lambda: monthly_files(data.providers))}),
+    # one site answering the DCA token, the Box API and Box's download host
+    "dca": StandIn("CA DCA licensee lists", lambda data: dict.fromkeys(
+        DcaBoxSite.prefixes, DcaBoxSite(data.dca))),
+    "mqa": StandIn("FL MQA", lambda data: {"/MQASearchServices/": MqaSite(data.mqa)}),
 }
 
 
@@ -138,9 +152,10 @@ def start_all(port: int = 0, n: int = 20_000, more_websites: Sequence[str] = ()
     Returns the started server and the mounted sites by name: `sites["nppes"]` is the NppesApi
     (whose `providers` a caller may change), `sites["socrata"]` the SodaPortals by host
     ("data.wa.gov"), `sites["leie"]` the LeieSite, `sites["nccaom"]` the NccaomSite (with its
-    `challenge` and `broken_markup` switches); `sites["board_data"]`, `sites["leie_data"]` and
-    `sites["nccaom_data"]` hold the generated data with their ground truth. Stop the server
-    with `server.stop()`.
+    `challenge` and `broken_markup` switches), `sites["dca"]` the DcaBoxSite, `sites["mqa"]` the
+    MqaSite; `sites["board_data"]`, `sites["dca_data"]`, `sites["mqa_data"]`,
+    `sites["leie_data"]` and `sites["nccaom_data"]` hold the generated data with their ground
+    truth. Stop the server with `server.stop()`.
     """
     server = SiteServer(port=port)
     # The practice websites listen on a port of their own: a site there that redirects to the
@@ -155,11 +170,13 @@ def start_all(port: int = 0, n: int = 20_000, more_websites: Sequence[str] = ()
         built = stand_in.build(data)
         for prefix, site in built.items():
             server.add_site(prefix, site)
-        if len(built) == 1:
+        if len({id(site) for site in built.values()}) == 1:  # one site, maybe at several prefixes
             sites[name] = next(iter(built.values()))
         else:
             sites[name] = {prefix.strip("/"): site for prefix, site in built.items()}
     sites["board_data"] = data.board_data
+    sites["dca_data"] = data.dca
+    sites["mqa_data"] = data.mqa
     sites["leie_data"] = data.leie
     sites["nccaom_data"] = data.nccaom
     server.start()
@@ -182,6 +199,11 @@ def banner(server: SiteServer, sites: dict[str, Any]) -> list[str]:
                  f"{server.url}/exclusions/downloadables/UPDATED.csv")
     lines.append(f"{STAND_INS['nccaom'].label} stand-in: {server.url}{search_path('WA', 1)}")
     lines.append(f"{STAND_INS['nppes_bulk'].label} stand-in: {server.url}/nppes/{MONTHLY_NAME}")
+    lines.append(f"{STAND_INS['dca'].label} stand-in: {server.url}{TOKEN_PATH} (token), "
+                 f"{server.url}{BOX_API}/folders/{ROOT_FOLDER_ID}/items (Box API)")
+    lines.append(f"{STAND_INS['mqa'].label} stand-in: {server.url}/MQASearchServices/"
+                 f"HealthCareProviders (form), {server.url}/MQASearchServices/"
+                 f"Healthcareproviders/ExportToCsvLVP (export)")
     return lines
 
 

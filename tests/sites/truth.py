@@ -1,5 +1,9 @@
 """Linking measured where the truth is known: the stand-ins know which board row and which
-exclusion belong to which NPPES provider. Used by tests/test_demo.py and bench/bench_linking.py."""
+exclusion belong to which NPPES provider. Used by tests/test_demo.py and bench/bench_linking.py.
+
+The CA and FL license files (`boardfiles_data.BoardFileData`) are measured when given: a stored
+license's id is `license_id(<state>, <License Type / Profession as written>, <normalized
+number>)`, and their pairs are counted under "license-CA" and "license-FL"."""
 
 from __future__ import annotations
 
@@ -21,9 +25,11 @@ def _predicted(db: Any, table: str, record_id: str) -> str | None:
     return rows[0]["npi"] if rows[0]["practitioner_id"].startswith("npi:") else None
 
 
-def linking_quality(db: Any, board_data: dict, leie_data: Any) -> dict[str, Any]:
+def linking_quality(db: Any, board_data: dict, leie_data: Any, dca_data: Any = None,
+                    mqa_data: Any = None) -> dict[str, Any]:
     """Precision and recall of record-to-NPI links, overall and for the licenses whose number
-    is written differently in NPPES and by the board."""
+    is written differently in NPPES and by the board; with `dca_data` and `mqa_data` (the
+    `sites["dca_data"]`, `sites["mqa_data"]` of `start_all`), of the CA and FL licenses too."""
     by_host = {urlsplit(d.portal).hostname: d for d in socrata.DATASETS.values()}
     pairs: list[tuple[str, str | None, str | None, bool]] = []  # kind, truth, predicted, reformatted
     for host, board in board_data.items():
@@ -41,12 +47,35 @@ def linking_quality(db: Any, board_data: dict, leie_data: Any) -> dict[str, Any]
             raw = row.get(board.number_field)
             pairs.append(("license", None if truth.npi is None else str(truth.npi), predicted,
                           raw != number))
+    for data in (dca_data, mqa_data):
+        if data is not None:
+            pairs += _file_pairs(db, data)
     provenance = Provenance("oig-leie", "", "")
     for truth in leie_data.truth:
         exclusion = oig_leie.parse_row(leie_data.rows[truth.row], provenance)[0]
         predicted = _predicted(db, "exclusions", exclusion.exclusion_id)
         pairs.append((f"exclusion-{truth.kind}", str(truth.npi), predicted, False))
     return _score(pairs)
+
+
+def _file_pairs(db: Any, data: Any) -> list[tuple[str, str | None, str | None, bool]]:
+    """The pairs of a board's license file: every row a license was stored for (a row with no
+    number or rejected for a bad date or status is not counted), organizations included (their
+    truth is no NPI: linking one to a person is a wrong link)."""
+    pairs: list[tuple[str, str | None, str | None, bool]] = []
+    for truth in data.acupuncture_truth():
+        row = data.rows[truth.row]
+        raw = row.get(data.number_column)
+        number = license_number(raw)
+        license_type = clean(row.get(data.type_column))
+        if number is None or license_type is None:
+            continue
+        predicted = _predicted(db, "licenses", license_id(data.state, license_type, number))
+        if predicted == "missing":
+            continue
+        pairs.append((f"license-{data.state}", None if truth.npi is None else str(truth.npi),
+                      predicted, raw != number))
+    return pairs
 
 
 def _score(pairs: list[tuple[str, str | None, str | None, bool]]) -> dict[str, Any]:
