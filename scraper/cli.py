@@ -23,7 +23,7 @@ from .config import ConfigError, load_config
 from .http import Fetcher
 from .jobs import Progress, link_pending, relink, run_sources
 from .link import summary as link_summary
-from .sources import SOURCES, is_default
+from .sources import SOURCES, is_default, register_configured
 
 ALL_STATES = {s for source in SOURCES.values() for s in (*source.STATES, *source.OTHER_STATES)}
 
@@ -50,10 +50,13 @@ def db_option(use: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def _config(ctx: click.Context):
+    """The configuration, with the boards it defines by settings alone registered."""
     try:
-        return load_config(ctx.obj.get("config_path"))
-    except ConfigError as exc:
+        config = load_config(ctx.obj.get("config_path"))
+        register_configured(config.sources)
+    except (ConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    return config
 
 
 @click.group()
@@ -277,6 +280,69 @@ def link(ctx: click.Context, db_path: str | None) -> None:
     click.echo(link_summary(_relink(config, path)))
 
 
+@cli.command()
+@db_option("read")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the states and the total as JSON instead of a table.")
+@click.pass_context
+def coverage(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
+    """Show where each state's license status comes from: a state board the directory reads
+    (which, its lookup page, its live licenses, when last read), or NPPES self-report only.
+
+    With it, per state and in all: the NPPES acupuncturists (individual NPIs with taxonomy
+    171100000X, each in the state of that taxonomy's license, else of their practice) and how
+    many have their status from that state's board (linked to one of its live licenses),
+    against the goal of 90%. Reads the database only; the same table is in Datasette as
+    `coverage`, rebuilt by every linking.
+
+    \b
+    Example:
+        practitioners coverage --db practitioners.db
+        practitioners coverage --json
+    """
+    from db.migrations import connect
+
+    from .coverage import GOAL_PERCENT, SELF_REPORT, CoverageError, coverage_rows, total_row
+
+    config = _config(ctx)
+    path = db_path or config.db
+    if not os.path.exists(path):
+        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    try:
+        db = connect(path, readonly=True)
+        try:
+            rows = coverage_rows(db, settings=config.source)
+        finally:
+            db.close()
+    except (sqlite3.Error, CoverageError) as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    total = total_row(rows)
+    if as_json:
+        click.echo(json.dumps({"goal_percent": GOAL_PERCENT, "states": rows, "total": total},
+                              indent=2))
+        return
+    wide = max([len("board"), *(len(r["board_sources"] or "") for r in rows)])
+    click.echo(f"{'state':5} {'license status from':26} {'board':{wide}} {'licenses':>8} "
+               f"{'last read':20} {'acupuncturists':>14} {'board status':>12} {'share':>6}")
+    for r in rows:
+        shown = f"{r['share']:.1f}%" if r["share"] is not None else "-"
+        click.echo(f"{r['state']:5} {r['status_source']:26} {r['board_sources'] or '-':{wide}} "
+                   f"{r['licenses']:>8,} {r['last_read_at'] or '-':20} "
+                   f"{r['acupuncturists']:>14,} {r['with_board_status']:>12,} {shown:>6}")
+    share = total["share"] or 0.0
+    click.echo(f"{'total':5} {total['status_source']:26} {'':{wide}} "
+               f"{total['licenses']:>8,} {'':20} {total['acupuncturists']:>14,} "
+               f"{total['with_board_status']:>12,} {share:>5.1f}%")
+    gap = "goal met" if share >= GOAL_PERCENT else f"{GOAL_PERCENT - share:.1f} points short"
+    click.echo(f"\n{share:.1f}% of NPPES acupuncturists have their license status from their "
+               f"state's board; goal {GOAL_PERCENT:.0f}% ({gap}).\nElsewhere the status shown "
+               "is what they reported to NPPES, unverified.")
+    for r in rows:
+        if r["status_source"] != SELF_REPORT:
+            click.echo(f"  {r['state']}: {r['board_titles']}"
+                       + (f" - check a license at {r['verify_url']}" if r["verify_url"] else ""))
+
+
 def _link_pending(config, path: str) -> bool:
     try:
         return link_pending(config, path)
@@ -380,10 +446,10 @@ def parse_saved(ctx: click.Context, source: str, file: str, url: str, limit: int
     from .parsing import ParseError
     from .sources.base import SourceError
 
+    config = _config(ctx)
     if source not in SOURCES:
         raise click.BadParameter(f"unknown source {source!r}; known: {', '.join(SOURCES)}",
                                  param_hint="SOURCE")
-    config = _config(ctx)
     chosen = SOURCES[source]
     count = 0
     try:
@@ -404,13 +470,15 @@ def parse_saved(ctx: click.Context, source: str, file: str, url: str, limit: int
 
 
 @cli.command(name="sources")
-def list_sources() -> None:
-    """List the sources this tool can scrape.
+@click.pass_context
+def list_sources(ctx: click.Context) -> None:
+    """List the sources this tool can scrape (with the boards the configuration defines).
 
     \b
     Example:
         practitioners sources
     """
+    _config(ctx)
     for source_id, source in SOURCES.items():
         click.echo(f"{source_id:10} {source.TITLE}\n{'':10} {source.BASE_URL}")
 

@@ -27,6 +27,7 @@ from db.sinks import SINKS, Sink
 
 from .config import DEFAULT_VOLUME_GUARD, Config
 from .http import BotChallenge, Fetcher, FetchError
+from .models import Reject
 from .normalize import utc_iso
 from .parsing import ParseError
 from .sources import get_source
@@ -320,6 +321,7 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
     with runs.transaction(db):
         if isinstance(step, PageStep):
             counts["pages"] += 1
+            stored = 0
             if step.records is None:
                 counts["not_modified"] += 1
                 if step.store:
@@ -341,11 +343,14 @@ def _commit(db, run_id: int, source_id: str, step: Any, notes: list[str],
                 finally:
                     given.close()
                 counts["records"] += given.n
+                stored = given.stored
             elif step.store:
                 counts["records"] += step.count  # rows the source gave, bad ones included
                 counts.update(sink.upsert(db, step.records, run_id, now))
             if step.page is not None:
-                count = step.count if isinstance(step.records, list | None) else counts["records"]
+                # What a 304 to this page will later find under it: the records, not the rows
+                # rejected beside them.
+                count = step.count if isinstance(step.records, list | None) else stored
                 runs.log_fetch(db, step.page, step.url, count, run_id, now, stored=step.store)
         state = step if isinstance(step, PartState) else getattr(step, "state", None)
         if isinstance(state, PartState):
@@ -395,6 +400,7 @@ class _Tally:
         self._source = records
         self._records = iter(records)
         self.n = 0
+        self.stored = 0  # records that are not rejects
 
     def __iter__(self) -> _Tally:
         return self
@@ -402,6 +408,7 @@ class _Tally:
     def __next__(self) -> Any:
         record = next(self._records)
         self.n += 1
+        self.stored += not isinstance(record, Reject)
         return record
 
     def close(self) -> None:
@@ -412,12 +419,14 @@ class _Tally:
 
 def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
     """Rebuild the practitioners from everything scraped so far (one transaction)."""
+    from .coverage import write_coverage
     from .link import link_all
 
     db = open_db(db_path or config.db)
     try:
         with runs.transaction(db):
             counts = link_all(db, None, utc_iso())  # no scrape run: changes get a null run id
+            write_coverage(db, settings=config.source)  # where each state's status comes from
             runs.clear_link_pending(db)
             return counts
     finally:

@@ -15,7 +15,7 @@ from scraper.http import Fetcher
 from scraper.models import License, Reject
 from scraper.sources import SOURCES, boardfile, register_configured
 from scraper.sources.base import SourceError
-from scraper.tabular import UnreadableFile, csv_rows, read_table, sniff_encoding, sniff_format
+from scraper.tabular import UnreadableFile, csv_rows, sniff_encoding, sniff_format
 
 CA = boardfile.BOARD_FILES["ca-dca"]
 FL = boardfile.BOARD_FILES["fl-mqa"]

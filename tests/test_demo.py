@@ -8,7 +8,7 @@ import pytest
 
 from db.migrations import connect
 from scraper.normalize import license_number, site_id, website_url
-from scraper.sources import nppes_api, socrata
+from scraper.sources import boardfile, nppes_api, socrata
 from tests.sites import demo
 from tests.sites.serve import start_all
 
@@ -49,7 +49,7 @@ def test_both_scrapes_succeed_for_every_source(demo_run):
     for number in (1, 2):
         runs = _runs(demo_run["db"], number)
         assert set(runs) == {"nppes-api", "nppes-bulk", "oig-leie", "nccaom", "websites",
-                             *socrata.DATASETS}
+                             *socrata.DATASETS, *boardfile.BOARD_FILES}
         assert {r["status"] for r in runs.values()} == {"ok"}
 
 
@@ -181,7 +181,7 @@ def test_published_licenses_have_their_facets(demo_run):
     facets = data["facet_results"]
     assert {"jurisdiction", "status_normalized", "license_type", "disciplined"} <= set(facets)
     assert {v["value"] for v in facets["jurisdiction"]["results"]} == {"WA", "CO", "CT", "TX",
-                                                                       "IL"}
+                                                                       "IL", "CA", "FL"}
     actions = asyncio.run(get("/demo/disciplinary_actions.json?_size=1"))
     assert actions["filtered_table_rows_count"] > 0
 
@@ -191,8 +191,12 @@ def test_linking_precision_and_recall(demo_run):
     from tests.sites.truth import linking_quality
 
     sites = demo_run["sites"]
-    quality = linking_quality(demo_run["db"], sites["board_data"], sites["leie_data"])
+    quality = linking_quality(demo_run["db"], sites["board_data"], sites["leie_data"],
+                              dca_data=sites["dca_data"], mqa_data=sites["mqa_data"])
     overall, reformatted = quality["all"], quality["reformatted"]
+    for board in ("license-CA", "license-FL"):  # California and Florida, issue 12
+        assert quality[board]["pairs"] > 500, quality[board]
+        assert quality[board]["precision"] >= 0.99 and quality[board]["recall"] >= 0.95, quality
     assert overall["pairs"] > 3000 and reformatted["pairs"] > 1000
     assert overall["precision"] >= 0.99 and overall["recall"] >= 0.95, quality
     assert reformatted["precision"] >= 0.99 and reformatted["recall"] >= 0.95, quality

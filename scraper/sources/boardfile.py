@@ -621,12 +621,14 @@ class BoardFileSource(Source):
                 yield step.finish("done", next_skip=step.count)
             for remote, page, path, scan in read:
                 records = parse_file(cfg, path, scan, remote.url, ctx.timestamp(page.fetched_at))
-                yield PageStep(f"file:{remote.name}", remote.url, page, records, scan.kept
-                               ).finish("done", next_skip=scan.kept, note=remote.version or "")
+                step = PageStep(f"file:{remote.name}", remote.url, page, records, scan.kept)
+                if scan.unreadable:  # the run is partial: nothing marked gone
+                    yield step.finish("incomplete", note=(
+                        f"{remote.name}: {scan.unreadable} row(s) that may be licenses could not "
+                        "be read (rejects, with their line numbers); nothing marked gone"))
+                else:
+                    yield step.finish("done", next_skip=scan.kept, note=remote.version or "")
         unreadable = sum(scan.unreadable for *_, scan in read)
-        if unreadable:
-            yield RunNote(f"{unreadable} row(s) that may be licenses could not be read "
-                          "(rejects, with their line numbers): nothing marked gone this run")
         yield ScopeDone(self.SOURCE_ID, complete=not unreadable, state={
             "settings": settings_hash, "listing": listing,
             "rows_read": str(kept + known + done_before)})
