@@ -3,8 +3,9 @@
 A migration is applied to a database once, maybe years after it was written: it must do then
 what it did when it was written, whatever the scraper's code has become, and storage does not
 import the scraper's logic. So the few rules a migration needs are kept here as they were:
-m014 (2026-12-01) uses ``drop_placeholder`` and ``person_name``. Never change them; a later
-migration that needs other rules gets its own copy.
+m014 (2026-12-01) uses ``drop_placeholder`` and ``person_name``, m016 (2026-12-02)
+``license_number_m016``. Never change them; a later migration that needs other rules gets its
+own copy.
 """
 
 from __future__ import annotations
@@ -66,3 +67,15 @@ def person_name(first: str | None, middle: str | None, last: str | None,
     if suffix := drop_placeholder(suffix):  # never "Jane Doe --"
         name = f"{name} {suffix}"
     return name or None
+
+
+def license_number_m016(value: str | None) -> str | None:
+    """A license number as compared from 2026-12-02: upper case, no spaces or punctuation, a
+    leading acupuncture prefix (LAC, AC, ACU, ACN, LA, and Florida's AP) and leading zeros
+    dropped."""
+    text = clean(value)
+    if text is None:
+        return None
+    compact = re.sub(r"[^A-Z0-9]", "", text.upper())
+    core = re.sub(r"^(LAC|AC|ACU|ACN|LA|AP)(?=[0-9])", "", compact)
+    return core.lstrip("0") or ("0" if core else compact)

@@ -463,6 +463,18 @@ def m015_license_address_school(db: Database) -> None:
         db.table("licenses").add_column(column, str)
 
 
+@migrations()
+def m016_florida_license_prefix(db: Database) -> None:
+    # Florida's numbers carry "AP" (acupuncture physician), now dropped when numbers are
+    # compared: NPPES rows stored before, whose page may answer 304 for months, get it too.
+    from .frozen import license_number_m016
+
+    for row in list(db.query("select rowid, license_number from provider_taxonomies "
+                             "where upper(license_number_normalized) like 'AP%'")):
+        db.execute("update provider_taxonomies set license_number_normalized = ? "
+                   "where rowid = ?", [license_number_m016(row["license_number"]), row["rowid"]])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

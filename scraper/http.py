@@ -834,9 +834,12 @@ class Fetcher:
 
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
                  headers: dict[str, str] | None = None, resume: str | None = None,
-                 on_headers: Callable[[httpx.Headers], None] | None = None) -> Page:
+                 on_headers: Callable[[httpx.Headers], None] | None = None,
+                 max_bytes: int | None = None, public_redirects: bool = False) -> Page:
         """GET a large file into ``sink`` (an open binary file), never holding it in memory.
         The Page has no content; ``digest`` is the body's sha256. Same politeness as get().
+        ``max_bytes``: a smaller cap than ``max_download_bytes`` (a file known to be small).
+        ``public_redirects``: a redirect to another host must lead to a public address.
 
         ``resume``: the ETag of the file ``sink`` already holds the start of (opened for
         appending). The rest is asked for with ``Range`` and ``If-Range``: a 206 appends it,
@@ -848,7 +851,8 @@ class Fetcher:
         have = sink.tell()
         if resume and have:
             headers.update({"Range": f"bytes={have}-", "If-Range": resume})
-        page = self._get(url, validators, headers, sink, False, None, on_headers)
+        page = self._get(url, validators, headers, sink, False, max_bytes, on_headers,
+                         public_redirects=public_redirects)
         page.path = getattr(sink, "name", None)
         if page.status == 206:  # the digest must cover the whole file, not the part sent now
             sink.flush()
@@ -861,7 +865,8 @@ class Fetcher:
 
     def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,
              sink: BinaryIO | None, untrusted: bool, max_bytes: int | None,
-             on_headers: OnHeaders | None = None, *, max_wait: float | None = None) -> Page:
+             on_headers: OnHeaders | None = None, *, max_wait: float | None = None,
+             public_redirects: bool = False) -> Page:
         headers = dict(headers or {})
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -883,6 +888,9 @@ class Fetcher:
                     # files from another host, whose signed address needs none).
                     headers = {k: v for k, v in headers.items()
                                if k.lower() not in ("authorization", "cookie")}
+                    # A service that sends us to addresses of its choosing (Box) vouches for
+                    # itself, not for them: they must be public, as scraped URLs must.
+                    untrusted = untrusted or public_redirects
                 url = target
                 continue
             break

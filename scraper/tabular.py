@@ -14,7 +14,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 FORMATS = ("auto", "csv", "tsv", "xlsx")
 _SNIFF_BYTES = 65_536
@@ -46,44 +46,73 @@ def sniff_format(path: Path) -> str:
     return "tsv" if first.count(b"\t") > first.count(b",") else "csv"
 
 
-def sniff_encoding(path: Path, declared: str = "auto") -> str:
-    """``declared`` unless "auto": then UTF-8 (with or without its byte order mark) when every
-    byte of the file decodes as UTF-8, else Windows-1252, which every byte decodes in."""
-    if declared != "auto":
-        codecs.lookup(declared)  # LookupError for a name Python does not know
-        return declared
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as handle:
-        first = True
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            if first and block.startswith(codecs.BOM_UTF8):
-                block = block[len(codecs.BOM_UTF8):]
-            first = False
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError:
-                return "cp1252"
+MAX_LINE_BYTES = 1_000_000  # a longer "line" is not a row of a licensee list: cut, and rejected
+
+
+class Lines:
+    """The text lines of a file read a line at a time, each at most MAX_LINE_BYTES (the rest
+    of a longer one is skipped, so one endless line cannot fill memory). With the encoding
+    "auto", each line is UTF-8 if it decodes as UTF-8, else Windows-1252 (which decodes any
+    byte): one stray byte costs its line's accents, not the whole file's. ``fallbacks``
+    counts the lines read as Windows-1252, ``cut`` the lines cut short."""
+
+    def __init__(self, path: Path, encoding: str = "auto"):
+        if encoding != "auto":
+            codecs.lookup(encoding)  # LookupError for a name Python does not know
+        self.path = path
+        self.encoding = encoding
+        self.utf8 = self.fallbacks = self.cut = 0
+
+    def __iter__(self) -> Iterator[str]:
+        with open(self.path, "rb") as handle:
+            first = True
+            while True:
+                line = handle.readline(MAX_LINE_BYTES)
+                if not line:
+                    return
+                if not line.endswith(b"\n") and len(line) == MAX_LINE_BYTES:
+                    self.cut += 1
+                    while True:  # skip the rest of it, a block at a time
+                        rest = handle.readline(MAX_LINE_BYTES)
+                        if not rest or rest.endswith(b"\n"):
+                            break
+                    line += b"\n"
+                if first and line.startswith(codecs.BOM_UTF8):
+                    line = line[len(codecs.BOM_UTF8):]
+                first = False
+                yield self.decode(line)
+
+    def decode(self, line: bytes) -> str:
+        if self.encoding != "auto":
+            return line.decode(self.encoding, errors="replace")
         try:
-            decoder.decode(b"", final=True)
+            text = line.decode("utf-8")
         except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8-sig"
+            self.fallbacks += 1
+            return line.decode("cp1252", errors="replace")
+        self.utf8 += not line.isascii()
+        return text
+
+    def describe(self) -> str:
+        """"utf-8", "cp1252", or what a file of both was read as."""
+        if self.encoding != "auto":
+            return self.encoding
+        if self.fallbacks and self.utf8:
+            return f"utf-8, {self.fallbacks:,} line(s) cp1252"
+        return "cp1252" if self.fallbacks else "utf-8"
 
 
-def open_text(path: Path, encoding: str) -> IO[str]:
-    # cp1252 leaves five bytes undefined: read them as U+FFFD, never fail on them.
-    return open(path, encoding=encoding, errors="replace", newline="")
-
-
-def read_table(path: Path, fmt: str, encoding: str) -> Iterator[Row]:
-    """The rows of the file at ``path``, the header first. ``fmt`` one of FORMATS."""
+def read_table(path: Path, fmt: str, encoding: str = "auto",
+               lines: Lines | None = None) -> Iterator[Row]:
+    """The rows of the file at ``path``, the header first. ``fmt`` one of FORMATS; ``lines``:
+    the reader of a text file's lines (to ask it afterwards how they were decoded)."""
     if fmt == "auto":
         fmt = sniff_format(path)
     if fmt == "xlsx":
         yield from xlsx_rows(path)
         return
-    with open_text(path, sniff_encoding(path, encoding)) as text:
-        yield from (tsv_rows(text) if fmt == "tsv" else csv_rows(text))
+    text = lines or Lines(path, encoding)
+    yield from (tsv_rows(text) if fmt == "tsv" else csv_rows(text))
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -130,7 +159,7 @@ def csv_rows(lines: Iterable[str], delimiter: str = ",") -> Iterator[Row]:
             continue
         if width is None:
             width = len(fields)
-        elif len(feed.taken) > 1 and len(fields) != width:
+        elif len(feed.taken) > 1 and (len(fields) != width or _rows_inside(feed.taken, width)):
             first = feed.taken[0]
             feed.back.extendleft(reversed(feed.taken[1:]))
             fields = next(csv.reader([first], delimiter=delimiter), [])
@@ -140,10 +169,16 @@ def csv_rows(lines: Iterable[str], delimiter: str = ",") -> Iterator[Row]:
         number += len(feed.taken)
 
 
+def _rows_inside(taken: list[str], width: int) -> bool:
+    """Does a record over several lines hold, after its first line, a line that is a whole
+    row by itself? Then a quote was left open and the next row's quote closed it: the record
+    is not one value with line breaks but rows run together (one would be lost unseen)."""
+    if width < 3:
+        return False  # too few fields to tell a row from a line of text
+    return any(len(next(csv.reader([line]), [])) == width for line in taken[1:])
+
+
 # -- tab-separated text ------------------------------------------------------------------------
-
-MAX_LINE = 1_000_000  # characters: a longer "line" is not a row of a licensee list
-
 
 def tsv_rows(lines: Iterable[str]) -> Iterator[Row]:
     """Each line split on tabs, with no quoting rules: exports of this kind do not quote, and
@@ -151,9 +186,6 @@ def tsv_rows(lines: Iterable[str]) -> Iterator[Row]:
     double quotes loses them."""
     for number, line in enumerate(lines, start=1):
         body = line.rstrip("\r\n")
-        if len(body) > MAX_LINE:
-            yield Row(number, None, f"a line of {len(body):,} characters", body[:100], "")
-            continue
         fields = [_unquote(value) for value in body.split("\t")] if body.strip() else []
         yield Row(number, fields, "", body[:100], body)
 
@@ -167,27 +199,66 @@ def _unquote(value: str) -> str:
 # -- Excel workbooks ---------------------------------------------------------------------------
 
 
+MAX_XLSX_BYTES = 300_000_000  # a workbook's parts unpacked: no licensee list comes near
+MAX_XLSX_RATIO = 100  # unpacked / packed: a zip bomb, not a list of names
+MAX_EMPTY_ROWS = 1000  # this many empty rows in a row end the sheet (a declared size, a gap)
+
+
 def xlsx_rows(path: Path) -> Iterator[Row]:
     """The first sheet's rows, streamed (openpyxl's read-only mode: memory flat in the file's
-    size). Dates become ISO dates; whole numbers lose their ".0"."""
+    size). Dates become ISO dates; whole numbers lose their ".0". A workbook that unpacks to
+    far more than it weighs, or that cannot be read, is UnreadableFile; the sheet's declared
+    size is not trusted (a 2 KB file can declare a million rows)."""
     import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError as XMLError
 
     from openpyxl import load_workbook  # type: ignore[import-untyped]  # only for workbooks
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+        unpacked = sum(m.file_size for m in members)
+        packed = sum(m.compress_size for m in members) or 1
+    except (zipfile.BadZipFile, OSError) as exc:
         raise UnreadableFile(f"not a readable XLSX workbook: {exc}") from exc
+    if unpacked > MAX_XLSX_BYTES or unpacked > MAX_XLSX_RATIO * packed + 10_000_000:
+        raise UnreadableFile(f"an XLSX workbook that unpacks to {unpacked:,} bytes from "
+                             f"{packed:,}: refused")
+    broken = (zipfile.BadZipFile, zlib.error, XMLError, KeyError, ValueError, TypeError,
+              IndexError, OSError, EOFError)
     try:
-        sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            fields = [_cell(v) for v in values]
-            while fields and fields[-1] == "":
-                fields.pop()
-            text = "\t".join(fields)
-            yield Row(number, fields, "", text[:100], text)
-    finally:
-        book.close()
+        with open(path, "rb") as handle:  # a handle: openpyxl judges a path by its extension
+            book = load_workbook(handle, read_only=True, data_only=True)
+            try:
+                if not book.worksheets:
+                    raise UnreadableFile("an XLSX workbook without a sheet")
+                sheet = book.worksheets[0]
+                sheet.reset_dimensions()
+                empty = 0
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    fields = [_cell(v) for v in values]
+                    while fields and fields[-1] == "":
+                        fields.pop()
+                    if not fields:
+                        empty += 1
+                        if empty >= MAX_EMPTY_ROWS:
+                            return
+                        continue
+                    empty = 0
+                    text = "\t".join(fields)
+                    yield Row(number, fields, "", text[:100], text)
+            finally:
+                book.close()
+    except UnreadableFile:
+        raise
+    except broken as exc:
+        raise UnreadableFile(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}"
+                             ) from exc
+    except Exception as exc:  # openpyxl's own (InvalidFileException...)
+        if type(exc).__module__.startswith("openpyxl"):
+            raise UnreadableFile(f"not a readable XLSX workbook: {exc}") from exc
+        raise
 
 
 def _cell(value: object) -> str:

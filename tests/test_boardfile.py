@@ -15,7 +15,7 @@ from scraper.http import Fetcher
 from scraper.models import License, Reject
 from scraper.sources import SOURCES, boardfile, register_configured
 from scraper.sources.base import SourceError
-from scraper.tabular import UnreadableFile, csv_rows, sniff_encoding, sniff_format
+from scraper.tabular import MAX_LINE_BYTES, Lines, UnreadableFile, csv_rows, sniff_format
 
 CA = boardfile.BOARD_FILES["ca-dca"]
 FL = boardfile.BOARD_FILES["fl-mqa"]
@@ -55,7 +55,6 @@ def read(cfg: boardfile.BoardFile, path: Path) -> tuple[boardfile.Scan, list]:
 def test_an_xls_that_is_tab_separated_text_is_read_as_such(tmp_path):
     path = write_tsv(tmp_path / "Acupuncture_Data00.xls", [ca_row()])
     assert sniff_format(path) == "tsv"
-    assert sniff_encoding(path) == "cp1252"  # "Ñ" in cp1252 is no UTF-8
     scan, records = read(CA, path)
     assert (scan.fmt, scan.encoding, scan.rows, scan.kept) == ("tsv", "cp1252", 1, 1)
     [lic] = records
@@ -76,9 +75,8 @@ def test_utf8_with_a_byte_order_mark_is_read_as_utf8(tmp_path):
     path = tmp_path / "list.txt"
     path.write_bytes(b"\xef\xbb\xbf" + "\t".join(CA_HEADER).encode() + b"\r\n"
                      + "\t".join(ca_row(**{"Org/Last Name": "MÜLLER"})).encode() + b"\r\n")
-    assert sniff_encoding(path) == "utf-8-sig"
-    _, [lic] = read(CA, path)
-    assert lic.last_name == "MÜLLER"
+    scan, [lic] = read(CA, path)
+    assert lic.last_name == "MÜLLER" and scan.encoding == "utf-8"
 
 
 def test_a_binary_excel_97_file_is_refused_by_name(tmp_path):
@@ -301,7 +299,8 @@ def test_authorization_is_not_sent_on_to_another_host():
         return httpx.Response(200, content=b"data")
 
     config = HttpConfig(contact="ops@example.org", min_interval=0)
-    with Fetcher(config, transport=httpx.MockTransport(handler), rng=random.Random(1)) as f:
+    with Fetcher(config, transport=httpx.MockTransport(handler), rng=random.Random(1),
+                 resolver=lambda host, port: ["93.184.215.14"]) as f:
         page = f.get("https://api.box.example/same", headers={"Authorization": "Bearer T"})
     assert page.content == b"data"
     assert seen == [("api.box.example", "Bearer T"), ("api.box.example", "Bearer T"),
@@ -326,3 +325,202 @@ def test_the_readme_example_of_a_board_by_settings_works(tmp_path, monkeypatch):
     [lic] = list(sources.SOURCES[source_id].parse(path, "", settings[source_id]))
     assert (lic.jurisdiction, lic.status_normalized) == ("MD", "active")
     assert lic.verify_url.startswith("https://mdbnc.health.maryland.gov/")
+
+
+def test_a_redirect_from_box_to_a_private_address_is_refused():
+    """Box's content redirect cannot send us to a metadata service: the hop to another host
+    is checked as an address taken from data (review of issue 12)."""
+    from scraper.errors import UnsafeURL
+
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(302, headers={
+            "Location": "http://169.254.169.254/latest/meta-data/iam/"})
+
+    config = HttpConfig(contact="ops@example.org", min_interval=0)
+    with Fetcher(config, transport=httpx.MockTransport(handler), rng=random.Random(1),
+                 resolver=lambda host, port: ["93.184.215.14"]) as f:
+        with pytest.raises(UnsafeURL):
+            f.download("https://api.box.example/2.0/files/1/content", tmp_file(),
+                       public_redirects=True)
+    assert not any("169.254" in url for url in asked)
+
+
+def tmp_file():
+    import tempfile
+
+    return tempfile.TemporaryFile()
+
+
+# -- what the review of issue 12 found ---------------------------------------------------------
+
+
+def workbook(path: Path, rows: list[list[object]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_workbook_saved_under_any_name_is_read(tmp_path):
+    path = workbook(tmp_path / "0.data", [CA_HEADER, ca_row()])
+    scan, [lic] = read(CA, path)
+    assert (scan.fmt, lic.license_number) == ("xlsx", "AC12345")
+
+
+def test_a_workbook_row_whose_last_cells_are_empty_is_read(tmp_path):
+    short = ca_row(**{"License Status": ""})
+    path = workbook(tmp_path / "list.xlsx", [CA_HEADER, short, ca_row(**{"Degree": "",
+                                                                    "License Number": "AC2"})])
+    scan, records = read(CA, path)
+    assert scan.unreadable == 0
+    assert [r.license_number for r in records if isinstance(r, License)] == ["AC12345", "AC2"]
+
+
+def test_a_workbook_declaring_a_million_rows_is_not_padded_out(tmp_path):
+    import time
+    import zipfile
+
+    source = workbook(tmp_path / "small.xlsx", [CA_HEADER, ca_row()])
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b'<dimension ref="A1:V2"/>',
+                                    b'<dimension ref="A1:XFD1048576"/>')
+                assert b"XFD1048576" in data
+            zout.writestr(item, data)
+    started = time.monotonic()
+    scan, records = read(CA, bomb)
+    assert len(records) == 1 and time.monotonic() - started < 10
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused(tmp_path):
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        zout.writestr("xl/sharedStrings.xml", b"<sst>" + b"A" * 50_000_000 + b"</sst>")
+    with pytest.raises(SourceError, match="unpacks to 50,000,011 bytes"):
+        boardfile.scan_file(CA, bomb, "bomb.xlsx")
+
+
+def test_a_broken_workbook_is_a_clear_error(tmp_path):
+    path = workbook(tmp_path / "list.xlsx", [CA_HEADER, ca_row()])
+    import zipfile
+
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]  # the sheet's XML cut in the middle
+            zout.writestr(item, data)
+    with pytest.raises(SourceError, match="not a readable XLSX workbook"):
+        boardfile.scan_file(CA, broken, "broken.xlsx")
+
+
+def test_one_stray_byte_costs_its_line_not_the_files_accents(tmp_path):
+    path = tmp_path / "f.xls"
+    lines = [("\t".join(CA_HEADER)).encode(),
+             "\t".join(ca_row(**{"Org/Last Name": "NÚÑEZ"})).encode("utf-8"),
+             "\t".join(ca_row(**{"Org/Last Name": "O\u2019BRIEN",
+                                 "License Number": "AC2"})).encode("cp1252")]
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    scan, records = read(CA, path)
+    assert [r.last_name for r in records] == ["NÚÑEZ", "O\u2019BRIEN"]
+    assert scan.encoding == "utf-8, 1 line(s) cp1252"
+
+
+def test_a_license_listed_twice_is_kept_once_and_the_repeat_is_a_reject(tmp_path):
+    path = write_tsv(tmp_path / "f.xls", [ca_row(), ca_row(**{"License Status": "Revoked"})])
+    _, records = read(CA, path)
+    [lic] = [r for r in records if isinstance(r, License)]
+    [reject] = [r for r in records if isinstance(r, Reject)]
+    assert lic.status == "Current"
+    assert reject.reason == ("line 3: license AC12345 listed again (first at line 2 of f; "
+                             "that one kept)")
+
+
+def test_a_stray_quote_does_not_swallow_the_next_row_unseen():
+    lines = ['License,Name,Profession\r\n', 'AP4,"NAME4 FIRST,Acupuncturist\r\n',
+             'AP5,NA"ME5 FIRST,Acupuncturist\r\n', 'AP6,"DOE, JANE",Acupuncturist\r\n']
+    rows = [r.fields for r in csv_rows(lines)]
+    assert ["AP5", 'NA"ME5 FIRST', "Acupuncturist"] in rows
+    assert ["AP6", "DOE, JANE", "Acupuncturist"] in rows
+
+
+def test_an_endless_line_is_cut_and_rejected(tmp_path):
+    path = tmp_path / "f.xls"
+    long_row = "\t".join(ca_row(**{"Address Line 2": "X" * (3 * MAX_LINE_BYTES)}))
+    path.write_text("\t".join(CA_HEADER) + "\r\n" + long_row + "\r\n"
+                    + "\t".join(ca_row(**{"License Number": "AC2"})) + "\r\n", "cp1252")
+    text = Lines(path)
+    assert max(len(line) for line in text) <= MAX_LINE_BYTES + 1 and text.cut == 1
+    scan, records = read(CA, path)
+    assert scan.unreadable == 1  # the cut row is still seen to be an acupuncture row
+    assert [r.license_number for r in records if isinstance(r, License)] == ["AC2"]
+    assert [r.reason.split(":")[0] for r in records if isinstance(r, Reject)] == ["line 2"]
+
+
+def test_a_shipped_board_cannot_be_redefined_or_given_an_address(monkeypatch):
+    monkeypatch.setattr("scraper.sources.SOURCES", dict(SOURCES))
+    with pytest.raises(ValueError, match="built-in"):
+        register_configured({"ca-dca": MARYLAND})
+    with pytest.raises(ValueError, match="shipped board"):
+        boardfile.configure(CA, {"state": "NV"})
+    with pytest.raises(ValueError, match="finds its files itself"):
+        boardfile.configure(CA, {"url": "https://example.org/x.csv"})
+    with pytest.raises(ValueError, match="a Box folder id is a number|must be"):
+        boardfile.configure(CA, {"max_file_bytes": 0})
+
+
+def test_nppes_numbers_stored_before_lose_floridas_prefix(tmp_path):
+    """m016: a Florida number NPPES gave before "AP" was dropped compares like the board's."""
+    from db.migrations import migrations, open_db
+    from scraper.normalize import license_number
+
+    db = open_db(tmp_path / "p.db")
+    db.execute("pragma foreign_keys = off")
+    db.execute("insert into provider_taxonomies (npi, code, state, license_number, "
+               "license_number_normalized) values ('1', '171100000X', 'FL', 'AP0001234', "
+               "'AP0001234'), ('2', '171100000X', 'FL', 'APPLE', 'APPLE')")
+    db.execute("delete from _sqlite_migrations where name = 'm016_florida_license_prefix'")
+    migrations.apply(db)
+    rows = dict(db.execute("select npi, license_number_normalized from provider_taxonomies"))
+    assert rows == {"1": "1234", "2": "APPLE"} and license_number("AP0001234") == "1234"
+
+
+def box_transport(answers: dict[str, httpx.Response]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return answers[request.url.path]
+    return httpx.MockTransport(handler)
+
+
+def test_a_hostile_token_or_box_id_fails_the_source_cleanly():
+    from scraper.parsing import ParseError
+
+    config = HttpConfig(contact="ops@example.org", min_interval=0)
+    cfg = boardfile.configure(CA, {"token_url": "https://dca.example/token",
+                                   "api_url": "https://box.example/2.0"})
+    bad_token = {"/token": httpx.Response(200, json="caf\u00e9\r\nX-Evil: 1")}
+    with Fetcher(config, transport=box_transport(bad_token)) as fetcher:
+        with pytest.raises(ParseError, match="expected a JSON string of token characters"):
+            boardfile.discover_box(fetcher, cfg)
+    entries = [{"type": "folder", "id": "../../folders/0/items?x=", "name": "Acupuncture Board"}]
+    bad_id = {"/token": httpx.Response(200, json="T0KEN"),
+              "/2.0/folders/66089580694/items": httpx.Response(200, json={
+                  "total_count": 1, "entries": entries, "offset": 0, "limit": 1000})}
+    with Fetcher(config, transport=box_transport(bad_id)) as fetcher:
+        with pytest.raises(ParseError, match="not a number"):
+            boardfile.discover_box(fetcher, cfg)

@@ -287,3 +287,16 @@ def test_check_of_california_reads_the_files_and_one_license(dca):
         broken = SOURCES["ca-dca"].check(fetcher, ca_settings(server))
     assert broken.verdict == "mismatch"
     assert "'Expiration Date'" in broken.get("fields")[1]
+
+
+def test_each_file_read_must_hold_acupuncture_rows(mqa, mqa_data, tmp_path):
+    """Two professions, one of them now empty: fails, though the other's export is unchanged
+    (a 304 used to skip the checks; review of issue 12)."""
+    server, _ = mqa
+    first = run(tmp_path / "p.db", "fl-mqa", fl_settings(server, profession="3501"))
+    assert first.status == "ok"
+    second = run(tmp_path / "p.db", "fl-mqa", fl_settings(server, profession="3501,9999"))
+    assert second.status == "failed"
+    assert "profession-9999.csv: no row's Profession matches" in second.error
+    assert second.counts.get("gone", 0) == 0
+    assert set(live_licenses(tmp_path / "p.db", "FL")) == expected(mqa_data)

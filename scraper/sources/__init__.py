@@ -44,7 +44,8 @@ def register_configured(settings: dict[str, dict[str, Any]]) -> list[str]:
             raise ValueError(f"[sources.{source_id}] kind = {kind!r}: the only kind a source "
                              "can be defined as in settings is \"board-file\"")
         existing = SOURCES.get(source_id)
-        if existing is not None and not isinstance(existing, boardfile.BoardFileSource):
+        if existing is not None and (source_id in boardfile.BOARD_FILES or not isinstance(
+                existing, boardfile.BoardFileSource)):
             raise ValueError(f"[sources.{source_id}] kind = \"board-file\": {source_id} is a "
                              "built-in source; give the board another id")
         SOURCES[source_id] = boardfile.from_settings(source_id, values)

@@ -58,7 +58,7 @@ from ..errors import FetchError, HTTPStatusError
 from ..http import Fetcher, build_url
 from ..models import License, Page, Provenance, Reject, Validators
 from ..parsing import ParseError, require
-from ..tabular import FORMATS, UnreadableFile, read_table, sniff_encoding, sniff_format
+from ..tabular import FORMATS, Lines, UnreadableFile, read_table, sniff_format
 from .base import (
     DAY,
     Conditional,
@@ -79,6 +79,10 @@ log = logging.getLogger(__name__)
 SINK = "licenses"
 REJECT_LIMIT = 100  # rows that cannot be read, past which a file counts as damaged
 MAX_LISTING_PAGES = 50  # Box folder pages of 1,000 entries: no licensee folder has more
+MAX_FILES = 20  # data files of one board (California has one or two)
+MAX_FILE_BYTES = 200_000_000  # one board file (California's is a few MB); a setting
+BOX_ID = re.compile(r"[0-9]{1,20}")
+TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,4096}")
 WEEK, MONTH = 7 * DAY, 30 * DAY
 
 # What our fields are called in ``columns``; every one optional but the number.
@@ -112,6 +116,7 @@ class BoardFile:
     disciplined_values: tuple[str, ...] = ("Y", "YES")
     verify_url: str | None = None  # where a person checks one license on the board's site
     volume_guard: float = DEFAULT_VOLUME_GUARD
+    max_file_bytes: int = MAX_FILE_BYTES  # a download larger than this is refused
     every: timedelta = DAY
     terms: str | None = None  # what the publisher says of the data's use (for the README)
     options: dict[str, str] = field(default_factory=dict)  # the discovery step's settings
@@ -223,12 +228,25 @@ def _header(cfg: BoardFile, fields: list[str] | None, where: str) -> dict[str, i
             close = difflib.get_close_matches(_key(name), list(index), n=1, cutoff=0.6)
             if close:
                 hints.append(f"{name!r} (the file has {fields[index[close[0]]]!r})")
-        shown = ", ".join(repr(f) for f in fields[:40]) or repr("".join(fields)[:200])
         raise SourceError(
             f"{cfg.source_id}: {where} has no column {', '.join(map(repr, missing))}"
-            f"{'; close: ' + ', '.join(hints) if hints else ''}. Its header: {shown}. "
+            f"{'; close: ' + ', '.join(hints) if hints else ''}. {_shown_header(fields)} "
             f"Set [sources.{cfg.source_id}] columns to the file's names.")
     return {c: index[_key(c)] for c in cfg.mapped_columns()}
+
+
+def _shown_header(fields: list[str]) -> str:
+    """The first line, for an error message: its column names if it looks like a header,
+    else only how it starts (an error page's or a stranger's content is not repeated)."""
+    names = [f.strip() for f in fields]
+    looks_like_names = (1 < len(names) <= 200 and all(
+        len(n) <= 60 and n.isprintable() and not n.startswith(("<", "{", "[")) for n in names))
+    if looks_like_names:
+        shown = ", ".join(repr(n) for n in names[:40])
+        return f"Its header: {shown}{', ...' if len(names) > 40 else ''}."
+    start = "".join(fields)[:24]
+    return (f"Its first line is no header ({len(fields)} field(s), starting "
+            f"{ascii(start)}): an error page, or not this board's file?")
 
 
 def _relevant_text(cfg: BoardFile, text: str) -> bool:
@@ -241,22 +259,26 @@ def scan_file(cfg: BoardFile, path: Path, where: str) -> Scan:
     rows and which type values they had. Raises SourceError for a missing column, a file no
     reader knows, or one with more than REJECT_LIMIT rows that cannot be read."""
     try:
-        fmt = sniff_format(path) if cfg.format == "auto" else cfg.format
-        encoding = sniff_encoding(path, cfg.encoding) if fmt != "xlsx" else "binary"
-        rows = read_table(path, fmt, encoding)
-        first = next(rows, None)
+        return _scan(cfg, path, where)
     except (UnreadableFile, LookupError) as exc:
         raise SourceError(f"{cfg.source_id}: {where}: {exc}") from exc
+
+
+def _scan(cfg: BoardFile, path: Path, where: str) -> Scan:
+    fmt = sniff_format(path) if cfg.format == "auto" else cfg.format
+    lines = Lines(path, cfg.encoding) if fmt != "xlsx" else None
+    rows = read_table(path, fmt, cfg.encoding, lines)
+    first = next(rows, None)
     header = first.fields if first is not None else None
     positions = _header(cfg, header, where)
     assert header is not None
-    scan = Scan(fmt, encoding, header, positions)
+    scan = Scan(fmt, "", header, positions)
     pattern = cfg.pattern()
     type_at = positions.get(cfg.type_column) if cfg.type_column else None
     skip_at = positions.get(cfg.skip_column) if cfg.skip_column else None
     skip = {v.upper() for v in cfg.skip_values}
     for row in rows:
-        fields = _fit(row.fields, len(header))
+        fields = _fit(row.fields, len(header), pad=fmt == "xlsx")
         if fields is None:
             if row.fields == []:
                 continue  # a blank line
@@ -273,26 +295,33 @@ def scan_file(cfg: BoardFile, path: Path, where: str) -> Scan:
             continue
         scan.kept += 1
         scan.matched[value] += 1
+    scan.encoding = lines.describe() if lines is not None else "xlsx"
     if scan.unreadable > REJECT_LIMIT:
         raise SourceError(f"{cfg.source_id}: {where}: {scan.unreadable:,} rows cannot be read "
                           f"(over {REJECT_LIMIT}): a damaged file; nothing stored")
     return scan
 
 
-def _fit(fields: list[str] | None, width: int) -> list[str] | None:
+def _fit(fields: list[str] | None, width: int, pad: bool = False) -> list[str] | None:
     """The row's fields when it has the header's number (trailing empty ones past it
-    dropped), else None: a row with fields missing or extra was cut or split wrongly."""
+    dropped), else None: a row with fields missing or extra was cut or split wrongly. With
+    ``pad`` (a workbook, whose empty cells at a row's end are not stored) a short row is
+    filled out with empty values."""
     if not fields:
         return None
     if len(fields) > width and not any(f.strip() for f in fields[width:]):
         fields = fields[:width]
+    if pad and len(fields) < width:
+        fields = fields + [""] * (width - len(fields))
     return fields if len(fields) == width else None
 
 
 def parse_file(cfg: BoardFile, path: Path, scan: Scan, url: str, fetched_at: str,
-               ) -> Iterator[Any]:
+               seen: dict[str, str] | None = None) -> Iterator[Any]:
     """The licenses of a scanned file, one row at a time, and a reject for each acupuncture
-    row that cannot be read (with its line number) or holds a value that cannot be."""
+    row that cannot be read (with its line number) or holds a value that cannot be, and for
+    a license listed again (``seen``: the licenses read so far this run, by id, with where:
+    the first is kept, as stored twice a run it would change back and forth)."""
     layout = cfg.layout()
     provenance = Provenance(cfg.source_id, url, fetched_at)
     pattern = cfg.pattern()
@@ -300,10 +329,12 @@ def parse_file(cfg: BoardFile, path: Path, scan: Scan, url: str, fetched_at: str
     skip_at = scan.positions.get(cfg.skip_column) if cfg.skip_column else None
     skip = {v.upper() for v in cfg.skip_values}
     width = len(scan.header)
-    rows = read_table(path, scan.fmt, scan.encoding)
+    seen = {} if seen is None else seen
+    name = urlsplit(url).path.rpartition("/")[2] or url
+    rows = read_table(path, scan.fmt, cfg.encoding)
     next(rows, None)  # the header
     for row in rows:
-        fields = _fit(row.fields, width)
+        fields = _fit(row.fields, width, pad=scan.fmt == "xlsx")
         if fields is None:
             if row.fields != [] and _relevant_text(cfg, row.text):
                 got = "cannot be read: " + row.problem if row.fields is None else \
@@ -319,6 +350,13 @@ def parse_file(cfg: BoardFile, path: Path, scan: Scan, url: str, fetched_at: str
         for record in parse_row(layout, values, provenance):
             if isinstance(record, License) and "license_type" not in cfg.columns:
                 record = replace(record, license_type=cfg.license_type)
+            if isinstance(record, License):
+                first = seen.setdefault(record.license_id, f"line {row.line} of {name}")
+                if first != f"line {row.line} of {name}":
+                    yield Reject(cfg.source_id, f"line {row.line}: license "
+                                 f"{record.license_number} listed again (first at {first}; "
+                                 "that one kept)", values, provenance)
+                    break
             elif isinstance(record, Reject):
                 record = replace(record, reason=f"line {row.line}: {record.reason}")
             yield record
@@ -338,11 +376,11 @@ class Remote:
     conditional: bool = True  # ask with the validators the fetch log remembers
     session: BoxSession | None = None
 
-    def download(self, fetcher: Fetcher, handle: BinaryIO,
-                 validators: Validators | None) -> Page:
+    def download(self, fetcher: Fetcher, handle: BinaryIO, validators: Validators | None,
+                 max_bytes: int = MAX_FILE_BYTES) -> Page:
         if self.session is not None:
-            return self.session.download(fetcher, self.url, handle)
-        return fetcher.download(self.url, handle, validators=validators)
+            return self.session.download(fetcher, self.url, handle, max_bytes)
+        return fetcher.download(self.url, handle, validators=validators, max_bytes=max_bytes)
 
 
 class BoxSession:
@@ -359,9 +397,10 @@ class BoxSession:
         except json.JSONDecodeError as exc:
             raise ParseError(f"the token endpoint's answer is not JSON: {page.text[:80]!r}",
                              url=self.token_url) from exc
-        if not isinstance(token, str) or not token.strip() or len(token) > 4096:
+        if not isinstance(token, str) or not TOKEN.fullmatch(token.strip()):
             raise ParseError(f"the token endpoint answered {type(token).__name__} "
-                             f"{str(token)[:80]!r}, expected a JSON string", url=self.token_url)
+                             f"{ascii(str(token)[:40])}, expected a JSON string of token "
+                             "characters", url=self.token_url)
         self.token = token.strip()
 
     def headers(self, fetcher: Fetcher) -> dict[str, str]:
@@ -386,11 +425,12 @@ class BoxSession:
         except json.JSONDecodeError as exc:
             raise ParseError(f"Box answered no JSON ({exc.msg})", url=url) from exc
 
-    def download(self, fetcher: Fetcher, url: str, handle: BinaryIO) -> Page:
+    def download(self, fetcher: Fetcher, url: str, handle: BinaryIO, max_bytes: int) -> Page:
         def call(headers: dict[str, str]) -> Page:
             handle.seek(0)
             handle.truncate()
-            return fetcher.download(url, handle, headers=headers)
+            return fetcher.download(url, handle, headers=headers, max_bytes=max_bytes,
+                                    public_redirects=True)
 
         return self._authorized(fetcher, call)
 
@@ -407,6 +447,9 @@ class BoxSession:
             for entry in page:
                 for key in ("type", "id", "name"):
                     require(entry, key, str, url=url, where="folder entry")
+                if not BOX_ID.fullmatch(entry["id"]):
+                    raise ParseError(f"a folder entry's id is {ascii(entry['id'][:40])}, not "
+                                     "a number", url=url)
                 entries.append({k: v for k, v in entry.items() if isinstance(v, str)})
             if not page or len(entries) >= total:
                 return entries
@@ -426,6 +469,10 @@ def discover_box(fetcher: Fetcher, cfg: BoardFile) -> tuple[list[Remote], list[s
     session = BoxSession(cfg.options["token_url"])
     folder_id = cfg.options.get("folder_id", "")
     name = folder_id
+    for value in (folder_id, cfg.options["root_folder"]):
+        if value and not BOX_ID.fullmatch(value):
+            raise SourceError(f"[sources.{cfg.source_id}] a Box folder id is a number, not "
+                              f"{value!r}")
     if not folder_id:
         wanted = _pattern(cfg, "folder")
         root = cfg.options["root_folder"]
@@ -447,6 +494,10 @@ def discover_box(fetcher: Fetcher, cfg: BoardFile) -> tuple[list[Remote], list[s
         listed = ", ".join(repr(e["name"]) for e in entries[:60]) or "nothing"
         raise SourceError(f"{cfg.source_id}: the folder {name!r} ({folder_id}) has no file "
                           f"matching {cfg.options['files']!r}; it holds {listed}")
+    if len(files) > MAX_FILES:
+        raise SourceError(f"{cfg.source_id}: the folder {name!r} ({folder_id}) has "
+                          f"{len(files)} files matching {cfg.options['files']!r}, over "
+                          f"{MAX_FILES}: not a board's licensee list as we know it")
     remotes = [Remote(e["name"], f"{api}/files/{e['id']}/content",
                       version=e.get("sha1") or e.get("etag"), conditional=False, session=session)
                for e in files]
@@ -537,7 +588,9 @@ SETTING_TYPES: dict[str, Any] = {
     "url": str, "format": str, "encoding": str, "columns": dict, "type_column": str,
     "type_pattern": str, "skip_column": str, "skip_values": list, "license_type": str,
     "name_format": str, "statuses": dict, "verify_url": str, "volume_guard": (int, float),
-    "title": str, "state": str, "kind": str, "discovery": str}
+    "max_file_bytes": int, "title": str, "state": str, "kind": str, "discovery": str}
+# Settings only a board defined in the configuration file has: a shipped board keeps its own.
+DEFINING = ("kind", "title", "state", "discovery")
 NAME_FORMATS = ("last, first middle", "first middle last")
 SCHEDULER_SETTINGS = {"states", "every", "retry"}
 
@@ -547,8 +600,9 @@ class BoardFileSource(Source):
 
     SINK = SINK
 
-    def __init__(self, cfg: BoardFile):
+    def __init__(self, cfg: BoardFile, *, defined_by_settings: bool = False):
         self.config = cfg
+        self.defined_by_settings = defined_by_settings
         self.SOURCE_ID = cfg.source_id
         self.TITLE = cfg.title
         self.BASE_URL = cfg.url or first_url(cfg)
@@ -560,7 +614,7 @@ class BoardFileSource(Source):
         return f"<board file {self.SOURCE_ID} ({self.config.discovery})>"
 
     def configured(self, settings: dict[str, Any]) -> BoardFile:
-        return configure(self.config, settings)
+        return configure(self.config, settings, defining=self.defined_by_settings)
 
     def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
         """A saved copy of the board's file."""
@@ -582,7 +636,7 @@ class BoardFileSource(Source):
             yield SourceUnchanged(self.SOURCE_ID, note=f"{listing}: unchanged since the last "
                                   "complete run; not downloaded")
             return
-        with tempfile.TemporaryDirectory(prefix=f"{self.SOURCE_ID}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="board-") as tmp:
             read: list[tuple[Remote, Page, Path, Scan]] = []
             steps: list[PageStep] = []  # files answered 304
             done_before = 0
@@ -596,31 +650,35 @@ class BoardFileSource(Source):
                                        remembered=remote.conditional and same_settings)
                 path = Path(tmp) / f"{i}.data"
                 with open(path, "w+b") as handle:
-                    page = remote.download(fetcher, handle, asked.validators)
+                    page = remote.download(fetcher, handle, asked.validators,
+                                           cfg.max_file_bytes)
                 if unchanged := asked.unchanged(part, page):
                     steps.append(unchanged)
                     continue
-                read.append((remote, page, path, scan_file(cfg, path, remote.name)))
+                scan = scan_file(cfg, path, remote.name)
+                if scan.kept == 0:  # each file read must hold acupuncture rows
+                    raise SourceError(no_match_message(cfg, [scan], remote.name))
+                read.append((remote, page, path, scan))
             kept = sum(scan.kept for *_, scan in read)
-            known = sum(step.count for step in steps)
+            total = kept + sum(step.count for step in steps) + done_before
             if read:
                 yield RunNote(describe(cfg, [(r.name, s) for r, _, _, s in read]))
-            if read and not resuming and not steps:
-                # Before anything is stored: acupuncture rows found, and about as many as before.
-                if kept == 0:
-                    raise SourceError(no_match_message(cfg, [s for *_, s in read]))
-                before = ctx.state("rows_read")
-                if before and kept < cfg.volume_guard * int(before):
-                    raise VolumeCollapse(
-                        f"{self.SOURCE_ID}: the file(s) now hold {kept:,} acupuncture rows, "
-                        f"under {cfg.volume_guard:.0%} of the {int(before):,} the last "
-                        "complete run read; nothing stored or marked gone (a changed file or "
-                        f"a broken download?). Check with `practitioners check "
-                        f"{self.SOURCE_ID}`; if the drop is real, set volume_guard = 0 once.")
+            # Before anything is stored: about as many rows as the last complete run read,
+            # counting the files unchanged since and those an interrupted run stored.
+            before = ctx.state("rows_read")
+            if read and before and total < cfg.volume_guard * int(before):
+                raise VolumeCollapse(
+                    f"{self.SOURCE_ID}: the file(s) now hold {total:,} acupuncture rows, "
+                    f"under {cfg.volume_guard:.0%} of the {int(before):,} the last complete "
+                    "run read; nothing stored or marked gone (a changed file or a broken "
+                    f"download?). Check with `practitioners check {self.SOURCE_ID}`; if the "
+                    "drop is real, set volume_guard = 0 once.")
             for step in steps:
                 yield step.finish("done", next_skip=step.count)
+            seen: dict[str, str] = {}
             for remote, page, path, scan in read:
-                records = parse_file(cfg, path, scan, remote.url, ctx.timestamp(page.fetched_at))
+                records = parse_file(cfg, path, scan, remote.url,
+                                     ctx.timestamp(page.fetched_at), seen)
                 step = PageStep(f"file:{remote.name}", remote.url, page, records, scan.kept)
                 if scan.unreadable:  # the run is partial: nothing marked gone
                     yield step.finish("incomplete", note=(
@@ -630,8 +688,7 @@ class BoardFileSource(Source):
                     yield step.finish("done", next_skip=scan.kept, note=remote.version or "")
         unreadable = sum(scan.unreadable for *_, scan in read)
         yield ScopeDone(self.SOURCE_ID, complete=not unreadable, state={
-            "settings": settings_hash, "listing": listing,
-            "rows_read": str(kept + known + done_before)})
+            "settings": settings_hash, "listing": listing, "rows_read": str(total)})
 
     def check(self, fetcher: Fetcher, settings: dict[str, Any]) -> CheckReport:
         """The live file(s) against this configuration: reachable, the discovery step's
@@ -657,7 +714,7 @@ class BoardFileSource(Source):
                 for i, remote in enumerate(remotes):
                     path = Path(tmp) / f"{i}.data"
                     with open(path, "w+b") as handle:
-                        remote.download(fetcher, handle, None)
+                        remote.download(fetcher, handle, None, cfg.max_file_bytes)
                     scan = scan_file(cfg, path, remote.name)
                     scans.append((remote.name, scan))
                     if record is None and scan.kept:
@@ -704,7 +761,8 @@ def _settings_hash(cfg: BoardFile) -> str:
     return hashlib.sha256(json.dumps(
         [cfg.columns, cfg.type_column, cfg.type_pattern, cfg.skip_column, cfg.skip_values,
          cfg.license_type, cfg.name_format, cfg.statuses, cfg.verify_url, cfg.format,
-         cfg.encoding, cfg.options], sort_keys=True).encode()).hexdigest()[:16]
+         cfg.encoding, cfg.options, cfg.jurisdiction, cfg.title, cfg.url],
+        sort_keys=True).encode()).hexdigest()[:16]
 
 
 def describe(cfg: BoardFile, scans: list[tuple[str, Scan]]) -> str:
@@ -723,21 +781,37 @@ def describe(cfg: BoardFile, scans: list[tuple[str, Scan]]) -> str:
 _NEAR = ("ACU", "ORIENTAL", "EAST ASIAN", "EASTERN MED", "CHINESE", "HERB")
 
 
-def no_match_message(cfg: BoardFile, scans: list[Scan]) -> str:
+def no_match_message(cfg: BoardFile, scans: list[Scan], where: str = "") -> str:
     every: Counter[str] = Counter()
     for scan in scans:
         every.update(scan.values)
     close = [v for v in every if any(w in v.upper() for w in _NEAR)]
     close = sorted(close, key=lambda v: -every[v])[:10] or [v for v, _ in every.most_common(10)]
     shown = ", ".join(f"{v!r} ({every[v]:,} rows)" for v in close) or "the file has no rows"
-    return (f"{cfg.source_id}: no row's {cfg.type_column or 'row'} matches "
-            f"{cfg.type_pattern!r} (less those skipped), so nothing was stored. Values that "
-            f"look close or are commonest: {shown}. Set [sources.{cfg.source_id}] type_pattern.")
+    prefix = f"{cfg.source_id}: {where + ': ' if where else ''}"
+    if cfg.type_column is None:
+        skipped = " (every row skipped)" if any(scan.skipped for scan in scans) else ""
+        return f"{prefix}the file has no row to keep{skipped}, so nothing was stored"
+    return (f"{prefix}no row's {cfg.type_column} matches {cfg.type_pattern!r} (less those "
+            f"skipped), so nothing was stored. Values that look close or are commonest: "
+            f"{shown}. Set [sources.{cfg.source_id}] type_pattern.")
 
 
-def configure(base: BoardFile, settings: dict[str, Any]) -> BoardFile:
-    """``base`` with the operator's ``[sources.<id>]`` settings; ValueError naming the bad one."""
+def configure(base: BoardFile, settings: dict[str, Any], *, defining: bool = False
+              ) -> BoardFile:
+    """``base`` with the operator's ``[sources.<id>]`` settings; ValueError naming the bad one.
+    ``defining``: the settings define the board (``kind = "board-file"``)."""
     where = f"[sources.{base.source_id}]"
+    if not defining:
+        given = [name for name in DEFINING if name in settings]
+        if given:
+            raise ValueError(f"{where} {', '.join(given)}: {base.source_id} is a shipped board; "
+                             "its other settings can be changed, not what it is (define a "
+                             "board of your own under another id)")
+        if "url" in settings and base.discovery != "url":
+            names = ", ".join(DISCOVERY_OPTIONS[base.discovery][0][:3])
+            raise ValueError(f"{where} url: {base.source_id} finds its files itself "
+                             f"({base.discovery}); set its {names} instead")
     known_options = DISCOVERY_OPTIONS[base.discovery][0]
     unknown = set(settings) - set(SETTING_TYPES) - set(known_options) - SCHEDULER_SETTINGS
     if unknown:
@@ -747,10 +821,12 @@ def configure(base: BoardFile, settings: dict[str, Any]) -> BoardFile:
     changes: dict[str, Any] = {}
     options = dict(base.options)
     for name, value in settings.items():
-        if name in SCHEDULER_SETTINGS or name in ("kind", "discovery", "title", "state"):
+        if name in SCHEDULER_SETTINGS or name in DEFINING:
             continue
         wanted = str if name in known_options else SETTING_TYPES[name]
         ok = not isinstance(value, bool) and isinstance(value, wanted)
+        if ok and name == "max_file_bytes":
+            ok = value > 0
         if ok and isinstance(value, dict):
             ok = all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
         if ok and isinstance(value, list):
@@ -820,8 +896,8 @@ def from_settings(source_id: str, settings: dict[str, Any]) -> BoardFileSource:
         raise ValueError(f"{where} needs columns, a table of our field = the file's column")
     base = BoardFile(source_id, settings["title"].strip(), state, columns={},
                      url=settings["url"])
-    cfg = configure(base, settings)
-    return BoardFileSource(cfg)
+    cfg = configure(base, settings, defining=True)
+    return BoardFileSource(cfg, defined_by_settings=True)
 
 
 def sources() -> dict[str, BoardFileSource]:
