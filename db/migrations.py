@@ -475,6 +475,16 @@ def m016_florida_license_prefix(db: Database) -> None:
                    "where rowid = ?", [license_number_m016(row["license_number"]), row["rowid"]])
 
 
+@migrations()
+def m017_practitioner_standing(db: Database) -> None:
+    # Good standing, computed at each linking by scraper/standing.py: the level (good, expired,
+    # restricted, excluded, inactive, unverified, self-reported), the sentence that says why,
+    # and the day its source was last read.
+    for column in ("standing", "standing_reason", "standing_as_of"):
+        db.table("practitioners").add_column(column, str)
+    db.table("practitioners").create_index(["standing"])
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

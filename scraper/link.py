@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -33,6 +34,7 @@ from db import store
 from .geo import zip_points
 from .normalize import credentials, site_id, title_name, website_url
 from .specialties import tag_text
+from .standing import standing
 
 STATUS_RANK = {s: i for i, s in enumerate(
     ("active", "probation", "inactive", "expired", "suspended", "surrendered", "revoked",
@@ -40,7 +42,7 @@ STATUS_RANK = {s: i for i, s in enumerate(
 PRACTITIONER_TRACKED = ("display_name", "credentials", "practice_name", "address", "city", "state", "zip",
                         "phone", "npi", "license_status", "license_expires_on",
                         "licensed_states", "disciplined", "excluded", "certified",
-                        "specialties")
+                        "specialties", "standing")
 
 
 def name_key(value: str | None) -> str:
@@ -254,7 +256,9 @@ def build_people(db: Database) -> dict[str, Person]:
 
 
 def practitioner_row(person: Person, disciplined_licenses: set[str],
-                     practices: dict[tuple[str, str], list[str]] | None = None) -> dict[str, Any]:
+                     practices: dict[tuple[str, str], list[str]] | None = None,
+                     board_states: set[str] | frozenset[str] = frozenset(),
+                     today: str | None = None) -> dict[str, Any]:
     p, lics, excs, certs = person.provider, person.licenses, person.exclusions, \
         person.certifications
     best = min(lics, key=lambda lic: (STATUS_RANK.get(lic["status_normalized"], 99),
@@ -309,6 +313,10 @@ def practitioner_row(person: Person, disciplined_licenses: set[str],
         "sources": ", ".join(sources),
         "as_of": as_of,
     }
+    verdict = standing(lics, excs, str(row["state"] or "") or None, board_states,
+                       today or datetime.now(UTC).date().isoformat(), disciplined_licenses)
+    row.update(standing=verdict.level, standing_reason=verdict.reason,
+               standing_as_of=verdict.as_of)
     row["record_hash"] = store.record_hash(row)
     return row
 
@@ -350,7 +358,9 @@ def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
     disciplined = {r["license_id"] for r in db.query(
         "select distinct license_id from disciplinary_actions where gone_at is null")}
     practices = _practices(db)
-    rows = [(practitioner_row(person, disciplined, practices),
+    boards = board_states(db)
+    today = at[:10]
+    rows = [(practitioner_row(person, disciplined, practices, boards, today),
              {"source": "link", "source_url": None}) for person in people.values()]
     result = store.upsert_rows(db, "practitioners", "practitioner_id", rows,
                                tracked=PRACTITIONER_TRACKED, run_id=run_id, seen_at=at)
@@ -377,6 +387,17 @@ def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
     counts["links"] = sum(len(person.links) for person in people.values())
     counts.update(f"rule:{link.rule}" for person in people.values() for link in person.links)
     return counts
+
+
+def board_states(db: Database) -> set[str]:
+    """The states whose license status we read from a board: every registered board source's
+    state, and every state with licenses (a board defined in another configuration)."""
+    from .sources import SOURCES
+
+    states = {s.JURISDICTION for s in SOURCES.values() if s.JURISDICTION and s.SINK == "licenses"}
+    states |= {r["jurisdiction"] for r in db.query(
+        "select distinct jurisdiction from licenses where gone_at is null")}
+    return {s for s in states if s}
 
 
 def summary(counts: Counter[str]) -> str:
