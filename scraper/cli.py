@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import signal
 import sqlite3
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import ConfigError, load_config
+from .config import DEFAULT_DB, ConfigError, load_config
 from .http import Fetcher
 from .jobs import Progress, link_pending, relink, run_sources
 from .link import summary as link_summary
@@ -43,19 +44,56 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def db_option(use: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The ``--db`` option of a command that will ``use`` ("read" or "write") the database."""
+    """The ``--db`` option of a command that will ``use`` the database: "write" (made if
+    missing), "read" or "update" (it must exist)."""
+    made = " (made if missing)" if use == "write" else " (never made: it must exist)"
     return click.option("--db", "db_path", type=click.Path(dir_okay=False),
-                        help=f"SQLite database to {use} (default from configuration: "
-                        "practitioners.db).")
+                        help=f"SQLite database to {use}{made}. Default: $PRACTITIONERS_DB, "
+                        f"else the configuration's db, else {DEFAULT_DB}.")
+
+
+def _database(ctx: click.Context, db_path: str | None) -> tuple[str, str]:
+    """The database a command means, and where that choice came from, for messages."""
+    if db_path:
+        return db_path, "given with --db"
+    config = _config(ctx)
+    if os.environ.get("PRACTITIONERS_DB"):
+        return config.db, "from $PRACTITIONERS_DB"
+    if config.path and config.db != DEFAULT_DB:
+        return config.db, f"the db of the configuration file {config.path}"
+    named = f", {config.path} names none" if config.path else ""
+    return config.db, f"the default database: no --db given{named}, $PRACTITIONERS_DB not set"
+
+
+def _existing_database(ctx: click.Context, db_path: str | None) -> str:
+    """The database a read-only command reads, which must already exist: such a command never
+    makes one (an empty database made by mistake would hide the one the user meant)."""
+    path, origin = _database(ctx, db_path)
+    if not os.path.exists(path):
+        raise click.ClickException(f"no database at {path} ({origin}). {_first_scrape(ctx, path)}")
+    return path
+
+
+def _first_scrape(ctx: click.Context, path: str) -> str:
+    """What to run first, against ``path`` and the same configuration."""
+    config_path = ctx.obj.get("config_path") if ctx.obj else None
+    config = f"--config {shlex.quote(config_path)} " if config_path else ""
+    return (f"To make it, scrape the public sources into it first: `practitioners {config}scrape "
+            f"--db {shlex.quote(path)}`; or give --db the database you meant (`make demo` "
+            "makes demo.db).")
 
 
 def _config(ctx: click.Context):
-    """The configuration, with the boards it defines by settings alone registered."""
+    """The configuration, with the boards it defines by settings alone registered (read once
+    a command)."""
+    if "config" in ctx.obj:
+        return ctx.obj["config"]
     try:
         config = load_config(ctx.obj.get("config_path"))
         register_configured(config.sources)
     except (ConfigError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    ctx.obj["config"] = config
     return config
 
 
@@ -168,23 +206,30 @@ def scrape(ctx: click.Context, sources: tuple[str, ...], db_path: str | None,
         ctx.exit(1)
 
 
-def _plans(config, path: str):
-    from db.migrations import open_db
+def _plans(config, path: str, *, readonly: bool = False):
+    """Each default source's plan. ``readonly``: read ``path`` as it is (it must exist), else
+    open it for writing, made and brought up to date if need be."""
+    from db.migrations import connect, open_db
     from db.store import run_alive
 
     from .schedule import schedule
 
     try:
-        db = open_db(path)
+        db = connect(path, readonly=True) if readonly else open_db(path)
     except sqlite3.Error as exc:
         raise click.ClickException(f"{path}: {exc}") from None
     try:
-        chosen = {k: v for k, v in SOURCES.items() if is_default(k, config.source(k))}
-        return schedule(db, config, chosen, run_alive)
+        return schedule(db, config, _scheduled(config), run_alive)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
     finally:
         db.close()
+
+
+def _scheduled(config) -> dict[str, Any]:
+    return {k: v for k, v in SOURCES.items() if is_default(k, config.source(k))}
 
 
 @cli.command(name="run-due")
@@ -250,10 +295,18 @@ def show_schedule(ctx: click.Context, db_path: str | None) -> None:
     Example:
         practitioners schedule --db practitioners.db
     """
+    from .schedule import cadence
+
     config = _config(ctx)
+    try:  # a bad setting is the first thing to say, whether or not the database is there
+        for source_id, source in _scheduled(config).items():
+            cadence(config, source_id, source)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    plans = _plans(config, _existing_database(ctx, db_path), readonly=True)
     now = datetime.now(UTC)
     click.echo(f"{'source':12} {'every':>9} {'last run':30} {'next due':17}  why")
-    for p in _plans(config, db_path or config.db):
+    for p in plans:
         last = f"{p.last_status} {p.last_finished or ''}".strip() if p.last_status else "-"
         when = "running" if p.running else "now" if p.is_due(now) else \
             f"{p.next_at:%Y-%m-%d %H:%M}"
@@ -262,7 +315,7 @@ def show_schedule(ctx: click.Context, db_path: str | None) -> None:
 
 
 @cli.command()
-@db_option("write")
+@db_option("update")
 @click.pass_context
 def link(ctx: click.Context, db_path: str | None) -> None:
     """Rebuild the practitioners from every record scraped so far.
@@ -274,9 +327,7 @@ def link(ctx: click.Context, db_path: str | None) -> None:
         practitioners link --db practitioners.db
     """
     config = _config(ctx)
-    path = db_path or config.db
-    if not os.path.exists(path):
-        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    path = _existing_database(ctx, db_path)
     click.echo(link_summary(_relink(config, path)))
 
 
@@ -305,9 +356,7 @@ def coverage(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
     from .coverage import GOAL_PERCENT, SELF_REPORT, CoverageError, coverage_rows, total_row
 
     config = _config(ctx)
-    path = db_path or config.db
-    if not os.path.exists(path):
-        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    path = _existing_database(ctx, db_path)
     try:
         db = connect(path, readonly=True)
         try:
@@ -497,21 +546,23 @@ def runs(ctx: click.Context, db_path: str | None, limit: int, as_json: bool) -> 
     """
     from db.migrations import connect
 
-    path = db_path or _config(ctx).db
-    if not os.path.exists(path):
-        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    path = _existing_database(ctx, db_path)
     try:
         db = connect(path, readonly=True)
         tables = db.table_names()
+        if "scrape_runs" not in tables:
+            raise click.ClickException(f"{path} has no run log: it is not a database of this "
+                                       "tool, or nothing was ever scraped into it")
+        rows = list(db.query("select id, source, status, started_at, duration_s, records, "
+                             "inserted, updated, gone, requests, not_modified, error "
+                             "from scrape_runs order by id desc limit ?", [limit]))
     except sqlite3.Error as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    if "scrape_runs" not in tables:
-        raise click.ClickException(f"{path} has no run log")
-    rows = list(db.query("select id, source, status, started_at, duration_s, records, inserted, "
-                         "updated, gone, requests, not_modified, error from scrape_runs "
-                         "order by id desc limit ?", [limit]))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"No runs recorded in {path} yet. {_first_scrape(ctx, path)}")
         return
     click.echo(f"{'run':>5} {'source':12} {'status':8} {'started':20} {'secs':>7} "
                f"{'records':>8} {'new':>6} {'changed':>7} {'gone':>5} {'requests':>8}  error")
@@ -524,8 +575,10 @@ def runs(ctx: click.Context, db_path: str | None, limit: int, as_json: bool) -> 
 
 @cli.command()
 @db_option("read")
-@click.option("-h", "--host", default="127.0.0.1", show_default=True)
-@click.option("-p", "--port", default=8001, show_default=True, type=int)
+@click.option("-h", "--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface, for a public server).")
+@click.option("-p", "--port", default=8001, show_default=True, type=int,
+              help="Port to listen on.")
 @click.option("--sql/--no-sql", "allow_sql", default=True, show_default=True,
               help="Let visitors run their own read-only SQL (?sql=); canned queries work either way.")
 @click.pass_context
@@ -539,9 +592,7 @@ def serve(ctx: click.Context, db_path: str | None, host: str, port: int, allow_s
     """
     from publish.app import datasette_argv
 
-    path = db_path or _config(ctx).db
-    if not os.path.exists(path):
-        raise click.ClickException(f"no database at {path}; run `practitioners scrape` first")
+    path = _existing_database(ctx, db_path)
     argv = datasette_argv(path, host=host, port=port, allow_sql=allow_sql)
     click.echo(f"Serving {path} at http://{host}:{port}/", err=True)
     sys.stdout.flush()

@@ -1,7 +1,12 @@
-"""`make demo`, as a test: every stand-in scraped twice through the real command line."""
+"""`make demo`, as a test: every stand-in scraped through the real command line, a few of
+their records changed (the demo's story: a lapsed license, a discipline case, an exclusion, a
+new practitioner), then scraped again."""
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,6 +32,8 @@ def demo_run(tmp_path_factory):
         first = demo.scrape(db_path, config)
         first_requests = list(server.requests)
         web_requests = list(web.requests)
+        after = demo.last_run(db_path)
+        story = demo.change_the_sources(sites)  # as `make demo` does between its two scrapes
         server.reset_log()
         second = demo.scrape(db_path, config)
         second_requests = list(server.requests)
@@ -34,7 +41,8 @@ def demo_run(tmp_path_factory):
         server.stop()
     return {"sites": sites, "db": connect(db_path, readonly=True), "first": first,
             "second": second, "first_requests": first_requests,
-            "second_requests": second_requests, "web_requests": web_requests}
+            "second_requests": second_requests, "web_requests": web_requests,
+            "story": story, "after": after, "path": db_path}
 
 
 def _runs(db, number):
@@ -66,8 +74,10 @@ def test_every_acupuncturist_of_the_stand_in(demo_run):
     assert ca == {str(n) for n in api.npis(state="CA", **ACU)}
     run = _runs(db, 1)["nppes-api"]
     # each record stored once: the first page of a query that had to be split was held back
+    # (the story's new practitioner came with the second scrape)
+    first = len(stored) - 1
     assert (run["incomplete_parts"], run["records"], run["inserted"], run["unchanged"]) == (
-        0, len(stored), len(stored), 0)
+        0, first, first, 0)
 
 
 def test_the_capped_state_and_zip_prefix_were_split(demo_run):
@@ -143,26 +153,150 @@ def test_exclusions_of_our_providers(demo_run):
     assert {r["status"] for r in db.query("select status from exclusions")} == {"excluded"}
 
 
-def test_second_scrape_changes_nothing_and_downloads_no_rows(demo_run):
-    db = demo_run["db"]
-    assert db["changes"].count == 0
+def _story_ids(demo_run) -> dict[str, str]:
+    """The ids of the records the story changed."""
+    db, story = demo_run["db"], demo_run["story"]
+
+    def license_id(source, number):
+        return db.execute("select license_id from licenses where source = ? and license_number "
+                          "= ?", [source, number]).fetchone()[0]
+
+    return {"lapsed": license_id("wa-doh", story.lapsed_license),
+            "case": license_id("co-dora", story.case_license),
+            "new": license_id("wa-doh", story.new_license)}
+
+
+def test_second_scrape_changes_only_the_story_and_downloads_only_what_changed(demo_run):
+    db, story, ids = demo_run["db"], demo_run["story"], _story_ids(demo_run)
+    changes = {(r["table_name"], r["record_id"], r["column_name"], r["old_value"],
+                r["new_value"]) for r in db.query("select * from changes")}
+    # the lapse (its expiry date had passed already, or is set to yesterday), the case
+    assert {c for c in changes if c[0] == "licenses" and c[2] != "expires_on"} == {
+        ("licenses", ids["lapsed"], "status", "ACTIVE", "EXPIRED"),
+        ("licenses", ids["lapsed"], "status_normalized", "active", "expired"),
+        ("licenses", ids["case"], "disciplined", "0", "1")}
+    assert {c[0] for c in changes} == {"licenses", "practitioners"}
     runs = _runs(db, 2)
     nppes = runs["nppes-api"]
-    assert (nppes["inserted"], nppes["updated"], nppes["gone"]) == (0, 0, 0)
+    assert (nppes["inserted"], nppes["updated"], nppes["gone"]) == (1, 0, 0)
     # every page answered 304 but the two that decided each split (their records are stored
-    # under the narrower queries, so they keep no validators and are fetched whole)
+    # under the narrower queries, so they keep no validators and are fetched whole) and the
+    # last page of Washington's, where the new practitioner (the highest NPI) is listed
     splits = db.execute("select count(*) from run_checkpoints where run_id = ? and state = "
                         "'split'", [nppes["id"]]).fetchone()[0]
-    assert nppes["not_modified"] == nppes["pages"] - 2 * splits > 0
-    for source in socrata.DATASETS:
-        assert (runs[source]["pages"], runs[source]["inserted"], runs[source]["updated"]) == (
-            0, 0, 0)
-        assert "unchanged" in runs[source]["notes"]
-    assert runs["oig-leie"]["not_modified"] == 1
-    assert not [r for r in demo_run["second_requests"] if "/resource/" in r.path]
+    assert nppes["not_modified"] == nppes["pages"] - 2 * splits - 1 > 0
     api_requests = [r for r in demo_run["second_requests"] if r.path.startswith("/api")]
     conditional = [r for r in api_requests if "If-None-Match" in r.headers]
     assert len(api_requests) - len(conditional) == 2 * splits
+    # the boards that changed are read again, the others not
+    changed = {"wa-doh": (1, 1), "co-dora": (0, 1)}  # (new, changed) licenses
+    for source in socrata.DATASETS:
+        run = runs[source]
+        if source in changed:
+            assert run["pages"] > 0 and (run["inserted"], run["updated"]) == changed[source]
+        else:
+            assert (run["pages"], run["inserted"], run["updated"]) == (0, 0, 0)
+            assert "unchanged" in run["notes"]
+    read = {urlsplit(r.path).path.split("/")[1] for r in demo_run["second_requests"]
+            if "/resource/" in r.path}
+    assert read == {"data.wa.gov", "data.colorado.gov"}
+    # a new row in OIG's list: downloaded, one exclusion added
+    assert (runs["oig-leie"]["not_modified"], runs["oig-leie"]["inserted"]) == (0, 1)
+    new_case = list(db.query("select * from disciplinary_actions where case_number = ?",
+                             [story.case_number]))
+    assert len(new_case) == 1 and new_case[0]["license_id"] == ids["case"]
+    assert new_case[0]["first_seen_run_id"] > demo_run["after"]
+
+
+def test_the_story_in_the_practitioners(demo_run):
+    db, story, ids = demo_run["db"], demo_run["story"], _story_ids(demo_run)
+    people = {r["practitioner_id"]: r for r in db.query(
+        "select * from practitioners where npi in (?, ?, ?, ?)",
+        [story.lapsed_npi, story.case_npi, story.excluded_npi, story.new_npi])}
+    lapsed, case = people[f"npi:{story.lapsed_npi}"], people[f"npi:{story.case_npi}"]
+    excluded, new = people[f"npi:{story.excluded_npi}"], people[f"npi:{story.new_npi}"]
+    assert (lapsed["license_status"], case["disciplined"], excluded["excluded"]) == (
+        "expired", 1, 1)
+    # the new practitioner: in NPPES since the second scrape, linked to the new WA license
+    provider = db["providers"].get(story.new_npi)
+    assert provider["first_seen_run_id"] > demo_run["after"]
+    assert (new["license_status"], new["licensed_states"]) == ("active", "WA")
+    link = db.execute("select rule from practitioner_links where record_table = 'licenses' "
+                      "and record_id = ?", [ids["new"]]).fetchone()
+    assert link == ("license-number",)
+    # the changes of practitioners are those of the story, and no other
+    changed = {(r["record_id"], r["column_name"], r["new_value"]) for r in db.query(
+        "select * from changes where table_name = 'practitioners'")}
+    assert {(f"npi:{story.lapsed_npi}", "license_status", "expired"),
+            (f"npi:{story.case_npi}", "disciplined", "1"),
+            (f"npi:{story.excluded_npi}", "excluded", "1")} <= changed
+    assert {r[0] for r in changed} <= {f"npi:{n}" for n in (
+        story.lapsed_npi, story.case_npi, story.excluded_npi)}
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _since(demo_run) -> str:
+    return demo_run["db"].execute("select min(started_at) from scrape_runs where id > ?",
+                                  [demo_run["after"]]).fetchone()[0]
+
+
+def test_status_changes_and_its_atom_feed_tell_the_story(demo_run):
+    story, path = demo_run["story"], demo_run["path"]
+    rows = demo.status_changes(path, since=_since(demo_run))
+    seen = {(r["practitioner_id"], r["record"], r["field"], r["change"]) for r in rows}
+    assert {(f"npi:{story.lapsed_npi}", "license", "status_normalized", "status active → expired"),
+            (f"npi:{story.case_npi}", "license", "disciplined", "discipline reported no → yes"),
+            (f"npi:{story.excluded_npi}", "exclusion", "new exclusion",
+             next(r["change"] for r in rows if r["field"] == "new exclusion"))} <= seen
+    case = [r for r in rows if r["field"] == "new case"]
+    assert len(case) == 1 and story.case_number in case[0]["change"]
+    assert case[0]["practitioner_id"] == f"npi:{story.case_npi}"
+    # the first scrape is a first reading: nothing changed then, so a blank since gives the same
+    assert demo.status_changes(path) == rows
+    assert demo.status_changes(path, state="WA") == [r for r in rows if r["state"] == "WA"]
+    # the feed, at the address the query's page links to
+    page = demo.published(path, "/demo/status_changes")
+    assert page.status_code == 200 and 'href="/demo/status_changes.atom' in page.text
+    feed = demo.published(path, "/demo/status_changes.atom")
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("application/xml")
+    entries = ET.fromstring(feed.content).findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}id") for e in entries] == [r["atom_id"] for r in rows]
+    assert len(entries) >= 5
+    titles = [e.findtext(f"{ATOM}title") for e in entries]
+    assert any(f"license {story.lapsed_license}): status active → expired" in t for t in titles)
+
+
+def test_the_demo_tells_the_story(demo_run):
+    """What `make demo` prints after its second scrape."""
+    story = demo_run["story"]
+    told = "\n".join(story.told)
+    for fact in (story.lapsed_license, "ACTIVE -> EXPIRED", story.case_number,
+                 story.excluded_npi, story.new_npi, story.new_license):
+        assert fact in told
+    saw = "\n".join(demo.what_changed(demo_run["path"], demo_run["after"]))
+    assert "status active → expired" in saw and story.case_number in saw
+    assert "new exclusion" in saw and f"npi:{story.new_npi}" in saw
+    assert "http://127.0.0.1:8001/demo/status_changes.atom" in saw
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+DEMO_URL = re.compile(r"http://127\.0\.0\.1:8001(/[^\s`)<>'\"]*)?")
+
+
+def test_every_demo_url_in_the_readme_answers(demo_run):
+    """The README's addresses of the demo (`make demo` serves demo.db on port 8001) exist."""
+    paths = sorted({(m.group(1) or "/").rstrip(".,;:") for m in
+                    DEMO_URL.finditer(README.read_text(encoding="utf-8"))})
+    assert "/demo/status_changes.atom" in paths, paths
+    assert len(paths) >= 4
+    for path in paths:
+        response = demo.published(demo_run["path"], path)
+        assert response.status_code == 200, (path, response.status_code)
+    feed = demo.published(demo_run["path"], "/demo/status_changes.atom")
+    assert ET.fromstring(feed.content).findall(f"{ATOM}entry")
 
 
 def test_published_licenses_have_their_facets(demo_run):
@@ -212,8 +346,14 @@ def test_practitioners_are_built_with_provenance(demo_run):
     assert row["practitioner_id"] == f"npi:{row['npi']}"
     assert row["license_status"] and row["licensed_states"] and row["latitude"]
     assert "nppes-api" in row["sources"]
-    # the second scrape rebuilt nothing: ids are stable and no practitioner changed
-    assert db["changes"].count_where("table_name = 'practitioners'") == 0
+    # the second scrape kept every id: only the story's practitioners changed, and no one was
+    # merged or marked gone
+    story = demo_run["story"]
+    changed = {r["record_id"] for r in db.query(
+        "select record_id from changes where table_name = 'practitioners'")}
+    assert changed == {f"npi:{n}" for n in (story.lapsed_npi, story.case_npi,
+                                            story.excluded_npi)}
+    assert db["practitioners"].count_where("gone_at is not null") == 0
 
 
 def test_nccaom_diplomates_certified_and_tagged(demo_run):
