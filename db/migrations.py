@@ -485,6 +485,22 @@ def m017_practitioner_standing(db: Database) -> None:
     db.table("practitioners").create_index(["standing"])
 
 
+@migrations()
+def m018_standing_facet_indexes(db: Database) -> None:
+    # The standing facet and filter at a million practitioners (review of issue 13): the
+    # covering index of m006 with standing beside state, and one led by standing, so a page
+    # filtered by either reads its counts and facets from an index (1.3 s -> 30 ms, state and
+    # standing; 5.7 s -> 2.5 s, standing alone).
+    db.execute("drop index if exists idx_practitioners_facets")
+    db.table("practitioners").create_index(
+        ["state", "standing", "license_status", "disciplined", "excluded", "certified",
+         "credentials", "specialties", "display_name"], index_name="idx_practitioners_facets")
+    db.table("practitioners").create_index(
+        ["standing", "state", "license_status", "disciplined", "excluded", "certified",
+         "credentials", "specialties", "display_name"],
+        index_name="idx_practitioners_standing_facets")
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

@@ -143,10 +143,21 @@ PEOPLE = [
     ("npi:1000000009", "Ivy Kite", "98052", "active", 0, None, []),
     ("npi:1000000010", "Abe Plover", "98101", "active", 0, None,
      [(FACIAL, "certifications", "ABE1", "https://directory.nccaom.org/p/ABE1", "Facial cupping")]),
+    # the board lists the license active, but its expiry date has passed (issue 13: 990 of the
+    # demo's 2,598 "active" licenses): not in good standing
+    ("npi:1000000011", "Jo Ibis", "98101", "active", 0, None,
+     [(FACIAL, "certifications", "JO1", "https://directory.nccaom.org/p/JO1", "Facial toning")]),
 ]
+# Good standing as linking computes it (scraper/standing.py): the one rule every query uses.
+STANDING = {"npi:1000000003": ("expired", "The WA board lists the license as Expired"),
+            "npi:1000000004": ("excluded", "On the OIG list of people excluded from federal "
+                               "health programs since 2020-01-01: see the exclusion"),
+            "npi:1000000011": ("expired", "The WA board lists the license active, but it "
+                               "expired on 2026-06-08")}
+GOOD = ("good", "In good standing per the WA board, checked 2026-11-19")
 # Within 50 miles of 98101, in good standing, claiming facial acupuncture: nearest first, and by
-# name at the same distance. Cy (expired), Di (excluded), Gus (gone), Flo (no facial claim) and
-# Ed (Spokane, about 230 miles) are left out.
+# name at the same distance. Cy (expired), Di (excluded), Jo (active, but expired), Gus (gone),
+# Flo (no facial claim) and Ed (Spokane, about 230 miles) are left out.
 FACIAL_NEAR_SEATTLE = ["npi:1000000010", "npi:1000000001", "npi:1000000002", "npi:1000000008"]
 
 
@@ -169,7 +180,8 @@ def tagged(tmp_path_factory):
             "practitioner_id": pid, "display_name": name, "first_name": first,
             "last_name": last, "city": zipcodes.matching(zip_code)[0]["city"], "state": "WA",
             "zip": zip_code, "latitude": lat, "longitude": lon, "license_status": status,
-            "excluded": excluded, "disciplined": 0,
+            "standing": STANDING.get(pid, GOOD)[0], "standing_reason": STANDING.get(pid, GOOD)[1],
+            "standing_as_of": "2026-11-19", "excluded": excluded, "disciplined": 0,
             "certified": int(any(t[1] == "certifications" for t in tags)),
             "specialties": json.dumps(sorted({t[0] for t in tags})) if tags else None,
             "sources": "nppes-api", "as_of": SEEN, "gone_at": gone_at, "source": "link",
@@ -307,6 +319,8 @@ def test_the_facial_filter_is_one_click_from_the_table(tagged):
     assert links == {
         "Facial acupuncture": "/tiny/practitioners?specialties__arraycontains=facial+acupuncture",
         "Facial acupuncture near a ZIP code": "/tiny/facial_near_zip"}
+    good = _rows(tagged, "/tiny/practitioners.json?standing=good&_size=max")
+    assert {r["practitioner_id"] for r in good} == {p[0] for p in PEOPLE if p[0] not in STANDING}
     path, query = links["Facial acupuncture"].split("?")
     found = _rows(tagged, f"{path}.json?{query}&_size=max")
     claimed = {p[0] for p in PEOPLE if any(t[0] == FACIAL for t in p[6])}
@@ -327,8 +341,9 @@ def test_facial_near_zip_is_nearest_first_and_in_good_standing_only(tagged):
         assert r["miles"] == pytest.approx(haversine_miles(lat0, lon0, *_point(person[2])),
                                            abs=0.051)
         [(_, table, _, evidence_url, snippet)] = [t for t in person[6] if t[0] == FACIAL]
-        assert (r["evidence_snippet"], r["evidence_url"], r["license_status"]) == (
-            snippet, evidence_url, "active")
+        assert (r["evidence_snippet"], r["evidence_url"], r["standing"]) == (
+            snippet, evidence_url, "good")
+        assert r["standing_reason"] == GOOD[1] and r["message"] is None
         assert r["read_on"] == {"websites": "practice website",
                                 "certifications": "NCCAOM profile"}[table]
         assert r["latitude"] is not None and r["longitude"] is not None  # for the map
@@ -337,7 +352,11 @@ def test_facial_near_zip_is_nearest_first_and_in_good_standing_only(tagged):
         tagged, "/tiny/facial_near_zip.json?zip=98101&miles=1")] == FACIAL_NEAR_SEATTLE[:2]
     farther = _rows(tagged, "/tiny/facial_near_zip.json?zip=98101-0001&miles=300")
     assert [r["practitioner_id"] for r in farther] == FACIAL_NEAR_SEATTLE + ["npi:1000000005"]
-    assert _rows(tagged, "/tiny/facial_near_zip.json?zip=00000&miles=300") == []
+    # an unknown ZIP code says so in one row; nothing asked, nothing said
+    [unknown] = _rows(tagged, "/tiny/facial_near_zip.json?zip=00000&miles=300")
+    assert unknown["message"] == (
+        "Unknown ZIP code: 00000; give a 5-digit US ZIP code, such as 98101")
+    assert unknown["practitioner_id"] is None
     assert _rows(tagged, "/tiny/facial_near_zip.json?zip=&miles=") == []
 
 
@@ -357,8 +376,8 @@ def test_evidence_urls_in_results_link_only_when_http(tagged):
 def test_specialty_tag_and_website_facets(tagged):
     tags = _get(tagged, "/tiny/specialty_tags.json?_size=0").json()["facet_results"]
     assert {v["value"]: v["count"] for v in tags["record_table"]["results"]} == {
-        "certifications": 7, "websites": 3}
-    assert {v["value"]: v["count"] for v in tags["tag"]["results"]} == {FACIAL: 8, "pain": 2}
+        "certifications": 8, "websites": 3}
+    assert {v["value"]: v["count"] for v in tags["tag"]["results"]} == {FACIAL: 9, "pain": 2}
     sites = _get(tagged, "/tiny/websites.json?_size=0").json()["facet_results"]
     assert {v["value"]: v["count"] for v in sites["status"]["results"]} == {"ok": 2, "robots": 1}
     claims = _get(tagged, "/tiny/website_tags.json?_size=0").json()["facet_results"]

@@ -115,7 +115,8 @@ def test_search_finds_a_known_name_first(site, db):
         "group by display_name having count(*) = 1 order by display_name limit 1").fetchone()
     found = rows(site, f"/{DB}/search.json?q={quote(name)}")
     assert found[0]["practitioner_id"] == pid
-    assert {"display_name", "state", "license_status"} <= set(found[0])
+    assert {"display_name", "state", "standing", "standing_reason", "phone", "address",
+            "website", "discipline"} <= set(found[0])
 
 
 def test_search_matches_the_last_word_as_a_prefix_and_survives_any_input(site, db):
@@ -181,7 +182,8 @@ def test_near_zip_takes_zip_plus_four_and_ignores_unknown_zips(site, db):
                           "limit 1").fetchone()[0]
     plain = rows(site, f"/{DB}/near_zip.json?zip={zip_code}&miles=5")
     assert plain and rows(site, f"/{DB}/near_zip.json?zip={zip_code}-1234&miles=5") == plain
-    assert rows(site, f"/{DB}/near_zip.json?zip=00000&miles=50") == []
+    [unknown] = rows(site, f"/{DB}/near_zip.json?zip=00000&miles=50")
+    assert unknown["message"].startswith("Unknown ZIP code: 00000;")
     assert rows(site, f"/{DB}/near_zip.json?zip=&miles=") == []
 
 
@@ -218,8 +220,8 @@ def test_facial_near_zip_matches_sql_and_a_haversine(site, db):
         "select p.practitioner_id, p.latitude, p.longitude, p.zip, t.snippet, t.evidence_url, "
         "t.record_table "
         "from practitioners p join specialty_tags t using (practitioner_id) "
-        "where t.tag = 'facial acupuncture' and p.license_status = 'active' "
-        "and p.excluded = 0 and p.gone_at is null and p.latitude is not null")}
+        "where t.tag = 'facial acupuncture' and p.standing = 'good' "
+        "and p.gone_at is null and p.latitude is not null")}
     assert claims, "the stand-ins should give some facial acupuncture claims"
     miles = 300
 
@@ -241,7 +243,7 @@ def test_facial_near_zip_matches_sql_and_a_haversine(site, db):
         assert r["miles"] == pytest.approx(expected[r["practitioner_id"]], abs=0.051)
         assert (r["evidence_snippet"], r["evidence_url"]) == (claim["snippet"],
                                                               claim["evidence_url"])
-        assert r["license_status"] == "active"
+        assert r["standing"] == "good" and r["standing_reason"].startswith("In good standing")
         assert r["read_on"] == READ_ON[claim["record_table"]]
     assert {r["read_on"] for r in found} == set(READ_ON.values())  # profiles and websites
 
@@ -475,8 +477,9 @@ def test_served_read_only(site):
     response = get(site, f"/{DB}.json?sql=delete+from+practitioners")
     assert response.status_code == 400
     plugins = {p["name"] for p in get(site, "/-/plugins.json").json()}
-    assert plugins == {"datasette-atom", "datasette-cluster-map", "datasette-leaflet",
-                       "atom_feeds.py", "practitioner_page.py", "sql_functions.py"}
+    ours = {p.name for p in (PUBLISH_DIR / "plugins").glob("*.py")}
+    assert ours >= {"atom_feeds.py", "practitioner_page.py", "readable.py", "sql_functions.py"}
+    assert plugins == {"datasette-atom", "datasette-cluster-map", "datasette-leaflet"} | ours
 
 
 # --- the SQL functions ----------------------------------------------------------------------

@@ -13,6 +13,15 @@ certificates, status and profile link, as of the run that last saw them) and
 claim it, where they were read, the page that says it and when it was tagged). Specialties are
 self-reported: no board records them, and the page says so.
 
+At the top of the page, ``practitioner_standing``: the practitioner's good standing as linking
+computed it (``scraper/standing.py``: the label, the sentence that says why, with the board,
+and the day it was checked), with the boards' own pages where anyone can check each live
+license (``licenses.verify_url``, http(s) only), or, for a practitioner no board license is
+linked to, the lookup page of their state's board (``coverage.verify_url``).
+
+Each specialty has the anchor ``specialty_anchor(tag)`` (``specialty-facial-acupuncture``), so
+that another page can link to the sentence that claims it.
+
 And ``practitioner_timelines``: for each linked board license and OIG exclusion, its status
 over time as our runs saw it: first seen (with the status it had then), each change of its
 status, expiry or reinstatement from ``changes`` with the run that saw it, the discipline cases
@@ -27,11 +36,14 @@ no ranking and no referrer to the practice's site.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode, urlsplit
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 from markupsafe import Markup, escape
+
+from scraper.standing import LABELS
 
 PRACTITIONERS = "practitioners"
 LINKS = "practitioner_links"
@@ -106,6 +118,12 @@ def host_of(value, *, with_port: bool = False) -> str | None:
     except ValueError:  # "http://[::1" and other addresses no parser can read
         return None
     return host or None
+
+
+def specialty_anchor(tag: str) -> str:
+    """The id of a specialty on the practitioner page: ``specialty-`` and the tag with its
+    spaces as hyphens (``specialty-facial-acupuncture``), for a link to ``#`` it."""
+    return "specialty-" + re.sub(r"\s+", "-", tag.strip())
 
 
 FLAGS = {"certified", "disciplined", "excluded"}
@@ -196,14 +214,19 @@ async def _specialties(datasette, db, database: str, practitioner_id: str) -> li
         records[table] = await _records(
             db, table, [tag["record_id"] for tag in tags if tag["record_table"] == table])
     specialties = []
+    anchors: set[str] = set()
     for tag in tags:
         table = tag["record_table"]
+        name = specialty_anchor(tag["tag"] or "")
+        anchor = None if name in anchors else name  # one id a tag, on its first claim
+        anchors.add(name)
         record = records.get(table, {}).get(tag["record_id"])
         href = safe_url(tag["evidence_url"])
         host = host_of(href) or next(
             (h for h in (host_of((record or {}).get(c)) for c in RECORD_URLS) if h), None)
         specialties.append({
             **tag,
+            "anchor": anchor,
             "read_in": READ_IN.get(table) or f"a record in {table or 'an unknown table'}",
             "host": host,
             "evidence_href": href,
@@ -348,6 +371,40 @@ async def _timelines(datasette, db, database: str, links: list[dict],
     return timelines
 
 
+async def _standing(db, practitioner: dict, sources: list[dict]) -> dict:
+    """The practitioner's standing, said in words, with where to check it on the board's site:
+    each live linked license's own page (one link a page), else the lookup of the state's
+    board."""
+    level = practitioner.get("standing")
+    verify: list[dict] = []
+    for source in sources:
+        record = source.get("record") or {}
+        href = source.get("verify_href")
+        if source["record_table"] != "licenses" or not href or record.get("gone_at") \
+                or href in [v["href"] for v in verify]:
+            continue
+        verify.append({"href": href, "host": source.get("verify_host") or href,
+                       "what": f"{record.get('jurisdiction')} license "
+                               f"{record.get('license_number')}"})
+    state = practitioner.get("state")
+    if not verify and state and await db.table_exists("coverage"):
+        row = (await db.execute("select verify_url from coverage where state = ?",
+                                [state])).first()
+        for url in ((row["verify_url"] or "").split() if row else []):
+            if (href := safe_url(url)) and href not in [v["href"] for v in verify]:
+                verify.append({"href": href, "host": host_of(href) or href,
+                               "what": f"a {state} license"})
+    return {
+        "level": level,
+        "label": LABELS.get(level or "", "Standing not known yet"),
+        "reason": practitioner.get("standing_reason") or (
+            None if level else "The directory has not yet worked out this practitioner's "
+            "standing (it does at each linking): check with the state board."),
+        "as_of": practitioner.get("standing_as_of"),
+        "verify": verify,
+    }
+
+
 async def practitioner_context(datasette, database: str, practitioner_id: str) -> dict:
     db = datasette.get_database(database)
     result = await db.execute(f"select * from {PRACTITIONERS} where practitioner_id = ?",
@@ -392,6 +449,7 @@ async def practitioner_context(datasette, database: str, practitioner_id: str) -
         })
     return {
         "practitioner": practitioner,
+        "practitioner_standing": await _standing(db, practitioner, sources),
         "practitioner_fields": _facts(practitioner, FIELDS),
         "practitioner_sources": sources,
         "practitioner_certifications": _certifications(
