@@ -14,8 +14,10 @@ def zip_points() -> dict[str, tuple[float, float]]:
     """ZIP -> (latitude, longitude), built once, on first use (about half a second)."""
     import zipcodes
 
-    return {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
-            if z.get("lat") and z.get("long")}
+    points = {z["zip_code"]: (float(z["lat"]), float(z["long"])) for z in zipcodes.list_all()
+              if z.get("lat") and z.get("long")}
+    # Military and APO ZIPs are listed at 0, 0 (the Gulf of Guinea): no place at all.
+    return {zip5: point for zip5, point in points.items() if point != (0.0, 0.0)}
 
 
 def zip_point(value: object) -> tuple[float, float] | None:

@@ -435,15 +435,25 @@ def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
 
 def link_pending(config: Config, db_path: str | Path | None = None) -> bool:
     """Whether runs have finished since the practitioners were last linked (a process killed
-    between a run's end and its linking leaves this so)."""
+    between a run's end and its linking leaves this so), or they were last linked before
+    today (good standing is computed for a day)."""
     path = db_path or config.db
     if not Path(path).exists():
         return False
     db = open_db(path)
     try:
-        return runs.link_pending(db)
+        return runs.link_pending(db) or _linked_before_today(db)
     finally:
         db.close()
+
+
+def _linked_before_today(db) -> bool:
+    """Standing depends on the day (a license expires at midnight): practitioners last linked
+    before today are linked again, though no run stored anything since."""
+    if not db["practitioners"].exists():
+        return False
+    last = next(iter(db.query("select max(last_seen_at) as at from practitioners")))["at"]
+    return bool(last) and last[:10] < utc_iso()[:10]
 
 
 def run_sources(config: Config, source_ids: Iterable[str], *, fetcher: Fetcher,

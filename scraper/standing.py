@@ -14,8 +14,12 @@ with the source and the date it was checked:
 - ``unverified``: the state has a board source, but no license of it matched this person;
 - ``self-reported``: no board data for the state: the license is what the person told NPPES.
 
+Only a license of the state where the person practises licenses them there: a license
+elsewhere is said, not counted (a practitioner in a board state without one is
+``unverified``); a license restricted by any board makes them ``restricted``.
+
 Computed when practitioners are linked (``scraper/link.py``), so "today" is the day of the
-latest linking; a scheduled run links at least daily.
+latest linking; ``practitioners run-due`` links again on a day nothing else did.
 """
 
 from __future__ import annotations
@@ -63,14 +67,27 @@ def standing(licenses: Iterable[dict[str, Any]], exclusions: Iterable[dict[str, 
             return Standing("excluded", "On the OIG list of people excluded from federal health "
                             f"programs{f' since {since}' if since else ''}: see the exclusion",
                             _day(exclusion.get("last_seen_at")))
-    lics = list(licenses)
-    if not lics:
+    every = list(licenses)
+    # Practice restricted by any board is news wherever the person practises.
+    restricted = [lic for lic in every if lic.get("status_normalized") in RESTRICTING]
+    # Only a license of the state where they practise makes them licensed there.
+    lics = [lic for lic in every if not state or lic.get("jurisdiction") == state]
+    if not lics and not restricted:
+        elsewhere = sorted({str(lic.get("jurisdiction")) for lic in every})
+        also = (f" (a license in {', '.join(elsewhere)} is listed, which does not license "
+                f"practice in {state})") if elsewhere else ""
         if state and state in board_states:
             return Standing("unverified", f"No license of the {state} board matched this "
-                            "practitioner: check with the board before you book", None)
+                            f"practitioner{also}: check with the board before you book", None)
         where = state or "their state"
         return Standing("self-reported", f"No board data for {where}: the license shown is "
-                        "what the practitioner reported to NPPES, not checked", None)
+                        f"what the practitioner reported to NPPES, not checked{also}", None)
+    if restricted:
+        worst = min(restricted, key=lambda lic: -RESTRICTING.index(lic["status_normalized"]))
+        words = worst.get("status") or worst["status_normalized"]
+        return Standing("restricted", f"The {worst.get('jurisdiction')} board lists the license "
+                        f"as {words} ({worst['status_normalized']}): see the case",
+                        _day(worst.get("last_seen_at")))
     current = [lic for lic in lics if lic.get("status_normalized") == "active"
                and not (lic.get("expires_on") and lic["expires_on"] < today)]
     if current:
@@ -91,9 +108,6 @@ def standing(licenses: Iterable[dict[str, Any]], exclusions: Iterable[dict[str, 
     if status == "active":
         return Standing("expired", f"{board_} lists the license active, but it "
                         f"expired on {best['expires_on']}", checked)
-    if status in RESTRICTING:
-        return Standing("restricted", f"{board_} lists the license as {words!s} "
-                        f"({status}): see the case", checked)
     return Standing("inactive", f"{board_} lists the license as {words!s}"
                     f"{f' (checked {checked})' if checked else ''}", checked)
 
