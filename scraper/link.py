@@ -33,6 +33,7 @@ from db import store
 
 from .geo import zip_points
 from .normalize import credentials, site_id, title_name, website_url
+from .search_index import build_search_index
 from .specialties import tag_text
 from .standing import standing
 
@@ -386,6 +387,7 @@ def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
     counts["tags"] = len(tags)
     counts["links"] = sum(len(person.links) for person in people.values())
     counts.update(f"rule:{link.rule}" for person in people.values() for link in person.links)
+    build_search_index(db)  # the front door's search, rebuilt from what was just written
     return counts
 
 

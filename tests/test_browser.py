@@ -10,23 +10,29 @@ test is skipped on a developer's machine, and fails in CI (CI=true).
 The browser may reach 127.0.0.1 only: every other host name resolves to nothing
 (--host-resolver-rules), so the map's tiles do not load, and nothing else leaves the machine.
 Set BROWSER_SCREENSHOTS=/some/dir to keep screenshots of the table and practitioner pages.
+The front door's tests (issue 13) search from the home page's form and save the README's pictures,
+docs/front-door.png and docs/practitioner-page.png, every run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from datasette.utils import tilde_encode
 
 from publish.app import datasette_argv
+from scraper.geo import zip_point
 from tests.sites.nppes_data import XSS_TEXT
 from tests.test_publish_site import DB, scraped_site_db
 
@@ -216,7 +222,6 @@ def test_search_filter_and_open_a_practitioner(server, browser):
 
 
 def test_facial_acupuncture_is_one_click_away_with_its_evidence(server, browser):
-    import json
 
     from selenium.webdriver.common.by import By
 
@@ -224,7 +229,8 @@ def test_facial_acupuncture_is_one_click_away_with_its_evidence(server, browser)
     browser.find_element(By.LINK_TEXT, "Facial acupuncture").click()
     _wait(browser, lambda d: "specialties__arraycontains=facial+acupuncture" in d.current_url)
     cells = browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns td.col-specialties")
-    assert cells and all("facial acupuncture" in json.loads(c.text) for c in cells)
+    # specialties read as a plain list ("facial acupuncture, pain"), not JSON
+    assert cells and all("facial acupuncture" in c.text.split(", ") for c in cells)
     browser.find_element(By.CSS_SELECTOR, "td.col-practitioner_id a").click()
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "li.specialty"))
     claim = browser.find_element(By.CSS_SELECTOR, 'li.specialty[data-tag="facial acupuncture"]')
@@ -257,3 +263,144 @@ def test_a_script_in_a_scraped_name_is_shown_not_run(server, browser):
         assert XSS_TEXT in shown.text, path  # visible, as text
         assert not browser.find_elements(By.XPATH, "//script[contains(., 'alert(1)')]"), path
         _no_dialogs(browser)
+
+
+# --- the front door (issue 13) --------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"  # the README's pictures, remade each run
+FACIAL = "facial acupuncture"
+
+
+def _picture(driver, name: str, max_height: int = 2400) -> None:
+    """A screenshot of the whole page (up to max_height pixels) to docs/<name>, for the README;
+    the window is put back to its size after."""
+    width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+    driver.set_window_size(width, 600)  # the page's height, not the window's
+    page, chrome = driver.execute_script(
+        "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]")
+    driver.set_window_size(width, min(max(page, 600), max_height) + chrome)
+    DOCS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(DOCS / name))
+    driver.set_window_size(width, height)
+
+
+def _find_from_home(server, browser, what: str, where: str = "", good: bool = True):
+    """Type into the home page's form and submit it, as a person does."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(server["url"] + "/")
+    browser.find_element(By.ID, "find-q").send_keys(what)
+    if where:
+        browser.find_element(By.ID, "find-where").send_keys(where)
+    box = browser.find_element(By.ID, "find-good")
+    assert box.is_selected()  # in good standing only, by default
+    if not good:
+        box.click()
+    browser.find_element(By.CSS_SELECTOR, "form.find button[type=submit]").click()
+    _wait(browser, lambda d: "/-/find?" in d.current_url)
+    return browser.find_elements(By.CSS_SELECTOR, "li.result")
+
+
+def test_front_door_facial_near_a_zip_in_good_standing_nearest_first(server, browser):
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+
+    from tests.test_publish_site import haversine_miles
+
+    db = sqlite3.connect(f"file:{server['db']}?mode=ro", uri=True)
+    lat, lon = zip_point("98101")
+    expected = {pid for pid, plat, plon in db.execute(
+        "select p.practitioner_id, p.latitude, p.longitude from practitioners p "
+        "join specialty_tags t on t.practitioner_id = p.practitioner_id and t.tag = ? "
+        "where p.standing = 'good' and p.gone_at is null and p.latitude is not null", [FACIAL])
+        if haversine_miles(lat, lon, plat, plon) <= 10}
+    assert len(expected) >= 2  # the stand-ins put several around Seattle
+
+    cards = _find_from_home(server, browser, "facial", "98101")
+    query = parse_qs(urlsplit(browser.current_url).query)
+    assert query == {"q": ["facial"], "where": ["98101"], "miles": ["10"], "good": ["1"]}
+    assert {c.get_attribute("data-practitioner-id") for c in cards} == expected
+    miles = [float(c.get_attribute("data-distance")) for c in cards]
+    assert miles == sorted(miles) and miles[-1] <= 10
+    shown = [float(c.find_element(By.CSS_SELECTOR, ".distance").text.removesuffix(" mi"))
+             for c in cards]
+    assert shown == sorted(shown)
+    for card in cards:
+        assert card.get_attribute("data-standing") == "good"
+        assert card.find_element(By.CSS_SELECTOR, ".standing-label").text == "In good standing"
+        assert card.find_elements(By.CSS_SELECTOR, f'li.specialty[data-tag="{FACIAL}"]')
+        assert re.fullmatch(r"\d{3}-\d{3}-\d{4}", card.find_element(By.CSS_SELECTOR, ".phone").text)
+        verify = card.find_element(By.CSS_SELECTOR, "a.verify")
+        assert verify.get_attribute("href").startswith(("https://", "http://"))
+        assert verify.get_attribute("rel") == "nofollow noopener noreferrer"
+        claim = card.find_element(By.CSS_SELECTOR, f'blockquote.claim[data-tag="{FACIAL}"]')
+        assert claim.find_element(By.TAG_NAME, "a").get_attribute("href").endswith(
+            "#specialty-facial-acupuncture")
+    _picture(browser, "front-door.png")
+    _no_dialogs(browser)
+
+    # every card opens the practitioner's page
+    first = cards[0]
+    pid = first.get_attribute("data-practitioner-id")
+    name = first.find_element(By.CSS_SELECTOR, "a.practitioner").text
+    first.find_element(By.CSS_SELECTOR, "a.practitioner").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "li.source-record"))
+    assert urlsplit(browser.current_url).path == f"/{DB}/practitioners/{tilde_encode(pid)}"
+    assert browser.find_element(By.TAG_NAME, "h1").text == name
+    _picture(browser, "practitioner-page.png", max_height=1800)
+    _no_dialogs(browser)
+
+
+def test_front_door_an_expired_license_shows_as_expired_with_its_date(server, browser):
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+
+    db = sqlite3.connect(f"file:{server['db']}?mode=ro", uri=True)
+    pid, name, expired_on = db.execute(
+        "select p.practitioner_id, p.display_name, max(l.expires_on) from practitioners p "
+        "join practitioner_links pl on pl.practitioner_id = p.practitioner_id "
+        "and pl.record_table = 'licenses' join licenses l on l.license_id = pl.record_id "
+        "where p.standing = 'expired' and p.gone_at is null and l.status_normalized = 'active' "
+        "and p.display_name not like '%<%' and p.display_name in (select display_name "
+        "from practitioners group by display_name having count(*) = 1) "
+        "group by p.practitioner_id order by p.practitioner_id limit 1").fetchone()
+    assert expired_on < date.today().isoformat()
+
+    cards = _find_from_home(server, browser, name, good=False)
+    card = next(c for c in cards if c.get_attribute("data-practitioner-id") == pid)
+    assert card.get_attribute("data-standing") == "expired"
+    standing = card.find_element(By.CSS_SELECTOR, "p.standing").text
+    assert standing.startswith("License expired") and f"expired on {expired_on}" in standing
+    assert "good standing" not in standing.lower()
+    # in good standing only: not listed
+    assert pid not in {c.get_attribute("data-practitioner-id")
+                       for c in _find_from_home(server, browser, name)}
+    _no_dialogs(browser)
+
+
+def test_front_door_a_state_without_board_data_is_self_reported(server, browser):
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+    from sqlite_utils import Database
+
+    from scraper.link import board_states
+    from scraper.standing import LABELS
+
+    db = sqlite3.connect(f"file:{server['db']}?mode=ro", uri=True)
+    boards = board_states(Database(db))
+    pid, name, state = db.execute(
+        "select practitioner_id, display_name, state from practitioners "
+        "where standing = 'self-reported' and gone_at is null and display_name not like '%<%' "
+        f"and state not in ({', '.join('?' for _ in boards)}) order by practitioner_id limit 1",
+        sorted(boards)).fetchone()
+
+    cards = _find_from_home(server, browser, name, good=False)
+    card = next(c for c in cards if c.get_attribute("data-practitioner-id") == pid)
+    assert card.find_element(By.CSS_SELECTOR, ".standing-label").text == LABELS["self-reported"]
+    assert f"No board data for {state}" in card.find_element(By.CSS_SELECTOR, "p.standing").text
+    assert not card.find_elements(By.CSS_SELECTOR, "a.verify")  # no board to verify with
+    _no_dialogs(browser)
+
