@@ -59,3 +59,9 @@ def better_evidence(new: str, old: str) -> bool:
 
 
 SENTENCE_WORDS = 5
+
+
+def specialty_anchor(tag: str) -> str:
+    """The id of a specialty's claim on the practitioner page, for a link to it: ``specialty-``
+    and the tag with its spaces as hyphens (``specialty-facial-acupuncture``)."""
+    return "specialty-" + re.sub(r"\s+", "-", tag.strip())

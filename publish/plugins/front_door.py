@@ -45,6 +45,7 @@ from scraper.search_index import (
     read_place,
     read_query,
 )
+from scraper.specialties import specialty_anchor
 from scraper.standing import LABELS
 
 FIND_PATH = "/-/find"
@@ -98,11 +99,6 @@ def readable(text: str | None) -> str | None:
 def tel_href(phone: str | None) -> str | None:
     digits = "".join(c for c in phone or "" if c.isdigit())
     return f"tel:+1{digits[-10:]}" if len(digits) >= 10 else None
-
-
-def specialty_anchor(tag: str) -> str:
-    """The id of a specialty's claim on the practitioner page: ``specialty-facial-acupuncture``."""
-    return "specialty-" + "-".join(tag.split())
 
 
 class Form:

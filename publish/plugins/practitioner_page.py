@@ -36,13 +36,13 @@ no ranking and no referrer to the practice's site.
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import urlencode, urlsplit
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 from markupsafe import Markup, escape
 
+from scraper.specialties import specialty_anchor
 from scraper.standing import LABELS
 
 PRACTITIONERS = "practitioners"
@@ -118,12 +118,6 @@ def host_of(value, *, with_port: bool = False) -> str | None:
     except ValueError:  # "http://[::1" and other addresses no parser can read
         return None
     return host or None
-
-
-def specialty_anchor(tag: str) -> str:
-    """The id of a specialty on the practitioner page: ``specialty-`` and the tag with its
-    spaces as hyphens (``specialty-facial-acupuncture``), for a link to ``#`` it."""
-    return "specialty-" + re.sub(r"\s+", "-", tag.strip())
 
 
 FLAGS = {"certified", "disciplined", "excluded"}

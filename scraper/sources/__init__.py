@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import boardfile, nccaom, nppes_api, nppes_bulk, oig_leie, saved, socrata, websites
-from .base import DAY, ModuleSource, Source
-
-WEEK, MONTH = 7 * DAY, 30 * DAY
+from .base import MONTH, WEEK, ModuleSource, Source
 
 SOURCES: dict[str, Source] = {
     nppes_api.SOURCE_ID: ModuleSource(nppes_api, every=WEEK, states=tuple(nppes_api.STATES),

@@ -27,11 +27,12 @@ from ..models import Known, Page, PartState, Validators
 if TYPE_CHECKING:
     from ..check import CheckReport
 
-__all__ = ["DAY", "Conditional", "checkpoint", "Known", "ModuleSource", "PageStep", "PartState", "RunNote",
-           "ScopeDone", "Source", "SourceContext", "SourceError", "SourceUnchanged", "Step",
-           "VolumeCollapse"]
+__all__ = ["DAY", "MONTH", "WEEK", "Conditional", "checkpoint", "Known", "ModuleSource",
+           "PageStep", "PartState", "RunNote", "ScopeDone", "Source", "SourceContext",
+           "SourceError", "SourceUnchanged", "Step", "VolumeCollapse"]
 
 DAY = timedelta(days=1)
+WEEK, MONTH = 7 * DAY, 30 * DAY
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,13 @@ from ..config import DEFAULT_VOLUME_GUARD
 from ..errors import FetchError, HTTPStatusError
 from ..http import Fetcher, build_url
 from ..models import License, Page, Provenance, Reject, Validators
+from ..normalize import STATUS_VOCABULARY
 from ..parsing import ParseError, require
-from ..tabular import FORMATS, Lines, UnreadableFile, read_table, sniff_format
+from ..tabular import FORMATS, Lines, Row, UnreadableFile, read_table, sniff_format
 from .base import (
     DAY,
+    MONTH,
+    WEEK,
     Conditional,
     PageStep,
     RunNote,
@@ -72,7 +75,7 @@ from .base import (
     VolumeCollapse,
     checkpoint,
 )
-from .socrata import Dataset, parse_row
+from .socrata import NEAR_WORDS, Dataset, parse_row
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,6 @@ MAX_FILES = 20  # data files of one board (California has one or two)
 MAX_FILE_BYTES = 200_000_000  # one board file (California's is a few MB); a setting
 BOX_ID = re.compile(r"[0-9]{1,20}")
 TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,4096}")
-WEEK, MONTH = 7 * DAY, 30 * DAY
 
 # What our fields are called in ``columns``; every one optional but the number.
 FIELDS = ("license_number", "last_name", "first_name", "middle_name", "full_name",
@@ -273,33 +275,51 @@ def _scan(cfg: BoardFile, path: Path, where: str) -> Scan:
     positions = _header(cfg, header, where)
     assert header is not None
     scan = Scan(fmt, "", header, positions)
-    pattern = cfg.pattern()
-    type_at = positions.get(cfg.type_column) if cfg.type_column else None
-    skip_at = positions.get(cfg.skip_column) if cfg.skip_column else None
-    skip = {v.upper() for v in cfg.skip_values}
-    for row in rows:
-        fields = _fit(row.fields, len(header), pad=fmt == "xlsx")
-        if fields is None:
-            if row.fields == []:
-                continue  # a blank line
-            scan.unreadable += _relevant_text(cfg, row.text)
+    for _, kind, _, value in _sorted_rows(cfg, rows, positions, len(header), fmt):
+        if kind == "unreadable":
+            scan.unreadable += 1
+            continue
+        if kind == "ignored":
             continue
         scan.rows += 1
-        value = fields[type_at].strip() if type_at is not None else ""
         if len(scan.values) < 2000 or value in scan.values:
             scan.values[value] += 1
-        if pattern is not None and not pattern.search(value):
-            continue
-        if skip_at is not None and fields[skip_at].strip().upper() in skip:
+        if kind == "skipped":
             scan.skipped += 1
-            continue
-        scan.kept += 1
-        scan.matched[value] += 1
+        elif kind == "kept":
+            scan.kept += 1
+            scan.matched[value] += 1
     scan.encoding = lines.describe() if lines is not None else "xlsx"
     if scan.unreadable > REJECT_LIMIT:
         raise SourceError(f"{cfg.source_id}: {where}: {scan.unreadable:,} rows cannot be read "
                           f"(over {REJECT_LIMIT}): a damaged file; nothing stored")
     return scan
+
+
+def _sorted_rows(cfg: BoardFile, rows: Iterator[Row], positions: dict[str, int], width: int,
+                 fmt: str) -> Iterator[tuple[Row, str, list[str] | None, str]]:
+    """Each data row with what it is, the one sorting the check and the storing both use:
+    "kept" (an acupuncture row to store), "skipped" (left out by ``skip_column``), "other"
+    (another profession), "unreadable" (cut or split wrongly, and maybe an acupuncture row)
+    or "ignored" (a blank line, or an unreadable row of another profession); with its fields
+    (None when unreadable) and the value of its type column."""
+    pattern = cfg.pattern()
+    type_at = positions.get(cfg.type_column) if cfg.type_column else None
+    skip_at = positions.get(cfg.skip_column) if cfg.skip_column else None
+    skip = {v.upper() for v in cfg.skip_values}
+    for row in rows:
+        fields = _fit(row.fields, width, pad=fmt == "xlsx")
+        if fields is None:
+            relevant = row.fields != [] and _relevant_text(cfg, row.text)
+            yield row, "unreadable" if relevant else "ignored", None, ""
+            continue
+        value = fields[type_at].strip() if type_at is not None else ""
+        if pattern is not None and not pattern.search(value):
+            yield row, "other", fields, value
+        elif skip_at is not None and fields[skip_at].strip().upper() in skip:
+            yield row, "skipped", fields, value
+        else:
+            yield row, "kept", fields, value
 
 
 def _fit(fields: list[str] | None, width: int, pad: bool = False) -> list[str] | None:
@@ -324,27 +344,19 @@ def parse_file(cfg: BoardFile, path: Path, scan: Scan, url: str, fetched_at: str
     the first is kept, as stored twice a run it would change back and forth)."""
     layout = cfg.layout()
     provenance = Provenance(cfg.source_id, url, fetched_at)
-    pattern = cfg.pattern()
-    type_at = scan.positions.get(cfg.type_column) if cfg.type_column else None
-    skip_at = scan.positions.get(cfg.skip_column) if cfg.skip_column else None
-    skip = {v.upper() for v in cfg.skip_values}
     width = len(scan.header)
     seen = {} if seen is None else seen
     name = urlsplit(url).path.rpartition("/")[2] or url
     rows = read_table(path, scan.fmt, cfg.encoding)
     next(rows, None)  # the header
-    for row in rows:
-        fields = _fit(row.fields, width, pad=scan.fmt == "xlsx")
-        if fields is None:
-            if row.fields != [] and _relevant_text(cfg, row.text):
-                got = "cannot be read: " + row.problem if row.fields is None else \
-                    f"has {len(row.fields)} fields, the header {width}"
-                yield Reject(cfg.source_id, f"line {row.line}: {got} (not read)",
-                             {"line": row.line, "start": row.start}, provenance)
+    for row, kind, fields, _ in _sorted_rows(cfg, rows, scan.positions, width, scan.fmt):
+        if kind == "unreadable":
+            got = "cannot be read: " + row.problem if row.fields is None else \
+                f"has {len(row.fields)} fields, the header {width}"
+            yield Reject(cfg.source_id, f"line {row.line}: {got} (not read)",
+                         {"line": row.line, "start": row.start}, provenance)
             continue
-        if pattern is not None and type_at is not None and not pattern.search(fields[type_at]):
-            continue
-        if skip_at is not None and fields[skip_at].strip().upper() in skip:
+        if kind != "kept" or fields is None:
             continue
         values = {column: fields[i] for column, i in scan.positions.items()}
         for record in parse_row(layout, values, provenance):
@@ -778,14 +790,11 @@ def describe(cfg: BoardFile, scans: list[tuple[str, Scan]]) -> str:
     return "; ".join(parts)
 
 
-_NEAR = ("ACU", "ORIENTAL", "EAST ASIAN", "EASTERN MED", "CHINESE", "HERB")
-
-
 def no_match_message(cfg: BoardFile, scans: list[Scan], where: str = "") -> str:
     every: Counter[str] = Counter()
     for scan in scans:
         every.update(scan.values)
-    close = [v for v in every if any(w in v.upper() for w in _NEAR)]
+    close = [v for v in every if any(w in v.upper() for w in NEAR_WORDS)]
     close = sorted(close, key=lambda v: -every[v])[:10] or [v for v, _ in every.most_common(10)]
     shown = ", ".join(f"{v!r} ({every[v]:,} rows)" for v in close) or "the file has no rows"
     prefix = f"{cfg.source_id}: {where + ': ' if where else ''}"
@@ -869,15 +878,11 @@ def configure(base: BoardFile, settings: dict[str, Any], *, defining: bool = Fal
     missing = [o for o in DISCOVERY_OPTIONS[cfg.discovery][1] if not cfg.options.get(o)]
     if missing:
         raise ValueError(f"{where} needs {', '.join(missing)}")
-    bad_status = {k: v for k, v in cfg.statuses.items() if v not in STATUS_WORDS}
+    bad_status = {k: v for k, v in cfg.statuses.items() if v not in STATUS_VOCABULARY}
     if bad_status:
         raise ValueError(f"{where} statuses: {bad_status} must map onto "
-                         f"{', '.join(STATUS_WORDS)}")
+                         f"{', '.join(STATUS_VOCABULARY)}")
     return cfg
-
-
-STATUS_WORDS = ("active", "inactive", "expired", "probation", "suspended", "revoked",
-                "surrendered", "deceased", "unknown")
 
 
 def from_settings(source_id: str, settings: dict[str, Any]) -> BoardFileSource:

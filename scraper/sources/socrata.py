@@ -570,7 +570,7 @@ def describe_counts(dataset: Dataset, counts: dict[str, int]) -> str:
 
 
 # Words that say acupuncture in a license type, in the names the profession has had.
-_NEAR = ("ACU", "ORIENTAL", "EAST ASIAN", "EASTERN MED", "CHINESE", "HERB")
+NEAR_WORDS = ("ACU", "ORIENTAL", "EAST ASIAN", "EASTERN MED", "CHINESE", "HERB")
 
 
 def no_match_message(dataset: Dataset, every: dict[str, int]) -> str:
@@ -579,7 +579,7 @@ def no_match_message(dataset: Dataset, every: dict[str, int]) -> str:
 
     def looks_close(value: str) -> bool:
         text = value.upper()
-        return (any(word in text for word in _NEAR)
+        return (any(word in text for word in NEAR_WORDS)
                 or bool(difflib.get_close_matches(text, wanted, n=1, cutoff=0.6))
                 # a short code that begins a wanted word: "AC" for "ACUPUNCTURIST"
                 or any(len(text) >= 2 and (w.startswith(text) or text.startswith(w))

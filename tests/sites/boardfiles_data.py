@@ -364,6 +364,7 @@ def mqa_name(first: str, middle: str, last: str, suffix: str) -> str:
 
 class _FileBuilder(_Builder):
     board: _FileBoard
+    normalize = staticmethod(core_number)  # Florida's AP prefix too, and NPPES's "NA"
 
     def __init__(self, board: _FileBoard, taken_names: set[tuple[str, str]]):
         super().__init__(board)
@@ -380,14 +381,6 @@ class _FileBuilder(_Builder):
                 last = self.rng.choice(ACCENTED_LAST)
             if (first, last) not in self.taken_names:
                 return first, middle, last, suffix
-
-    def fresh_number(self, license_type: str) -> str:
-        while True:
-            number = self.board.fresh_number(license_type)
-            key = (license_type, core_number(number) or "")
-            if key not in self.used:
-                self.used.add(key)
-                return number
 
     def build(self, providers: list[dict]) -> list[list[_License]]:
         board = self.board

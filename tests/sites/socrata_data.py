@@ -729,6 +729,9 @@ Names = tuple[str, str, str, str]  # first, middle, last, suffix
 
 
 class _Builder:
+    # How numbers are compared, so a made-up one never repeats a known one.
+    normalize = staticmethod(normalize_license_number)
+
     def __init__(self, board: _Board):
         self.board = board
         self.rng = board.rng
@@ -749,7 +752,7 @@ class _Builder:
     def fresh_number(self, license_type: str) -> str:
         while True:
             number = self.board.fresh_number(license_type)
-            key = (license_type, normalize_license_number(number) or "")
+            key = (license_type, self.normalize(number) or "")
             if key not in self.used:
                 self.used.add(key)
                 return number
@@ -786,7 +789,7 @@ class _Builder:
             for taxonomy in provider["taxonomies"]:
                 if taxonomy.get("state") != board.state:
                     continue
-                core = normalize_license_number(taxonomy.get("license"))
+                core = self.normalize(taxonomy.get("license"))
                 if taxonomy["code"] == ACUPUNCTURIST_CODE:
                     license_type = acupuncture
                     kind = "license"
@@ -797,7 +800,7 @@ class _Builder:
                     continue
                 if core:
                     number = board.number(core, license_type)
-                    self.used.add((license_type, normalize_license_number(number) or ""))
+                    self.used.add((license_type, self.normalize(number) or ""))
                 else:  # NPPES left the number out; the board has one all the same
                     number = self.fresh_number(license_type)
                 lic = self.license(npi, self.provider_names(provider), license_type, number,
