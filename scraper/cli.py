@@ -353,7 +353,7 @@ def coverage(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
     """
     from db.migrations import connect
 
-    from .coverage import GOAL_PERCENT, SELF_REPORT, CoverageError, coverage_rows, total_row
+    from .coverage import GOAL_PERCENT, NOT_AUTOMATED, SELF_REPORT, CoverageError, coverage_rows, total_row
 
     config = _config(ctx)
     path = _existing_database(ctx, db_path)
@@ -390,6 +390,11 @@ def coverage(ctx: click.Context, db_path: str | None, as_json: bool) -> None:
         if r["status_source"] != SELF_REPORT:
             click.echo(f"  {r['state']}: {r['board_titles']}"
                        + (f" - check a license at {r['verify_url']}" if r["verify_url"] else ""))
+    manual = [r for r in rows if r["state"] in NOT_AUTOMATED and r["status_source"] == SELF_REPORT]
+    if manual:
+        click.echo("\nBoards the directory must not read by program (check these by hand):")
+        for r in manual:
+            click.echo(f"  {r['state']}: {r['why_none']} - {r['verify_url']}")
 
 
 def _link_pending(config, path: str) -> bool:

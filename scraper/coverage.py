@@ -75,6 +75,7 @@ COLUMNS: dict[str, type] = {
     "acupuncturists": int,
     "with_board_status": int,
     "share": float,  # percent of acupuncturists with board status, one decimal; null for none
+    "why_none": str,  # a state without a board source: why (NOT_AUTOMATED, else NO_SOURCE_YET)
     "computed_at": str,
 }
 README_BEGIN = "<!-- BEGIN coverage table: python -m scraper.coverage --readme README.md -->"
@@ -83,6 +84,44 @@ REQUIRED_TABLES = ("providers", "provider_taxonomies", "licenses", "practitioner
                    "scrape_runs")
 
 Settings = Callable[[str], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Unautomated:
+    """A board whose licenses a person can check but the directory must not read by program."""
+
+    board: str
+    reason: str
+    check_url: str  # where a person checks a license by hand (or the board's contact page)
+
+
+# Boards we must never scrape (SOURCES-EVIDENCE.md, "More states"): computing a page's anti-
+# automation token, or getting past a human check, is not ours to do; North Carolina has no
+# online lookup at all. Listed so the coverage table says why, with where to check by hand.
+_HUMAN_CHECK = ("its license lookup is behind a human check (a CAPTCHA or a \"verify you are "
+                "human\" page), which we never get past")
+NOT_AUTOMATED: dict[str, Unautomated] = {
+    "GA": Unautomated("Georgia Composite Medical Board", _HUMAN_CHECK,
+                      "https://gcmb.mylicense.com/verification/"),
+    "HI": Unautomated("Hawaii Board of Acupuncture (PVL)", _HUMAN_CHECK,
+                      "https://mypvl.dcca.hawaii.gov/public-license-search/"),
+    "NC": Unautomated("North Carolina Acupuncture Licensing Board",
+                      "no online lookup: the board verifies a license by email or mail",
+                      "https://www.ncalb.com/"),
+    "OR": Unautomated("Oregon Medical Board",
+                      "its search answers only with a token computed by the page's script, which "
+                      "is not ours to compute; bulk data is a paid records request",
+                      "https://omb.oregon.gov/search"),
+    "UT": Unautomated("Utah Division of Professional Licensing (DOPL)", _HUMAN_CHECK,
+                      "https://secure.utah.gov/llv/search/index.html"),
+}
+NO_SOURCE_YET = "no board source yet: no public roster or lookup of this board is in the evidence"
+
+
+def why_none(state: str) -> str:
+    """Why a state has no board source: a board we must not automate, or none found yet."""
+    manual = NOT_AUTOMATED.get(state)
+    return f"not automated: {manual.board}: {manual.reason}" if manual else NO_SOURCE_YET
 
 
 class CoverageError(ValueError):
@@ -225,6 +264,8 @@ def coverage_rows(db: Database, sources: Mapping[str, Source] | None = None,
             titles.setdefault(source_id, source_id)
         ids = sorted(titles)
         verify = [u for s in ids if (u := urls.get(s) or shared.get(s))]
+        if not ids and state in NOT_AUTOMATED:
+            verify = [NOT_AUTOMATED[state].check_url]  # for a person, by hand
         read = [reads[s] for s in ids if s in reads]
         total, confirmed = people.get(state, (0, 0))
         rows.append({
@@ -240,6 +281,7 @@ def coverage_rows(db: Database, sources: Mapping[str, Source] | None = None,
             "acupuncturists": total,
             "with_board_status": confirmed,
             "share": percent(confirmed, total),
+            "why_none": None if ids else why_none(state),
             "computed_at": at,
         })
     return rows
@@ -264,6 +306,7 @@ def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "acupuncturists": people,
         "with_board_status": confirmed,
         "share": percent(confirmed, people),
+        "why_none": None,
         "computed_at": rows[0]["computed_at"] if rows else None,
     }
 
@@ -295,12 +338,15 @@ def markdown_table(sources: Mapping[str, Source] | None = None) -> str:
     """Every state (by name) and where its license status comes from, from the registry alone."""
     registered = boards(sources)
     names = {**STATES, **{k: v for k, v in TERRITORIES.items() if k in registered}}
-    lines = ["| state | license status from | board source | check a license at |",
+    lines = ["| state | license status from | board source, or why none | check a license at |",
              "|---|---|---|---|"]
     for state in sorted(names, key=names.__getitem__):
         found = registered.get(state, [])
         if not found:
-            lines.append(f"| {names[state]} ({state}) | {SELF_REPORT} (unverified) | | |")
+            manual = NOT_AUTOMATED.get(state)
+            link = f"{_link(manual.check_url)} (by hand)" if manual else ""
+            lines.append(f"| {names[state]} ({state}) | {SELF_REPORT} (unverified) | "
+                         f"{_cell(why_none(state))} |{f' {link}' if link else ''} |")
             continue
         ids = "<br>".join(f"`{b.source_id}` {_cell(b.title)}" for b in found)
         links = "<br>".join(_link(b.verify_url) if b.verify_url else

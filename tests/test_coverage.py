@@ -154,7 +154,7 @@ def test_a_board_state_counts_its_acupuncturists_linked_to_live_licenses(built):
         # Linked, Unlinked, Lapsed, Expired (its WA license, practising in OR)
         "acupuncturists": 4,
         "with_board_status": 2,  # Linked and Expired; Lapsed's license is gone, its link stale
-        "share": 50.0, "computed_at": T3}
+        "share": 50.0, "why_none": None, "computed_at": T3}
 
 
 def test_a_state_without_a_board_is_nppes_self_report_only(built):
@@ -163,7 +163,8 @@ def test_a_state_without_a_board_is_nppes_self_report_only(built):
         "board_sources": None, "board_titles": None, "verify_url": None, "licenses": 0,
         "last_read_at": None,
         "acupuncturists": 2,  # York by its license's state, Nostate by its practice's
-        "with_board_status": 0, "share": 0.0, "computed_at": T3}
+        "with_board_status": 0, "share": 0.0, "why_none": coverage.NO_SOURCE_YET,
+        "computed_at": T3}
 
 
 def test_the_primary_license_state_then_the_practice_state_places_a_provider(built):
@@ -184,7 +185,26 @@ def test_every_state_once_territories_only_when_known_and_a_total(built):
         "state": "total", "state_name": "All states", "status_source": "a board in 2 of 51 states",
         "board_sources": None, "board_titles": None, "verify_url": None, "licenses": 6,
         "last_read_at": None, "acupuncturists": 8, "with_board_status": 3, "share": 37.5,
-        "computed_at": T3}
+        "why_none": None, "computed_at": T3}
+
+
+def test_a_board_we_must_not_automate_says_why_and_where_to_check_by_hand(built):
+    """Oregon's search needs a token its page's script computes: never scraped, but listed with
+    the reason and the page where a person checks; the status there stays self-reported."""
+    rows = _rows(built)
+    for state in ("OR", "HI", "GA", "UT", "NC"):
+        row = rows[state]
+        manual = coverage.NOT_AUTOMATED[state]
+        assert (row["status_source"], row["board_sources"], row["verify_url"]) == (
+            "NPPES self-report only", None, manual.check_url)
+        assert row["why_none"] == f"not automated: {manual.board}: {manual.reason}"
+    assert "token computed by the page's script" in rows["OR"]["why_none"]
+    assert "by email or mail" in rows["NC"]["why_none"]
+    assert rows["MT"]["why_none"] == coverage.NO_SOURCE_YET and rows["MT"]["verify_url"] is None
+    table = coverage.markdown_table(REGISTRY)
+    oregon = next(line for line in table.splitlines() if line.startswith("| Oregon (OR)"))
+    assert "not automated: Oregon Medical Board" in oregon
+    assert "[omb.oregon.gov](https://omb.oregon.gov/search) (by hand)" in oregon
 
 
 def test_a_board_known_only_by_its_licenses_still_counts(built):
@@ -238,6 +258,10 @@ def test_the_command_prints_every_state_and_the_total_against_the_goal(built):
             "goal 90% (52.5 points short)") in result.output
     assert f"  WA: Washington DOH health care provider credentials - check a license at {WA_LOOKUP}" \
         in result.output
+    manual = result.output.split("check these by hand):\n")[1].splitlines()
+    assert [line.split(":")[0].strip() for line in manual] == ["GA", "HI", "NC", "OR", "UT"]
+    assert manual[3] == (f"  OR: {coverage.why_none('OR')} - "
+                         f"{coverage.NOT_AUTOMATED['OR'].check_url}")
 
 
 def test_the_command_as_json(built):
@@ -324,7 +348,8 @@ def test_the_markdown_table_names_each_board_or_says_self_report_only(tmp_path):
     table = coverage.markdown_table(REGISTRY)
     lines = table.splitlines()
     assert len(lines) == 2 + 51
-    assert "| New York (NY) | NPPES self-report only (unverified) | | |" in lines
+    assert (f"| New York (NY) | NPPES self-report only (unverified) | {coverage.NO_SOURCE_YET} "
+            "| |") in lines
     assert ("| Washington (WA) | the state board | `wa-doh` Washington DOH health care provider "
             f"credentials | [fortress.wa.gov]({WA_LOOKUP}) |") in lines
     assert ("| New Jersey (NJ) | the state board | `nj-board` New Jersey acupuncture board | "
