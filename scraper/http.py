@@ -53,6 +53,7 @@ import codecs
 import copy
 import email.utils
 import hashlib
+import json
 import logging
 import random
 import re
@@ -60,12 +61,12 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Protocol, TypedDict
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpcore
 import httpx
@@ -665,8 +666,10 @@ class Fetcher:
               purpose: str = "page", sink: BinaryIO | None = None,
               untrusted: bool = False, max_bytes: int | None = None,
               keep: int | None = None, on_headers: OnHeaders | None = None,
-              max_wait: float | None = None) -> httpx.Response:
-        """One request with retries; the caller holds ``host.lock`` (one request in flight)."""
+              max_wait: float | None = None, method: str = "GET",
+              content: bytes | None = None) -> httpx.Response:
+        """One request with retries; the caller holds ``host.lock`` (one request in flight).
+        ``method`` and ``content``: a POST of a search (a read, so retried like a GET)."""
         attempt = 0
         while True:
             wait = min(host.next_at - self.clock.monotonic(), self._longest_wait())
@@ -679,7 +682,8 @@ class Fetcher:
             status: int | None = None
             problem: str
             try:
-                response = self._read(url, headers, sink, untrusted, max_bytes, keep, on_headers)
+                response = self._read(url, headers, sink, untrusted, max_bytes, keep, on_headers,
+                                      method=method, content=content)
             except DeadlineExceeded:
                 self._count("errors.DeadlineExceeded")
                 host.next_at = self.clock.monotonic() + self._interval(host)
@@ -727,14 +731,15 @@ class Fetcher:
 
     def _read(self, url: str, headers: dict[str, str], sink: BinaryIO | None = None,
               untrusted: bool = False, max_bytes: int | None = None,
-              keep: int | None = None, on_headers: OnHeaders | None = None) -> httpx.Response:
+              keep: int | None = None, on_headers: OnHeaders | None = None, *,
+              method: str = "GET", content: bytes | None = None) -> httpx.Response:
         """Send one request and read the body within the total deadline (``download_timeout``
         with a ``sink``, else ``total_timeout``), raising DeadlineExceeded past it."""
         seconds = self.config.download_timeout if sink is not None else self.config.total_timeout
         with self._deadline.running(seconds) as at:
             try:
                 return self._read_within(url, headers, sink, untrusted, max_bytes, keep, at,
-                                         on_headers)
+                                         on_headers, method=method, content=content)
             except httpx.TimeoutException:
                 if self._stop.is_set():
                     raise Interrupted(f"interrupted while fetching {url}") from None
@@ -750,8 +755,8 @@ class Fetcher:
 
     def _read_within(self, url: str, headers: dict[str, str], sink: BinaryIO | None,
                      untrusted: bool, max_bytes: int | None, keep: int | None,
-                     deadline: float | None, on_headers: OnHeaders | None = None
-                     ) -> httpx.Response:
+                     deadline: float | None, on_headers: OnHeaders | None = None, *,
+                     method: str = "GET", content: bytes | None = None) -> httpx.Response:
         """Send one request and read the body, refusing bodies over the size cap. With a
         ``sink``, a 2xx body is streamed into it (rewound first: a retry starts afresh) and
         the returned response carries the body's sha256 in ``extensions["digest"]``. With
@@ -760,7 +765,7 @@ class Fetcher:
         up at; checked here too between chunks, for transports that open no sockets."""
         client = self._untrusted_client if untrusted else self._client
         truncated = False
-        with client.stream("GET", url, headers=headers) as response:
+        with client.stream(method, url, headers=headers, content=content) as response:
             # counted here, so that an answer refused for its size still counts as a request
             self._count("requests")
             self._count(f"status.{response.status_code}")
@@ -832,6 +837,27 @@ class Fetcher:
         return self._get(url, validators, headers, None, untrusted, max_bytes,
                          max_wait=max_wait)
 
+    def post(self, url: str, *, form: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+             json_body: Any = None, headers: dict[str, str] | None = None,
+             max_bytes: int | None = None, max_wait: float | None = None) -> Page:
+        """POST a search (a board's one-license lookup, a form's postback) with the same
+        politeness as get(): robots.txt, the host's pace, retries, challenges, the size cap and
+        the total deadline. The body is ``form`` (URL-encoded, pairs in their order) or
+        ``json_body``. A 301, 302 or 303 answer is followed with a GET, as browsers do; a 307
+        or 308 repeats the POST. A 2xx without content (204) is a Page with empty content."""
+        if (form is None) == (json_body is None):
+            raise ValueError("post() takes a form or a json_body, one of them")
+        headers = dict(headers or {})
+        if form is not None:
+            pairs = list(form.items()) if isinstance(form, Mapping) else list(form)
+            content = urlencode(pairs).encode("ascii")
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        else:
+            content = json.dumps(json_body, separators=(",", ":")).encode("utf-8")
+            headers.setdefault("Content-Type", "application/json")
+        return self._get(url, None, headers, None, False, max_bytes, max_wait=max_wait,
+                         method="POST", content=content)
+
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
                  headers: dict[str, str] | None = None, resume: str | None = None,
                  on_headers: Callable[[httpx.Headers], None] | None = None,
@@ -866,7 +892,8 @@ class Fetcher:
     def _get(self, url: str, validators: Validators | None, headers: dict[str, str] | None,
              sink: BinaryIO | None, untrusted: bool, max_bytes: int | None,
              on_headers: OnHeaders | None = None, *, max_wait: float | None = None,
-             public_redirects: bool = False) -> Page:
+             public_redirects: bool = False, method: str = "GET",
+             content: bytes | None = None) -> Page:
         headers = dict(headers or {})
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -880,9 +907,12 @@ class Fetcher:
                 started = self.clock.monotonic()
                 response = self._send(url, host, headers, sink=sink, untrusted=untrusted,
                                       max_bytes=max_bytes, on_headers=on_headers,
-                                      max_wait=max_wait)
+                                      max_wait=max_wait, method=method, content=content)
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 target = redirect_target(url, response.headers["location"])
+                if method == "POST" and response.status_code in (301, 302, 303):
+                    method, content = "GET", None  # post, then redirect, then get
+                    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
                 if _origin(target) != _origin(url):
                     # Credentials are for the host they were given to (Box's API sends its
                     # files from another host, whose signed address needs none).

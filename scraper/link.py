@@ -318,8 +318,32 @@ def practitioner_row(person: Person, disciplined_licenses: set[str],
                        today or datetime.now(UTC).date().isoformat(), disciplined_licenses)
     row.update(standing=verdict.level, standing_reason=verdict.reason,
                standing_as_of=verdict.as_of)
-    row["record_hash"] = store.record_hash(row)
+    row["record_hash"] = store.record_hash(_undated(row))
     return row
+
+
+# The days a practitioner is "as of" move with every run that sees their records again; that
+# is no change of the practitioner (counted as one, every linking rewrote everyone, and the
+# run log said all had changed): the hash leaves them out, and ``_refresh_dates`` writes them.
+_DATES = ("as_of", "standing_as_of", "standing_reason")
+
+
+def _undated(row: dict[str, Any]) -> dict[str, Any]:
+    undated = {k: v for k, v in row.items() if k not in _DATES}
+    reason, day = row.get("standing_reason"), row.get("standing_as_of")
+    undated["standing_reason"] = reason.replace(day, "<day>") if reason and day else reason
+    return undated
+
+
+def _refresh_dates(db: Database, rows: list[dict[str, Any]]) -> int:
+    """Write the moved days of practitioners whose hash did not change; returns how many."""
+    cursor = db.conn.executemany(
+        "update practitioners set as_of = ?, standing_as_of = ?, standing_reason = ? "
+        "where practitioner_id = ? and (as_of is not ? or standing_as_of is not ? "
+        "or standing_reason is not ?)",
+        ([r["as_of"], r["standing_as_of"], r["standing_reason"], r["practitioner_id"],
+          r["as_of"], r["standing_as_of"], r["standing_reason"]] for r in rows))
+    return cursor.rowcount  # the rows updated (triggers' writes are not counted)
 
 
 def _practice_name(provider: dict | None, practices: dict) -> str | None:
@@ -366,6 +390,7 @@ def link_all(db: Database, run_id: int | None, at: str) -> Counter[str]:
     result = store.upsert_rows(db, "practitioners", "practitioner_id", rows,
                                tracked=PRACTITIONER_TRACKED, run_id=run_id, seen_at=at)
     counts = Counter(result.counts)
+    counts["dates_moved"] = _refresh_dates(db, [row for row, _ in rows])
     stale = [r["practitioner_id"] for r in db.query(
         "select practitioner_id from practitioners where gone_at is null")
         if r["practitioner_id"] not in people]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Callable
@@ -496,3 +497,64 @@ def test_a_fault_goes_to_the_run_that_met_it(clock):
     assert other.get("https://calm.example/x").text == "fine"
     assert heard == {"met": [("http 503", 1), ("retries", 1)], "other": []}
     assert (met.counts["retries"], other.counts["retries"], fetcher.stats["retries"]) == (1, 0, 1)
+
+
+# --- POST: a board's one-license lookup, a form's postback ------------------------------------
+
+def test_post_sends_a_form_in_order_or_json_paced_like_a_get(clock):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"method": request.method,
+                                         "type": request.headers["content-type"],
+                                         "body": request.content.decode()})
+
+    fetcher, site = make(clock, answer)
+    form = fetcher.post("https://board.example/search",
+                        form=[("__VIEWSTATE", "a+b/c="), ("license", "AC 12"), ("go", "Search")])
+    assert json.loads(form.content) == {"method": "POST", "type": "application/x-www-form-urlencoded",
+                           "body": "__VIEWSTATE=a%2Bb%2Fc%3D&license=AC+12&go=Search"}
+    sent = fetcher.post("https://board.example/api", json_body={"licenseNumber": "123",
+                                                                "licenseMetaId": None})
+    assert json.loads(sent.content) == {"method": "POST", "type": "application/json",
+                           "body": '{"licenseNumber":"123","licenseMetaId":null}'}
+    (t1, first), (t2, second) = site.pages()
+    assert t2 - t1 >= 1.0  # the host's pace holds for posts too
+    assert first.headers["user-agent"].startswith("acupuncture-directory/")
+    with pytest.raises(ValueError):
+        fetcher.post("https://board.example/api")
+
+
+def test_post_redirect_get_and_a_307_posts_again(clock):
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/search":
+            return httpx.Response(303, headers={"location": "/results"})
+        if request.url.path == "/moved":
+            return httpx.Response(307, headers={"location": "/search2"})
+        return httpx.Response(200, json={"method": request.method, "path": request.url.path,
+                                         "body": request.content.decode()})
+
+    fetcher, site = make(clock, answer)
+    assert json.loads(fetcher.post("https://board.example/search", form={"n": "1"}).content) == {
+        "method": "GET", "path": "/results", "body": ""}
+    assert "content-type" not in site.pages()[1][1].headers
+    assert json.loads(fetcher.post("https://board.example/moved", form={"n": "1"}).content) == {
+        "method": "POST", "path": "/search2", "body": "n=1"}
+
+
+def test_post_obeys_robots_and_stops_at_a_challenge(clock):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, headers={"cf-mitigated": "challenge"},
+                              text="<title>Just a moment...</title>")
+
+    fetcher, site = make(clock, answer, robots="User-agent: *\nDisallow: /private\n")
+    with pytest.raises(RobotsDisallowed):
+        fetcher.post("https://board.example/private/search", form={"n": "1"})
+    assert site.pages() == []
+    with pytest.raises(BotChallenge):
+        fetcher.post("https://board.example/search", json_body={"n": "1"})
+    assert len(site.pages()) == 1  # never retried
+
+
+def test_a_204_is_an_empty_page(clock):
+    fetcher, _ = make(clock, lambda request: httpx.Response(204))
+    page = fetcher.post("https://board.example/lookup", json_body={})
+    assert (page.status, page.content) == (204, b"")

@@ -135,6 +135,33 @@ def test_ids_are_stable_and_a_rebuild_changes_nothing(memdb):
     assert links[("licenses", "WA:acupuncturist:999")][0] == "lic:WA:acupuncturist:999"
 
 
+def test_records_seen_again_move_the_dates_but_change_nobody(memdb):
+    """A later run sees the same records: the practitioner is as of the new day and its
+    standing checked then, but nothing of it changed (no update, no change rows)."""
+    provider = _provider("1234567893", "LEE", "ANNA", "WA", "111")
+    _db(memdb, [provider], [_license("WA", "111", "LEE", "ANNA")])
+    _links(memdb)
+    before = memdb["practitioners"].get("npi:1234567893")
+    assert before["standing"] == "good" and "2026-11-01" in before["standing_reason"]
+    with store.transaction(memdb):
+        store.upsert_providers(memdb, [provider], 2, "2026-11-08T00:00:00Z")
+        store.upsert_license_records(memdb, [_license("WA", "111", "LEE", "ANNA")], 2,
+                                     "2026-11-08T00:00:00Z")
+        counts = link_all(memdb, None, "2026-11-08T00:00:00Z")
+    assert (counts["updated"], counts["unchanged"], counts["dates_moved"]) == (0, 1, 1)
+    after = memdb["practitioners"].get("npi:1234567893")
+    assert after["as_of"] == "2026-11-08T00:00:00Z" != before["as_of"]
+    assert after["standing_as_of"] == "2026-11-08"
+    assert after["standing_reason"] == before["standing_reason"].replace("2026-11-01",
+                                                                         "2026-11-08")
+    assert after["record_hash"] == before["record_hash"]
+    assert memdb.execute("select count(*) from changes where table_name = 'practitioners' "
+                         "and column_name != 'gone_at'").fetchone()[0] == 0
+    with store.transaction(memdb):
+        again = link_all(memdb, None, "2026-11-08T00:00:00Z")
+    assert (again["updated"], again["dates_moved"]) == (0, 0)  # nothing moved: nothing written
+
+
 def test_license_only_practitioner_merges_when_the_provider_appears(memdb):
     _db(memdb, [], [_license("WA", "999", "KIM", "BO")])
     _links(memdb)
