@@ -167,10 +167,13 @@ def load_checkpoints(db: Database, run_id: int) -> dict[str, PartState]:
 
 
 def save_checkpoint(db: Database, run_id: int, state: PartState, now: str) -> None:
-    db.table("run_checkpoints").upsert({
-        "run_id": run_id, "part": state.part, "state": state.state,
-        "next_skip": state.next_skip, "note": state.note, "updated_at": now,
-    }, pk=("run_id", "part"))
+    # One statement (sqlite-utils' upsert reads the table's shape first: a page of a re-scrape
+    # that is all 304s costs little else).
+    db.execute("insert into run_checkpoints (run_id, part, state, next_skip, note, updated_at) "
+               "values (?, ?, ?, ?, ?, ?) on conflict (run_id, part) do update set "
+               "state = excluded.state, next_skip = excluded.next_skip, note = excluded.note, "
+               "updated_at = excluded.updated_at",
+               [run_id, state.part, state.state, state.next_skip, state.note, now])
 
 
 # -- fetch log --------------------------------------------------------------------------------

@@ -372,10 +372,12 @@ def _canonical(rows: list[dict[str, Any]]) -> str:
 
 
 def touch_page(db: Database, table: str, url: str, run_id: int, seen_at: str) -> int:
-    """An unchanged page (304): the records last seen on it are still there."""
+    """An unchanged page (304): the records last seen on it are still there. A record
+    already gone is not one of them (it left the page at a reading since): counted, it would
+    hide from the runner a record of the page that was stored under another page."""
     cursor = db.execute(
-        f"update [{table}] set last_seen_at = ?, last_seen_run_id = ? where source_url = ?",
-        [seen_at, run_id, url])
+        f"update [{table}] set last_seen_at = ?, last_seen_run_id = ? where source_url = ? "
+        "and gone_at is null", [seen_at, run_id, url])
     return cursor.rowcount
 
 

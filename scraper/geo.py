@@ -26,3 +26,36 @@ def zip_point(value: object) -> tuple[float, float] | None:
         return None
     match = ZIP_RE.match(str(value))
     return zip_points().get(match.group(1).zfill(5)) if match else None
+
+
+def _zip_data_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"zipcodes {version('zipcodes')}"
+    except PackageNotFoundError:
+        return "zipcodes ?"
+
+
+ZIP_DATA_VERSION = _zip_data_version()  # which ZIP data ``state_zips`` reads
+
+
+@cache
+def _zips_of(state: str) -> tuple[tuple[str, str], ...]:
+    import zipcodes
+
+    # One state at a time: the whole list is 42,000 dicts (some 150 MB), a state's a few
+    # thousand.
+    return tuple(sorted((z["zip_code"], str(z.get("zip_code_type") or "").upper())
+                        for z in zipcodes.filter_by(state=state)))
+
+
+ZIP_KINDS = ("STANDARD", "PO BOX", "UNIQUE", "MILITARY")  # as the zipcodes data name them
+
+
+def state_zips(state: str, kinds: tuple[str, ...] = ZIP_KINDS) -> tuple[str, ...]:
+    """The ZIPs the ``zipcodes`` data place in ``state``, of these kinds (street delivery,
+    PO boxes only, one organization's own, military; active or not), sorted; empty for a
+    state it does not know. The first call reads the data (seconds)."""
+    wanted = {k.upper() for k in kinds}
+    return tuple(z for z, kind in _zips_of(state.upper()) if kind in wanted)

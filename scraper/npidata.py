@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import zipfile
 import zlib
@@ -39,12 +40,68 @@ from .normalize import (
     website_url,
     zip5,
 )
-from .zipscan import CHUNK, ScanError, line_at, lines_at, records, scan
+from .zipscan import (
+    CHUNK,
+    ZLIB,
+    ScanError,
+    line_at,
+    lines_at,
+    open_member,
+    records,
+    scan,
+)
+
+log = logging.getLogger(__name__)
 
 SOURCE_ID = "nppes-bulk"  # the source its records are stored under
 DEFAULT_CODES = ("171100000X",)
 TAXONOMY_SLOTS = 15
 IDENTIFIER_SLOTS = 50
+# The column names asked of every kept row, made once: a name made anew for each row costs its
+# formatting and its hashing again (issue 16: the mapping of a row was most of its cost).
+_TAXONOMY_COLUMNS = tuple(
+    (f"Healthcare Provider Taxonomy Code_{i}", f"Provider License Number_{i}",
+     f"Healthcare Provider Primary Taxonomy Switch_{i}",
+     f"Provider License Number State Code_{i}", f"Healthcare Provider Taxonomy Group_{i}")
+    for i in range(1, TAXONOMY_SLOTS + 1))
+_IDENTIFIER_COLUMNS = tuple(
+    (f"Other Provider Identifier_{i}", f"Other Provider Identifier Type Code_{i}",
+     f"Other Provider Identifier Issuer_{i}", f"Other Provider Identifier State_{i}")
+    for i in range(1, IDENTIFIER_SLOTS + 1))
+_ADDRESS_COLUMNS = {kind: tuple(column.format(kind) for column in (
+    "Provider First Line Business {} Address", "Provider Second Line Business {} Address",
+    "Provider Business {} Address City Name", "Provider Business {} Address State Name",
+    "Provider Business {} Address Postal Code",
+    "Provider Business {} Address Country Code (If outside U.S.)",
+    "Provider Business {} Address Telephone Number", "Provider Business {} Address Fax Number"))
+    for kind in ("Practice Location", "Mailing")}
+_NPI = re.compile(r"\d{10}")
+# Names and dates recur from row to row (first names, cities, enumeration days), and a practice
+# location's phone and postal code are most often its mailing address's too: each normalized
+# once. Pure functions of their arguments, so what is remembered is what they would say; only
+# short values are remembered (a hostile file's long ones would fill the memory).
+_REMEMBERED_LENGTH = 80
+
+
+def _remembering(function: Callable[..., Any]) -> Callable[..., Any]:
+    remembered = lru_cache(maxsize=1 << 12)(function)
+
+    def call(*values: str | None) -> Any:
+        for value in values:
+            if value is not None and len(value) > _REMEMBERED_LENGTH:
+                return function(*values)
+        return remembered(*values)
+    return call
+
+
+_title_name = _remembering(title_name)
+_person_name = _remembering(person_name)
+_iso_date = _remembering(iso_date)
+_phone = _remembering(phone)
+_format_postal_code = _remembering(format_postal_code)
+_zip5 = _remembering(zip5)
+_drop_placeholder = _remembering(drop_placeholder)
+_CLEANED_MAX = 1 << 16  # values remembered by a Columns' getters before it forgets them all
 REQUIRED = ("NPI", "Entity Type Code", "Healthcare Provider Taxonomy Code_1")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # NPPES other-identifier type codes, as the API spells their descriptions.
@@ -78,6 +135,7 @@ RAW_EXCERPT = 2000  # characters of an unreadable row kept with its reject
 @dataclass
 class ImportStats:
     bytes_read: int = 0  # of the npidata_pfile member, uncompressed
+    inflater: str = ""  # what inflated it ("isal 1.9.1", "zlib 1.2.13")
     candidates: int = 0  # records the byte test let through
     kept: int = 0
     locations: int = 0
@@ -135,6 +193,7 @@ class Columns:
     def __init__(self, header: list[str], name: str, required: tuple[str, ...] = REQUIRED):
         self.index = {h.strip().lower(): i for i, h in enumerate(header)}
         self._asked: dict[str, int | None] = {}  # ~110 look-ups a row, by the same names
+        self._cleaned: dict[str, str | None] = {}  # raw value -> clean(value), for all rows
         self.width = len(header)
         missing = [c for c in required if c.lower() not in self.index]
         if missing:
@@ -150,14 +209,27 @@ class Columns:
             return at
 
     def getter(self, row: list[str]) -> Callable[[str], str | None]:
-        asked, position = self._asked, self.position
+        asked, position, cleaned = self._asked, self.position, self._cleaned
 
         def get(column: str) -> str | None:
-            at = asked[column] if column in asked else position(column)
+            try:
+                at = asked[column]
+            except KeyError:
+                at = position(column)
             if at is None:
                 return None
             value = row[at]
-            return clean(value) if value else None  # most of the 329 fields are empty
+            if not value:  # most of the 329 fields are empty
+                return None
+            try:
+                return cleaned[value]
+            except KeyError:
+                if len(value) > _REMEMBERED_LENGTH:
+                    return clean(value)
+                if len(cleaned) >= _CLEANED_MAX:
+                    cleaned.clear()
+                text = cleaned[value] = clean(value)
+                return text
         return get
 
 
@@ -171,7 +243,7 @@ def _matching(records: Iterator[tuple[int, bytes]], name: str, codes: tuple[str,
     if first is None:
         raise BulkFileError(name, "the file is empty")
     columns = Columns(_fields(first[1], name, first[0], None), name)
-    slots = [f"Healthcare Provider Taxonomy Code_{i}" for i in range(1, TAXONOMY_SLOTS + 1)]
+    slots = [code for code, *_ in _TAXONOMY_COLUMNS]
     wanted = set(codes)
     for at, record in records:
         stats.candidates += 1
@@ -207,25 +279,22 @@ def taxonomy_descriptions(extra_csv: str | None = None) -> dict[str, str]:
 
 def _date(get: Callable[[str], str | None], column: str, name: str, at: int) -> str | None:
     try:
-        return iso_date(get(column))
+        return _iso_date(get(column))
     except ValueError as exc:
         raise BulkFileError(name, f"{column}: {exc}", offset=at) from None
 
 
 def _address(get, purpose: str, kind: str) -> Address | None:
-    line1 = get(f"Provider First Line Business {kind} Address")
+    first, second, city, state, postal, country, telephone, fax = _ADDRESS_COLUMNS[kind]
+    line1 = get(first)
     if line1 is None:
         return None
-    postal = get(f"Provider Business {kind} Address Postal Code")
-    state = get(f"Provider Business {kind} Address State Name")
-    country = get(f"Provider Business {kind} Address Country Code (If outside U.S.)") or "US"
-    return Address(purpose=purpose, seq=0, address_1=line1,
-                   address_2=get(f"Provider Second Line Business {kind} Address"),
-                   city=get(f"Provider Business {kind} Address City Name"), state=state,
-                   postal_code=format_postal_code(postal), zip5=zip5(postal),
-                   country_code=country,
-                   phone=phone(get(f"Provider Business {kind} Address Telephone Number")),
-                   fax=phone(get(f"Provider Business {kind} Address Fax Number")))
+    postal_code = get(postal)
+    return Address(purpose=purpose, seq=0, address_1=line1, address_2=get(second),
+                   city=get(city), state=get(state),
+                   postal_code=_format_postal_code(postal_code), zip5=_zip5(postal_code),
+                   country_code=get(country) or "US", phone=_phone(get(telephone)),
+                   fax=_phone(get(fax)))
 
 
 def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
@@ -233,7 +302,7 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
     """One npidata_pfile row (starting at byte ``at``) as a Provider with the values the API
     source would give."""
     npi = get("NPI") or ""
-    if not re.fullmatch(r"\d{10}", npi):
+    if not _NPI.fullmatch(npi):
         raise BulkFileError(name, f"NPI {npi!r} is not ten digits", offset=at)
     kind = {"1": "NPI-1", "2": "NPI-2"}.get(get("Entity Type Code") or "")
     if kind is None:
@@ -242,32 +311,29 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
     first, middle = get("Provider First Name"), get("Provider Middle Name")
     # The same placeholders as the API's ("--", "NA"), should the file carry them too.
     last = get("Provider Last Name (Legal Name)")
-    suffix = drop_placeholder(get("Provider Name Suffix Text"))
+    suffix = _drop_placeholder(get("Provider Name Suffix Text"))
     organization = get("Provider Organization Name (Legal Business Name)")
-    display = (person_name(first, middle, last, suffix) if kind == "NPI-1" else organization) \
-        or npi
+    display = (_person_name(first, middle, last, suffix) if kind == "NPI-1"
+               else organization) or npi
     taxonomies: list[Taxonomy] = []
-    for i in range(1, TAXONOMY_SLOTS + 1):
-        code = get(f"Healthcare Provider Taxonomy Code_{i}")
+    for code_column, number_column, switch, state, group in _TAXONOMY_COLUMNS:
+        code = get(code_column)
         if code is None:
             continue
-        number = drop_placeholder(get(f"Provider License Number_{i}"))
+        number = _drop_placeholder(get(number_column))
         taxonomies.append(Taxonomy(
             seq=len(taxonomies), code=code, description=descriptions.get(code),
-            is_primary=get(f"Healthcare Provider Primary Taxonomy Switch_{i}") == "Y",
-            state=get(f"Provider License Number State Code_{i}"), license_number=number,
-            license_number_normalized=license_number(number),
-            taxonomy_group=get(f"Healthcare Provider Taxonomy Group_{i}")))
+            is_primary=get(switch) == "Y", state=get(state), license_number=number,
+            license_number_normalized=license_number(number), taxonomy_group=get(group)))
     identifiers = []
-    for i in range(1, IDENTIFIER_SLOTS + 1):
-        value = get(f"Other Provider Identifier_{i}")
+    for value_column, type_column, issuer, state in _IDENTIFIER_COLUMNS:
+        value = get(value_column)
         if value is None:
             continue
-        code = get(f"Other Provider Identifier Type Code_{i}") or ""
+        code = get(type_column) or ""
         identifiers.append({"code": code, "desc": IDENTIFIER_TYPES.get(code, code),
-                            "issuer": get(f"Other Provider Identifier Issuer_{i}") or "",
-                            "identifier": value,
-                            "state": get(f"Other Provider Identifier State_{i}") or ""})
+                            "issuer": get(issuer) or "", "identifier": value,
+                            "state": get(state) or ""})
     other_names: list[dict[str, Any]] = []
     if kind == "NPI-1" and get("Provider Other Last Name"):
         code = get("Provider Other Last Name Type Code") or ""
@@ -276,8 +342,8 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
             ("first_name", get("Provider Other First Name")),
             ("last_name", get("Provider Other Last Name")),
             ("middle_name", get("Provider Other Middle Name")),
-            ("prefix", drop_placeholder(get("Provider Other Name Prefix Text"))),
-            ("suffix", drop_placeholder(get("Provider Other Name Suffix Text"))),
+            ("prefix", _drop_placeholder(get("Provider Other Name Prefix Text"))),
+            ("suffix", _drop_placeholder(get("Provider Other Name Suffix Text"))),
             ("credential", get("Provider Other Credential Text"))) if v})
     elif kind == "NPI-2" and get("Provider Other Organization Name"):
         code = get("Provider Other Organization Name Type Code") or ""
@@ -289,13 +355,13 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
     deactivated = _date(get, "NPI Deactivation Date", name, at)
     reactivated = _date(get, "NPI Reactivation Date", name, at)
     sole = {"Y": "YES", "N": "NO"}.get(get("Is Sole Proprietor") or "")
-    official = person_name(get("Authorized Official First Name"),
-                           get("Authorized Official Middle Name"),
-                           get("Authorized Official Last Name"))
+    official = _person_name(get("Authorized Official First Name"),
+                            get("Authorized Official Middle Name"),
+                            get("Authorized Official Last Name"))
     return Provider(
-        npi=npi, enumeration_type=kind, display_name=display, first_name=title_name(first),
-        middle_name=title_name(middle), last_name=title_name(last),
-        name_prefix=drop_placeholder(get("Provider Name Prefix Text")), name_suffix=suffix,
+        npi=npi, enumeration_type=kind, display_name=display, first_name=_title_name(first),
+        middle_name=_title_name(middle), last_name=_title_name(last),
+        name_prefix=_drop_placeholder(get("Provider Name Prefix Text")), name_suffix=suffix,
         credential=get("Provider Credential Text"), organization_name=organization,
         gender=get("Provider Gender Code"), sole_proprietor=sole,
         status="A" if not deactivated or (reactivated and reactivated >= deactivated) else "D",
@@ -305,7 +371,7 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
         deactivated_on=deactivated, reactivated_on=reactivated,
         authorized_official=official,
         authorized_official_title=get("Authorized Official Title or Position"),
-        authorized_official_phone=phone(get("Authorized Official Telephone Number")),
+        authorized_official_phone=_phone(get("Authorized Official Telephone Number")),
         other_names=other_names, identifiers=identifiers, addresses=addresses,
         taxonomies=taxonomies, provenance=provenance)
 
@@ -325,7 +391,7 @@ def _side_rows(archive: zipfile.ZipFile, pattern: str, npis: set[str],
         return first in wanted
 
     try:
-        with archive.open(member) as stream:
+        with open_member(archive, member) as stream:
             rows = records(stream, ours)
             first = next(rows, None)
             if first is None:
@@ -377,7 +443,7 @@ def _side_npis(archive: zipfile.ZipFile, members: list[str]) -> array:
     quoted field may add a number that is no NPI; that only holds a provider back."""
     found = array("q")
     for member in members:
-        with archive.open(member) as stream:
+        with open_member(archive, member) as stream:
             tail = b""
             while block := stream.read(CHUNK):
                 block = tail + block
@@ -434,7 +500,9 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
         given = 0
         for anchored in (True, False):
             try:
-                with archive.open(member) as stream:
+                with open_member(archive, member) as stream:
+                    stats.inflater = getattr(stream, "inflater", ZLIB).name
+                    log.info("%s: inflated by %s", label, stats.inflater)
                     # NPPES quotes every field, the NPI first: records are cut where a quoted
                     # number starts a line, and only the records we keep are checked whole
                     found = scan(stream, needles, counted, anchored=anchored)

@@ -5,24 +5,36 @@ taxonomy code ``171100000X``); nearly every record of the 9 GB monthly file hold
 of the file is only searched, never split into lines nor parsed. Records are cut at line ends
 outside quotes (a quoted field may hold a line break), by counting quote characters, in C.
 
-One thread inflates the member (zlib lets go of the GIL) while the caller's thread searches it.
-Each record comes with its byte offset in the member; ``line_at`` turns an offset into a line
-number for an error message, by reading the member again up to it. (A child process for the
-search was tried: on two cores it was slower, 7.3 s against 6.8 s on the benchmark, since the
-inflating, the search and the parsing compete for the same cores either way.)
+One thread inflates the member (ISA-L and zlib let go of the GIL) while the caller's thread
+searches it. Each record comes with its byte offset in the member; ``line_at`` turns an offset
+into a line number for an error message, by reading the member again up to it. (A child
+process for the search was tried: on two cores it was slower, 7.3 s against 6.8 s on the
+benchmark, since the inflating, the search and the parsing compete for the same cores either
+way.)
+
+A deflated member is inflated here too (``open_member``), not by ``zipfile``: with ISA-L
+(``isal``, a dependency) when it is installed, else with zlib, the choice made once at import
+(``INFLATER``). ISA-L inflates these files about twice as fast as zlib; the declared size and
+CRC-32 are checked as ``zipfile`` checks them, and a stream that would inflate past the
+declared size is an error at once (a deflate bomb), not cut short.
 
 Nothing here knows the NPPES columns: ``scraper/sources/nppes_bulk.py`` does the rest.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import platform
 import queue
+import struct
 import sys
 import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator
-from typing import IO
+from dataclasses import dataclass
+from typing import IO, Any, Protocol, cast
 
 CHUNK = 1 << 22  # bytes read from the zip member at a time
 SWITCH_INTERVAL = 0.0001  # see scan()
@@ -43,7 +55,169 @@ class ScanError(Exception):
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 
-def records(stream: IO[bytes], keep: Callable[[bytes], bool]) -> Iterator[tuple[int, bytes]]:
+class Stream(Protocol):
+    """What the readers here read: a zip member as ``open_member`` or ``ZipFile.open`` gives
+    it, or any binary file. ``read(n)`` may return fewer than ``n`` bytes; b"" is the end."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+# -- inflating a member -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Inflater:
+    """A raw-deflate implementation: ``decompressobj(-15)`` and ``crc32`` as zlib's."""
+
+    name: str
+    decompressobj: Callable[[int], Any]
+    crc32: Callable[[bytes, int], int]
+    error: type[Exception]
+
+
+ZLIB = Inflater(f"zlib {zlib.ZLIB_RUNTIME_VERSION}", zlib.decompressobj, zlib.crc32, zlib.error)
+
+
+def pick_inflater() -> Inflater:
+    """ISA-L's inflater when ``isal`` is installed (about twice zlib's speed on the NPPES
+    files, bench/RESULTS.md), else zlib's."""
+    try:
+        import isal
+        from isal import isal_zlib
+    except ImportError:
+        return ZLIB
+    version = getattr(isal, "__version__", "")
+    error = cast(type[Exception], isal_zlib.error)  # its stub calls the class an instance
+    return Inflater(f"isal {version}".strip(), isal_zlib.decompressobj, isal_zlib.crc32, error)
+
+
+INFLATER = pick_inflater()  # chosen once: the run notes of nppes-bulk name it
+INPUT = 1 << 17  # compressed bytes handed to the inflater at a time: 2.5 MB out, at 19:1
+_HEADER = struct.Struct("<4s22xHH")  # a local file header: signature ... name and extra lengths
+_UNREADABLE_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched, strongly encrypted: zipfile says so
+
+
+@functools.cache
+def keep_freed_blocks() -> bool:
+    """Ask glibc's allocator to keep the memory of freed blocks of a few MB for the next ones
+    (heap, not mmap; trimmed past 64 MB), once per process. Without it each inflated block is
+    given back to the system when freed and the next one's pages fault in anew: measured, 1.3 s
+    of system time (570,000 page faults) in the 4 s of inflating the benchmark's 2.3 GB member,
+    and 0.06 s with it. Nothing is done under another C library. True when it was done."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, 16 << 20) and mallopt(m_trim_threshold, 64 << 20))
+
+
+class Member:
+    """A deflated member of a zip on disk, inflated by ``inflater`` from its own file handle.
+
+    ``read(n)`` gives at most ``n`` bytes, what one call of the inflater gave (no joining of
+    pieces): about ``INPUT`` times the compression ratio. The output may never pass the size the
+    zip declares (checked before it is made, so a deflate bomb costs no memory), must reach it
+    exactly when the stream ends, and must match the declared CRC-32; a stream cut short is an
+    ``EOFError``, the others ``zipfile.BadZipFile`` (zipfile's own messages)."""
+
+    def __init__(self, path: str, info: zipfile.ZipInfo, inflater: Inflater):
+        self.name, self.inflater = info.filename, inflater
+        keep_freed_blocks()
+        self._file = open(path, "rb", buffering=0)  # closed by close()
+        try:
+            self._file.seek(info.header_offset)
+            header = self._file.read(_HEADER.size)
+            if len(header) != _HEADER.size:
+                raise zipfile.BadZipFile("Truncated file header")
+            signature, name_length, extra_length = _HEADER.unpack(header)
+            if signature != b"PK\x03\x04":
+                raise zipfile.BadZipFile("Bad magic number for file header")
+            name = self._file.read(name_length)
+            encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+            if name.decode(encoding, "replace") != info.orig_filename:
+                raise zipfile.BadZipFile(f"File name in directory {info.orig_filename!r} and "
+                                         f"header {name!r} differ.")
+            self._file.seek(extra_length, 1)
+        except BaseException:
+            self._file.close()
+            raise
+        self._inflate = inflater.decompressobj(-15)
+        self._compressed_left = info.compress_size
+        self._declared = self._left = info.file_size  # the bytes the member still owes
+        self._expected_crc, self._crc = info.CRC, 0
+        self._pending = b""  # input the inflater has not taken yet
+        self._done = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._done:
+            return b""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 24), b""))
+        inflate = self._inflate
+        while True:
+            data = self._pending
+            if not data and self._compressed_left > 0:
+                data = self._file.read(min(INPUT, self._compressed_left))
+                if not data:
+                    raise EOFError(f"{self.name}: the zip ends inside the member (cut short)")
+                self._compressed_left -= len(data)
+            try:  # one byte more than the member owes: a stream going past it shows here
+                out = inflate.decompress(data, min(max(1, size), self._left + 1))
+            except self.inflater.error as exc:
+                raise zipfile.BadZipFile(f"{self.name}: {exc}") from None
+            self._pending = inflate.unconsumed_tail
+            if len(out) > self._left:
+                raise zipfile.BadZipFile(f"{self.name} inflates to more than the "
+                                         f"{self._declared:,} bytes its zip declares")
+            if out:
+                self._left -= len(out)
+                self._crc = self.inflater.crc32(out, self._crc)
+            if inflate.eof:
+                self._done = True
+                if self._left:
+                    raise EOFError(f"{self.name}: the stream ends {self._left:,} bytes short "
+                                   "of the size its zip declares")
+                if self._crc != self._expected_crc:
+                    raise zipfile.BadZipFile(f"Bad CRC-32 for file {self.name!r}")
+                return out
+            if out:
+                return out
+            if not data:  # all input given, all output taken, and no end-of-stream marker
+                raise EOFError("Compressed file ended before the end-of-stream marker was "
+                               "reached")
+            if len(self._pending) == len(data):
+                raise zipfile.BadZipFile(f"{self.name}: the inflater takes no more input")
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Member:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_member(archive: zipfile.ZipFile, member: str,
+                inflater: Inflater | None = None) -> Member | IO[bytes]:
+    """``member`` of ``archive`` for reading: a deflated member of a zip on disk inflated by
+    ``inflater`` (``INFLATER`` unless told), any other by ``zipfile``."""
+    info = archive.getinfo(member)
+    if info.flag_bits & _UNREADABLE_FLAGS:  # zipfile: RuntimeError or NotImplementedError
+        raise zipfile.BadZipFile(f"{member}: encrypted or patched (flags {info.flag_bits:#x}): "
+                                 "not a file NPPES publishes")
+    if info.compress_type != zipfile.ZIP_DEFLATED or not isinstance(archive.filename, str):
+        try:
+            return archive.open(member)
+        except NotImplementedError as exc:  # a compression method zipfile cannot read
+            raise zipfile.BadZipFile(f"{member}: {exc}") from None
+    return Member(archive.filename, info, inflater or INFLATER)
+
+
+def records(stream: Stream, keep: Callable[[bytes], bool]) -> Iterator[tuple[int, bytes]]:
     """(byte offset, record) for the header and for every record ``keep`` accepts: the plain
     reader of the small companion members (practice locations, endpoints).
 
@@ -100,18 +274,18 @@ def records(stream: IO[bytes], keep: Callable[[bytes], bool]) -> Iterator[tuple[
 
 
 class _Prefetch:
-    """Reads blocks of a stream in a thread of its own, a few blocks ahead: zlib lets go of the
-    GIL while it inflates, so decompressing the next blocks overlaps scanning this one (the
-    machine's second core does the inflating). Memory: at most ``depth`` blocks waiting."""
+    """Reads blocks of a stream in a thread of its own, a few blocks ahead: the inflater lets
+    go of the GIL while it inflates, so decompressing the next blocks overlaps scanning this one
+    (the machine's second core does the inflating). Memory: at most ``depth`` blocks waiting."""
 
-    def __init__(self, stream: IO[bytes], size: int, depth: int = 4):
+    def __init__(self, stream: Stream, size: int, depth: int = 4):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(stream, size), daemon=True,
                                         name="zipscan-inflate")
         self._thread.start()
 
-    def _run(self, stream: IO[bytes], size: int) -> None:
+    def _run(self, stream: Stream, size: int) -> None:
         try:
             while not self._stop.is_set():
                 block = stream.read(size)
@@ -140,7 +314,7 @@ class _Prefetch:
         self._thread.join(timeout=5)
 
 
-def scan(stream: IO[bytes], needles: tuple[bytes, ...],
+def scan(stream: Stream, needles: tuple[bytes, ...],
          on_bytes: Callable[[int], None] | None = None, *, chunk: int | None = None,
          anchored: bool = False) -> Generator[tuple[int, bytes], None, None]:
     """(byte offset, record) for the first record (the header) and for every record holding
@@ -423,7 +597,7 @@ def lines_at(archive: zipfile.ZipFile, member: str, offsets: list[int]) -> list[
     if wanted:
         count, position = 0, 0
         try:
-            with archive.open(member) as stream:
+            with open_member(archive, member) as stream:
                 for offset in wanted:
                     while position < offset:
                         block = stream.read(min(CHUNK, offset - position))

@@ -557,3 +557,22 @@ def test_a_bad_row_of_a_weekly_file_is_reported(providers, tmp_path):
                   tmp_path / "p.db")
     assert result.status == "partial" and result.counts["rejected"] == 1
     assert any("1 row(s) could not be read" in note for note in result.notes)
+
+
+def test_the_run_notes_name_the_inflater_and_zlib_reads_the_same(providers, tmp_path,
+                                                                  monkeypatch):
+    """Issue 16: the member is inflated by ISA-L where it is installed, by zlib otherwise; the
+    run says which, and both read the same providers."""
+    from scraper import zipscan
+
+    path = write_zip(tmp_path / "m.zip", providers[:300], others=200)
+    result = _run(Config(http=HTTP, sources={"nppes-bulk": {"file": str(path)}}),
+                  tmp_path / "p.db")
+    assert result.status == "ok", result.error
+    assert any(f"inflated by {zipscan.INFLATER.name}" in note for note in result.notes)
+    with_isal, stats = read_zip(path)
+    assert stats.inflater == zipscan.INFLATER.name and stats.inflater.startswith("isal ")
+    monkeypatch.setattr(zipscan, "INFLATER", zipscan.ZLIB)
+    with_zlib, stats = read_zip(path)
+    assert stats.inflater.startswith("zlib ")
+    assert with_zlib == with_isal and len(with_isal) == len(_acupuncturists(providers[:300]))

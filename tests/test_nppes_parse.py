@@ -170,6 +170,32 @@ def test_query_split_tree():
     assert [q.key for q in Query("CA", "94110").children()] == ["CA/94110/NPI-1",
                                                                  "CA/94110/NPI-2"]
     assert Query("CA", "94110", "NPI-1").children() is None
+    # only where ZIPs are (a ZIP seen that is not a ZIP of the state counts too)
+    zips = ["94110", "94117", "90001", "96150", "9", "abcde"]
+    assert [q.key for q in ca.children(zips)] == ["CA/90*", "CA/94*", "CA/96*"]
+    assert [q.key for q in Query("CA", "94*").children(zips)] == ["CA/941*"]
+    assert [q.key for q in Query("CA", "9411*").children(zips)] == ["CA/94110", "CA/94117"]
+    # a full part with no known ZIP under it still holds something: every digit is asked
+    assert len(Query("CA", "93*").children(zips)) == 10
+    # a part split by NPI type keeps its type below
+    assert [q.key for q in Query("CA", "941*", "NPI-1").children(zips)] == [
+        "CA/9411*/NPI-1"]
+    assert [q.key for q in Query("CA", "94*").by_type()] == ["CA/94*/NPI-1", "CA/94*/NPI-2"]
+
+
+@pytest.mark.parametrize("key", ["CA", "CA/94*", "CA/9411*", "CA/94110", "CA/94110/NPI-1",
+                                 "CA/94*/NPI-2", "CA/NPI-1"])
+def test_query_keys_read_back(key):
+    assert Query.from_key(key).key == key
+
+
+@pytest.mark.parametrize("key", ["ca", "CA/9*", "CA/941", "CA/941101", "CA/94110/NPI-3",
+                                 "CA/94110/NPI-1/x", "CA/94*/94*", "", "CA/"])
+def test_query_keys_that_name_no_query(key):
+    assert Query.from_key(key) is None
+
+
+def test_query_params():
     assert Query("CA", "941*").params("Acupuncturist", 400) == {
         "version": "2.1", "taxonomy_description": "Acupuncturist", "state": "CA",
         "address_purpose": "PRIMARY", "limit": 200, "skip": 400, "postal_code": "941*"}

@@ -22,11 +22,14 @@ from tests.sites.nppes import NppesApi
 from tests.sites.nppes_data import (
     ACUPUNCTURIST_CODE,
     GEOGRAPHY,
+    SPREAD_SHARE,
     XSS_TEXT,
     generate_providers,
+    grow_providers,
     is_valid_npi,
     npi_check_digit,
     primary_location,
+    state_zip_weights,
 )
 from tests.sites.serve import start_all
 from tests.sites.server import DEFAULT_LAST_MODIFIED, SiteServer
@@ -334,20 +337,47 @@ def test_data_volume_and_spread(providers):
 
 
 def test_zip_codes_fit_the_states_and_the_1200_cap(providers):
-    prefixes = {(state, entry[0]) for state, entries in GEOGRAPHY.items() for entry in entries}
+    curated = {(state, entry[0]) for state, entries in GEOGRAPHY.items() for entry in entries}
+    real = {(state, z["zip_code"]) for state, (zips, _) in state_zip_weights().items()
+            for z in zips}
     codes = [(primary_location(p)["state"], primary_location(p)["postal_code"])
              for p in providers]
-    assert all((state, code[:3]) in prefixes for state, code in codes)
+    # every primary location is a real street-delivery ZIP of its state; most in the
+    # curated cities, the spread share anywhere in the state
+    assert all((state, code[:5]) in real for state, code in codes)
+    in_cities = sum((state, code[:3]) in curated for state, code in codes) / len(codes)
+    assert 1 - SPREAD_SHARE - 0.01 < in_cities < 0.97  # the crowded areas are the cities'
     assert all(len(code) in (5, 9) and code.isdigit() for _, code in codes)
     assert sum(len(code) == 9 for _, code in codes) > len(codes) * 0.7
     by_prefix = Counter(code[:3] for _, code in codes)
     by_zip = Counter(code[:5] for _, code in codes)
     assert by_prefix["941"] > 1200
     assert max(by_zip.values()) <= 400
+    ca_prefixes = {code[:3] for state, code in codes if state == "CA"}
+    assert len(ca_prefixes) > 2 * len([e for e in GEOGRAPHY["CA"]])  # not the cities only
     # Every address of a record (mailing, practice locations) has a ZIP of its state too.
     for p in providers[:2000]:
         for address in p["addresses"] + p["practiceLocations"]:
-            assert (address["state"], address["postal_code"][:3]) in prefixes
+            assert (address["state"], address["postal_code"][:5]) in real or (
+                address["state"], address["postal_code"][:3]) in curated
+
+
+def test_spread_weighs_zips_by_how_crowded_their_area_is():
+    """No population in the ZIP data: a ZIP's weight is how many ZIPs lie around it."""
+    zips, weights = state_zip_weights()["NY"]
+    weight = {z["zip_code"]: w for z, w in zip(zips, weights, strict=True)}
+    assert weight["10016"] > 20 * weight["13624"]  # Manhattan against Clayton, on the St. Lawrence
+
+
+def test_growth_adds_new_providers_spread_the_same_way(providers):
+    added = grow_providers(providers, 0.1, seed=1)
+    assert len(added) == len(providers) // 10
+    assert not {p["number"] for p in added} & {p["number"] for p in providers}
+    assert all(is_valid_npi(p["number"]) for p in added)
+    assert grow_providers(providers, 0.1, seed=1) == added
+    share = Counter(primary_location(p)["state"] for p in added)
+    before = Counter(primary_location(p)["state"] for p in providers)
+    assert abs(share["CA"] / len(added) - before["CA"] / len(providers)) < 0.02
 
 
 def test_npis_are_valid_unique_and_sorted(providers):

@@ -203,3 +203,27 @@ def test_placeholders_stored_before_they_were_read_as_absent_are_cleared(tmp_pat
         None, None, "Jane Doe")
     (taxonomy,) = db["provider_taxonomies"].rows
     assert (taxonomy["license_number"], taxonomy["license_number_normalized"]) == (None, None)
+
+
+def test_search_entries_are_rewritten_only_when_a_searched_column_changes(tmp_path):
+    """m022: marking a provider seen again leaves its full-text entry alone; a new name
+    replaces it (the re-scrape of an unchanged registry used to rewrite every entry)."""
+    from db.migrations import open_db
+
+    db = open_db(tmp_path / "p.db")
+    db.execute("pragma foreign_keys = off")
+    db.execute("insert into providers (npi, display_name, city, source) "
+               "values ('1', 'Anna Lee', 'Seattle', 'nppes-api')")
+    changes = db.conn.total_changes
+    db.execute("update providers set last_seen_at = 'later' where npi = '1'")
+    assert db.conn.total_changes - changes == 1  # the row, and no search entry
+    db.execute("update providers set display_name = 'Anna Kim' where npi = '1'")
+    hits = [r[0] for r in db.execute(
+        "select rowid from providers_fts where providers_fts match 'Kim'")]
+    gone = [r[0] for r in db.execute(
+        "select rowid from providers_fts where providers_fts match 'Lee'")]
+    assert (len(hits), gone) == (1, [])
+    for table in ("providers", "licenses", "practitioners"):
+        sql = db.execute("select sql from sqlite_master where name = ?", [f"{table}_au"]
+                         ).fetchone()[0]
+        assert "AFTER UPDATE OF" in sql, table

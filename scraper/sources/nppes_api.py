@@ -14,20 +14,30 @@ Site: https://npiregistry.cms.hhs.gov/api/ (JSON, no key). Quirks, as documented
   state with it puts every provider in exactly one state: the one they practise in.
 
 A state with more than 1,200 acupuncturists is split by ZIP prefix ("94*", then "941*",
-"9411*", then exact ZIPs, then individuals and organizations apart). A part that still
-cannot be listed whole is reported and the run is recorded as partial; nothing is
-truncated silently.
+"9411*", then exact ZIPs, then individuals and organizations apart), only into the prefixes
+its ZIPs have (the ``zipcodes`` data, ``geo.state_zips``, and any ZIP seen in its answers),
+and deeper only where a part is full: a full answer at skip 1000 is the only sign of the cap
+(2026-09: a skip above 1000 was seen ignored, not refused, so nothing past it is asked). A
+part only just full is split into individuals and organizations instead. A part that still
+cannot be listed whole is reported and the run is recorded as partial; nothing is truncated
+silently.
+
+A complete run remembers, per state, the parts it listed whole and their counts (source state
+``parts:XX``); the next run asks those parts straight away, probing at skip 1000 first those
+near the cap, and splits again any that grew past it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import reprlib
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import geo
 from ..check import CheckReport, probe
 from ..http import Fetcher, build_url
 from ..models import Address, Provenance, Provider, Taxonomy
@@ -70,6 +80,11 @@ STATES = (
 ).split()
 # Territories the registry also knows; scraped when asked for by name.
 OTHER_STATES = ("PR", "VI", "GU", "AS", "MP")
+# The kinds of ZIP (as the zipcodes data name them) a state is split by: a primary practice
+# location is a street address (NPPES refuses a PO box there), so ZIPs that serve PO boxes
+# only, and military ones, are left out; a ZIP seen in an answer is always asked.
+# Setting: zip_kinds.
+ZIP_KINDS = ("STANDARD", "UNIQUE")
 
 
 class NppesApiError(SourceError):
@@ -272,6 +287,10 @@ def _website(endpoints: Any, where: str, url: str) -> str | None:
 
 # -- walking the API --------------------------------------------------------------------------
 
+_KEY_RE = re.compile(r"(?P<state>[A-Z]{2})(?:/(?P<code>\d{2,4}\*|\d{5}))?(?:/(?P<kind>NPI-[12]))?")
+TYPES = ("NPI-1", "NPI-2")
+
+
 @dataclass(frozen=True)
 class Query:
     """One part of a state: the state, maybe a ZIP prefix ("94*") or ZIP, maybe an NPI type."""
@@ -284,6 +303,13 @@ class Query:
     def key(self) -> str:
         return "/".join(p for p in (self.state, self.postal_code, self.enumeration_type) if p)
 
+    @classmethod
+    def from_key(cls, key: str) -> Query | None:
+        """The query a ``key`` names ("CA/941*", "CA/94110/NPI-1"), or None for anything else
+        (a remembered plan is read back with this, and trusted no further)."""
+        match = _KEY_RE.fullmatch(key)
+        return None if match is None else cls(match["state"], match["code"], match["kind"])
+
     def params(self, taxonomy: str, skip: int) -> dict[str, str | int]:
         params: dict[str, str | int] = {
             "version": "2.1", "taxonomy_description": taxonomy, "state": self.state,
@@ -295,18 +321,33 @@ class Query:
             params["enumeration_type"] = self.enumeration_type
         return params
 
-    def children(self) -> list[Query] | None:
-        """Smaller queries that together hold exactly this one's results, or None."""
+    def holds(self, zip5: str, kind: str | None = None) -> bool:
+        """Whether a provider of this NPI type (None: either) whose primary location has this
+        ZIP answers the query."""
         code = self.postal_code
-        if code is None:
-            return [Query(self.state, f"{d:02d}*") for d in range(100)]
-        if code.endswith("*"):  # "94*" -> "940*".."949*"; "9411*" -> "94110".."94119"
-            stem = code[:-1]
-            tail = "*" if len(stem) < 4 else ""
-            return [Query(self.state, f"{stem}{d}{tail}") for d in range(10)]
-        if self.enumeration_type is None:
-            return [Query(self.state, code, t) for t in ("NPI-1", "NPI-2")]
-        return None
+        return (kind is None or self.enumeration_type in (None, kind)) and (
+            code is None or (zip5.startswith(code[:-1]) if code.endswith("*") else zip5 == code))
+
+    def by_type(self) -> list[Query]:
+        return [replace(self, enumeration_type=kind) for kind in TYPES]
+
+    def children(self, zips: Iterable[str] | None = None) -> list[Query] | None:
+        """Smaller queries that together hold exactly this one's results, or None.
+
+        ``zips``: where results can be (the state's ZIPs, and those seen in its answers): only
+        the prefixes found among them are asked. None, or none of them under this part (which
+        is full, so holds something): every digit."""
+        code = self.postal_code
+        if code is not None and not code.endswith("*"):
+            return self.by_type() if self.enumeration_type is None else None
+        stem = code[:-1] if code else ""
+        width = max(len(stem) + 1, 2)  # a wildcard needs two characters before it
+        tail = "*" if width < 5 else ""  # "94*" -> "941*"; "9411*" -> "94110"
+        found = sorted({z[:width] for z in zips or () if len(z) == 5 and z.isdigit()
+                        and z.startswith(stem)})
+        if not found:
+            found = [f"{stem}{d}" if stem else f"{d:02d}" for d in range(10 if stem else 100)]
+        return [replace(self, postal_code=f"{prefix}{tail}") for prefix in found]
 
 
 def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
@@ -315,78 +356,242 @@ def _fetch(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, ta
     conditional = Conditional.of(ctx, url)
     page = fetcher.get(url, validators=conditional.validators)
     if unchanged := conditional.unchanged(query.key, page):
-        return unchanged
+        return unchanged  # nothing parsed: the runner marks the page's records seen at once
     # Records carry the URL asked for (not one redirected to): a later 304 on that URL must
     # find them by it.
     parsed = parse_search(page.text, url, ctx.timestamp(page.fetched_at))
     return PageStep(query.key, url, page, parsed.providers, len(parsed.providers))
 
 
-def _walk(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query,
-          taxonomy: str) -> Iterator[PageStep | PartState]:
-    saved, done = checkpoint(ctx, query.key, ("done", "incomplete"))
+@dataclass
+class _Walk:
+    """What one state's walk needs and learns: where to ask, the kinds of ZIP a practice
+    can be in, and the count of each part listed whole (the plan the next run starts from)."""
+
+    fetcher: Fetcher
+    ctx: SourceContext
+    base_url: str
+    taxonomy: str
+    zip_kinds: tuple[str, ...]
+    leaves: dict[str, int | None]
+
+    def fetch(self, query: Query, skip: int) -> PageStep:
+        return _fetch(self.fetcher, self.ctx, self.base_url, query, self.taxonomy, skip)
+
+    def zips(self, state: str) -> tuple[str, ...]:
+        return geo.state_zips(state, self.zip_kinds)
+
+
+def _sample(steps: Iterable[PageStep]) -> list[tuple[str, str]]:
+    """The primary-location ZIP and NPI type of each record of parsed pages (none for a 304)."""
+    return [(a.zip5, p.enumeration_type) for step in steps if isinstance(step.records, list)
+            for p in step.records if (a := p.location()) is not None and a.zip5]
+
+
+@dataclass
+class _Split:
+    """A part too big for one query: the narrower ones to ask, and the ZIPs of the records
+    its answers showed (a sample: how its results spread over those parts)."""
+
+    children: list[Query]
+    sample: list[tuple[str, str]]
+
+    def order(self) -> list[tuple[Query, float]]:
+        """The children, those the sample shows least of first, each with its share of it."""
+        total = len(self.sample) or 1
+        shares = {c: sum(c.holds(*z) for z in self.sample) / total for c in self.children}
+        return sorted(shares.items(), key=lambda item: (item[1], item[0].key))
+
+
+def _walk(walk: _Walk, query: Query, expected: int | None, *, remembered: bool = False
+          ) -> Iterator[PageStep | PartState]:
+    """Walk one part: list it, or split it and walk its parts. ``expected``: how many results
+    it likely holds, as the last complete run counted them (``remembered``) or as estimated."""
+    saved, done = checkpoint(walk.ctx, query.key, ("done", "incomplete"))
     if done:
+        assert saved is not None
+        walk.leaves[query.key] = saved.next_skip if saved.state == "done" else None
         return
-    if saved is None or saved.state != "split":
+    if saved is not None and saved.state == "split":
+        split = _Split(_split_note(walk, query, saved.note), [])
+    else:
         try:
-            split = yield from _list(fetcher, ctx, base_url, query, taxonomy, saved)
+            listed = yield from _list(walk, query, expected, saved, remembered)
         except (NppesApiError, ParseError, ValueError) as exc:
             # One refused or odd answer costs this part only, never the rest of the state.
             yield PartState(query.key, "incomplete", note=str(exc))
             return
-        if not split:
+        if isinstance(listed, int):
+            walk.leaves[query.key] = listed
             return
-    for child in query.children() or []:
-        yield from _walk(fetcher, ctx, base_url, child, taxonomy)
+        split = listed
+    # The smallest parts first: with their counts known, the sample tells how big the others
+    # are likely to be, and so whether to probe them at skip 1000 before reading them.
+    listed_count, listed_share = 0, 0.0
+    for child, share in split.order():
+        estimate = None
+        if split.sample:
+            total = max(PAGE_LIMIT + MAX_SKIP, listed_count / listed_share if listed_share else 0)
+            estimate = round(share * total)
+        before = walk.leaves.copy()
+        yield from _walk(walk, child, estimate)
+        counts = [n for k, n in walk.leaves.items() if k not in before]
+        if None not in counts:
+            listed_count += sum(n for n in counts if n is not None)
+            listed_share += share
 
 
-def _list(fetcher: Fetcher, ctx: SourceContext, base_url: str, query: Query, taxonomy: str,
-          saved: PartState | None) -> Generator[PageStep, None, bool]:
-    """Page through one query; returns True when it must be split into its children.
+def _split_note(walk: _Walk, query: Query, note: str | None) -> list[Query]:
+    """The children a split checkpoint named (a resumed run asks the same ones, though the
+    answers that showed some of them are gone); the state's ZIPs if the note is unreadable."""
+    keys = (note or "").split()
+    children = [Query.from_key(k) for k in keys]
+    if keys and all(c is not None and c.state == query.state for c in children):
+        return [c for c in children if c is not None]
+    return query.children(walk.zips(query.state)) or []
 
-    A full first page is held back until the last reachable page says whether the query fits:
-    if it must be split, its records will come through the narrower queries, stored once.
-    """
+
+TYPE_SPLIT_UNDER = 1150  # ...individuals this part likely holds: split it by NPI type
+
+
+def _split(walk: _Walk, query: Query, held: list[PageStep], remembered: int | None
+           ) -> _Split | None:
+    """How to split a full part: by NPI type when it is likely only just full (the last
+    complete run counted it under the cap, and its individuals alone would fit: the
+    organizations are a few in a hundred), else by the next digit of its ZIPs."""
+    sample = _sample(held)
+    if remembered is not None and query.enumeration_type is None and sample:
+        individuals = sum(kind == "NPI-1" for _, kind in sample) / len(sample)
+        if max(remembered, PAGE_LIMIT + MAX_SKIP) * individuals < TYPE_SPLIT_UNDER:
+            return _Split(query.by_type(), sample)
+    children = query.children(set(walk.zips(query.state)) | {z for z, _ in sample})
+    return _Split(children, sample) if children else None
+
+
+PROBE_AT = 1000  # a part expected to hold this many or more is probed at skip 1000 first
+
+
+def _list(walk: _Walk, query: Query, expected: int | None, saved: PartState | None,
+          remembered: bool) -> Generator[PageStep, None, int | _Split]:
+    """Page through one query; returns how many results it holds, or how to split it (when
+    its answer at skip 1000 is full: the API reaches no further).
+
+    Pages are read from skip 0 until one is short, so a part costs the requests its results
+    need (plus one when their number is a multiple of 200), and they are held until the part
+    is known to fit: a part that must be split stores its records once, through the narrower
+    queries. A part expected to hold ``PROBE_AT`` or more (remembered so, or so estimated) is
+    probed at skip 1000 first: one request tells it must be split."""
     skip = saved.next_skip if saved is not None else 0
-    first = None
-    if skip == 0:
-        first = _fetch(fetcher, ctx, base_url, query, taxonomy, 0)
-        if first.count < PAGE_LIMIT:
-            yield first.finish("done")
-            return False
-        skip = PAGE_LIMIT
-    probe = _fetch(fetcher, ctx, base_url, query, taxonomy, MAX_SKIP)
-    children = query.children() if probe.count == PAGE_LIMIT else None
-    if children:
-        if first is not None:
-            yield first.without_records()
-        yield probe.without_records().finish("split")
-        return True
-    if first is not None:
-        yield first.finish("pending", next_skip=PAGE_LIMIT)
+    counted = expected if remembered else None
+    probe: PageStep | None = None
+    if skip == 0 and expected is not None and expected >= PROBE_AT:
+        probe = walk.fetch(query, MAX_SKIP)
+        if probe.count == PAGE_LIMIT and (split := _split(walk, query, [probe], counted)):
+            yield probe.without_records().finish("split", note=_keys(split.children))
+            return split
+    held: list[PageStep] = []
+    held_from = skip
     while skip < MAX_SKIP:
-        step = _fetch(fetcher, ctx, base_url, query, taxonomy, skip)
+        step = walk.fetch(query, skip)
         skip += PAGE_LIMIT
-        yield step.finish("pending", next_skip=skip)
-    if probe.count < PAGE_LIMIT:
-        yield probe.finish("done")
-    else:
-        # Cannot be split further: keep what the API lets us reach and say what is missing.
-        yield probe.finish(
-            "incomplete", note=f"{query.key}: more than {PAGE_LIMIT + MAX_SKIP} results and no "
-            "narrower query; the rest cannot be reached through the API")
-    return False
+        held.append(step)
+        # A short page while the probe found results past it: the part shrank while it was
+        # read, or the API answered short; read on to the probe's page rather than take it
+        # as the end (a few requests, and nobody in between is lost).
+        if step.count < PAGE_LIMIT and not (probe is not None and probe.count):
+            total = skip - PAGE_LIMIT + step.count
+            yield from _release(held[:-1], held_from)
+            yield step.finish("done", next_skip=total)
+            return total
+        if probe is not None:  # known to fit: nothing to hold
+            yield from _release(held, held_from)
+            held, held_from = [], skip
+    last = probe if probe is not None else walk.fetch(query, MAX_SKIP)
+    if last.count == PAGE_LIMIT and (split := _split(walk, query, [*held, last], counted)):
+        for step in held:
+            yield step.without_records()
+        yield last.without_records().finish("split", note=_keys(split.children))
+        return split
+    yield from _release(held, held_from)
+    if last.count < PAGE_LIMIT:
+        yield last.finish("done", next_skip=MAX_SKIP + last.count)
+        return MAX_SKIP + last.count
+    # Cannot be split further: keep what the API lets us reach and say what is missing.
+    yield last.finish(
+        "incomplete", note=f"{query.key}: more than {PAGE_LIMIT + MAX_SKIP} results and no "
+        "narrower query; the rest cannot be reached through the API")
+    return MAX_SKIP + last.count
+
+
+def _release(held: list[PageStep], first_skip: int) -> Iterator[PageStep]:
+    """Held pages, in order, each with the checkpoint of the page after it."""
+    for i, step in enumerate(held):
+        yield step.finish("pending", next_skip=first_skip + PAGE_LIMIT * (i + 1))
+
+
+def _keys(children: list[Query]) -> str:
+    return " ".join(c.key for c in children)
+
+
+PLAN_KEY = "parts:{state}"  # source state: the parts of a state and their counts, as JSON
+
+
+def plan_text(leaves: dict[str, int | None], zip_kinds: tuple[str, ...]) -> str:
+    """What a complete run remembers of a state: each part it listed whole, with its count,
+    and the ZIP data (version, kinds) its splits were made from."""
+    return json.dumps({"zips": _zip_data(zip_kinds), "parts": leaves}, sort_keys=True)
+
+
+def _zip_data(zip_kinds: tuple[str, ...]) -> str:
+    return f"{geo.ZIP_DATA_VERSION}: {', '.join(zip_kinds)}"
+
+
+def remembered_plan(ctx: SourceContext, state: str, zip_kinds: tuple[str, ...] = ZIP_KINDS
+                    ) -> dict[Query, int | None] | None:
+    """The parts the last complete run of ``state`` listed whole, with their counts; None when
+    there is none, or it does not read right, or (the ZIP data having changed since) it leaves
+    out a ZIP the state has: the state is then split afresh."""
+    text = ctx.state(PLAN_KEY.format(state=state))
+    try:
+        raw = json.loads(text) if text else None
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(raw, dict) or not isinstance(parts := raw.get("parts"), dict) or not parts:
+        return None
+    plan: dict[Query, int | None] = {}
+    for key, count in parts.items():
+        query = Query.from_key(key) if isinstance(key, str) else None
+        if query is None or query.state != state or not (
+                count is None or (isinstance(count, int) and not isinstance(count, bool)
+                                  and count >= 0)):
+            return None
+        plan[query] = count
+    # Whatever the ZIP data it was made from, a plan that leaves out a ZIP the state has (a
+    # stale, hand-edited or corrupt one) is not followed: its missing parts would be marked gone.
+    if not all(any(q.holds(z, kind) for q in plan) for z in geo.state_zips(state, zip_kinds)
+               for kind in TYPES):
+        return None
+    return plan
 
 
 def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[PageStep | PartState | ScopeDone]:
-    """Walk every configured state; yields pages and part states for the job runner to commit."""
+    """Walk every configured state; yields pages and part states for the job runner to commit.
+
+    A state goes straight to the parts its last complete run listed (and remembers the ones
+    this run listed when it completes); without such a plan it is split where its ZIPs are."""
     settings = ctx.settings
     base_url = settings.get("base_url", BASE_URL)
     taxonomy = settings.get("taxonomy_description", TAXONOMY_DESCRIPTION)
-    for state in ctx.states or settings.get("states") or STATES:
+    zip_kinds = tuple(str(k).upper() for k in settings.get("zip_kinds") or ZIP_KINDS)
+    for state in (s.upper() for s in ctx.states or settings.get("states") or STATES):
         incomplete_before = ctx.incomplete_parts
-        yield from _walk(fetcher, ctx, base_url, Query(state.upper()), taxonomy)
-        yield ScopeDone(state.upper(), complete=ctx.incomplete_parts == incomplete_before)
+        walk = _Walk(fetcher, ctx, base_url, taxonomy, zip_kinds, {})
+        plan = remembered_plan(ctx, state, zip_kinds) or {Query(state): None}
+        for query, count in sorted(plan.items(), key=lambda item: item[0].key):
+            yield from _walk(walk, query, count, remembered=True)
+        complete = ctx.incomplete_parts == incomplete_before
+        memory = {PLAN_KEY.format(state=state): plan_text(walk.leaves, zip_kinds)}
+        yield ScopeDone(state, complete=complete, state=memory if complete else None)
 
 
 # -- preflight ----------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ from .base import (
     Conditional,
     PageStep,
     PartState,
+    RunNote,
     ScopeDone,
     SourceContext,
     SourceError,
@@ -142,14 +143,15 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
                              nucc_csv=nucc, on_bytes=progress and (lambda n: progress(n)))
         url = settings.get("url") or f"file:{Path(monthly).name}"
         yield PageStep("monthly", url, page, providers, 0).finish("done")
-        read = (f"{stats.bytes_read / 1e6:,.0f} MB read, {stats.candidates} passed the byte "
-                f"test, {stats.kept} kept")
+        read = (f"{stats.bytes_read / 1e6:,.0f} MB read (inflated by {stats.inflater}), "
+                f"{stats.candidates} passed the byte test, {stats.kept} kept")
         if stats.unreadable:  # whose rows they were cannot be told: nobody is marked gone
             yield PartState("monthly", "incomplete", note=(
                 f"{read}; {len(stats.unreadable)} row(s) could not be read (see rejects), so "
                 "nobody the file no longer lists is marked gone this run"))
-        else:
+        else:  # the run's notes say what was read, and what inflated it
             yield PartState("monthly", "done", note=read)
+            yield RunNote(f"monthly file: {read}")
         for state in STATES:  # a full file: whoever it no longer lists is gone
             yield ScopeDone(state, complete=not stats.unreadable)
     weekly = list(settings.get("weekly_files") or [])

@@ -20,6 +20,14 @@ The data are shaped to exercise what a scraper of the real API must handle:
   answer) on ~3% of individuals' taxonomies, outside the five states of the board stand-ins
   (`socrata_data` makes each board's numbers from these licenses and does not read "NA").
 
+Where they practise: most in the curated city ZIPs of `GEOGRAPHY`; `SPREAD_SHARE` of them anywhere
+in their state, on a real street-delivery ZIP drawn by how crowded its area is (`state_zip_weights`:
+the ZIP data hold no population, so a ZIP's weight is the number of ZIPs around it), so that a
+scraper splitting a state by its ZIPs meets small towns as well as cities.
+
+`grow_providers(providers, share)` makes the registry a month later: that share more providers,
+drawn and spread the same way, with new NPIs.
+
 Nothing depends on the clock: the same (n, seed) always gives the same list.
 """
 
@@ -28,6 +36,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+from collections import Counter
+from functools import cache
 
 ACUPUNCTURIST_CODE = "171100000X"
 ACUPUNCTURIST_DESC = "Acupuncturist"
@@ -851,10 +861,38 @@ def generate_providers(n: int = 20_000, seed: int = 2026) -> list[dict]:
     """`n` fictional acupuncturist records shaped as NPPES API v2.1 results, sorted by NPI.
 
     Providers are spread over the states and ZIP prefixes of `GEOGRAPHY` in proportion to their
-    weights (for n=20,000 the weights are the counts of primary locations).
+    weights (for n=20,000 the weights are the counts of primary locations); then `SPREAD_SHARE`
+    of them move to other real ZIPs of their state (see `_spread`).
     """
     rng = random.Random(seed)
+    providers = _draw(_Generator(rng), rng, n)
+
+    # A self-reported last name holding markup, for the escaping tests of the published site.
+    individuals = [p for p in providers if p["enumeration_type"] == "NPI-1"]
+    if individuals:
+        target = individuals[len(individuals) // 3]["basic"]
+        target["last_name"] = f"O'HARA{XSS_TEXT}"
+        target["name"] = f"{target['last_name']} {target['first_name']}"
+    _add_placeholders(individuals, random.Random(f"{seed}-placeholders"))
+    _spread(providers, random.Random(f"{seed}-spread"))
+    return providers
+
+
+def grow_providers(providers: list[dict], share: float = 0.1, seed: int = 1) -> list[dict]:
+    """New providers, `share` of `providers` more (rounded), drawn and spread as
+    `generate_providers` draws them, with NPIs none of `providers` holds: the registry a month
+    later. Returns the new ones only (sorted by NPI); a caller adds them to its list."""
+    rng = random.Random(f"grow-{seed}-{len(providers)}")
     generator = _Generator(rng)
+    generator.used_npis.update(int(p["number"]) for p in providers)
+    added = _draw(generator, rng, round(len(providers) * share))
+    _add_placeholders([p for p in added if p["enumeration_type"] == "NPI-1"],
+                      random.Random(f"grow-{seed}-placeholders"))
+    _spread(added, random.Random(f"grow-{seed}-spread"))
+    return added
+
+
+def _draw(generator: _Generator, rng: random.Random, n: int) -> list[dict]:
     counts = _apportion([prefix.weight for prefix in PREFIXES], n)
     providers = []
     for prefix, count in zip(PREFIXES, counts, strict=True):
@@ -864,15 +902,65 @@ def generate_providers(n: int = 20_000, seed: int = 2026) -> list[dict]:
             else:
                 providers.append(generator.individual(prefix))
     providers.sort(key=lambda provider: provider["number"])
-
-    # A self-reported last name holding markup, for the escaping tests of the published site.
-    individuals = [p for p in providers if p["enumeration_type"] == "NPI-1"]
-    if individuals:
-        target = individuals[len(individuals) // 3]["basic"]
-        target["last_name"] = f"O'HARA{XSS_TEXT}"
-        target["name"] = f"{target['last_name']} {target['first_name']}"
-    _add_placeholders(individuals, random.Random(f"{seed}-placeholders"))
     return providers
+
+
+# Share of the providers whose primary location moves out of the curated city ZIPs to any
+# real ZIP of their state: acupuncturists cluster in cities, but not all of them, and a
+# scraper that splits a state by ZIP must meet the small towns too.
+SPREAD_SHARE = 0.15
+DENSITY_CELL = 0.2  # degrees: a ZIP's weight counts the ZIPs in its cell and the 8 around it
+
+
+@cache
+def state_zip_weights() -> dict[str, tuple[list[dict], list[int]]]:
+    """Per state, its delivery ZIPs (kind STANDARD, with a place) from the `zipcodes` package's
+    data, and a weight for each: how many ZIPs of any kind lie within about 20 km. The data
+    hold no population; ZIPs are drawn small where people are many, so their local density
+    stands in for it (a Manhattan ZIP weighs ~100, a Wyoming ranch ZIP 1-3)."""
+    import zipcodes
+
+    placed = [z for z in zipcodes.list_all() if z.get("lat") and z.get("long")
+              and (float(z["lat"]), float(z["long"])) != (0.0, 0.0)]
+
+    def cell(z: dict) -> tuple[int, int]:
+        return (int(float(z["lat"]) // DENSITY_CELL), int(float(z["long"]) // DENSITY_CELL))
+
+    per_cell = Counter(cell(z) for z in placed)
+    out: dict[str, tuple[list[dict], list[int]]] = {}
+    for z in placed:
+        if z["zip_code_type"] != "STANDARD" or not z["active"] or z["state"] not in GEOGRAPHY:
+            continue
+        row, col = cell(z)
+        weight = sum(per_cell[(row + dr, col + dc)] for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+        zips, weights = out.setdefault(z["state"], ([], []))
+        zips.append(z)
+        weights.append(weight)
+    return out
+
+
+def _spread(providers: list[dict], rng: random.Random) -> None:
+    """Move `SPREAD_SHARE` of the providers' primary locations to a ZIP of the same state
+    drawn by `state_zip_weights` (with that ZIP's city and area code; a mailing address that
+    was the practice's, or a PO box beside it, moves along)."""
+    table = state_zip_weights()
+    for provider in providers:
+        if rng.random() >= SPREAD_SHARE:
+            continue
+        location = primary_location(provider)
+        zips, weights = table[location["state"]]
+        place = rng.choices(zips, weights)[0]
+        old_zip, old_city = location["postal_code"][:5], location["city"]
+        for address in provider["addresses"]:
+            if address is not location and (
+                    address["state"] != location["state"] or address["city"] != old_city
+                    or address["postal_code"][:5] != old_zip):
+                continue
+            address["postal_code"] = place["zip_code"] + address["postal_code"][5:]
+            address["city"] = place["city"].upper()
+            area = (place.get("area_codes") or [None])[0]
+            if area and address.get("telephone_number"):
+                address["telephone_number"] = f"{area}{address['telephone_number'][3:]}"
 
 
 NAME_PLACEHOLDER, LICENSE_PLACEHOLDER = "--", "NA"

@@ -1,0 +1,195 @@
+"""The practitioners' facets counted ahead (issue 16): migration m020's triggers keep
+``practitioner_facet_counts`` equal to a live group-by through every write, and the published
+facets read from it are Datasette's own facets, value for value and link for link."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+
+import pytest
+from sqlite_utils import Database
+
+from db.migrations import (
+    PRACTITIONER_ARRAY_FACETS,
+    PRACTITIONER_FACETS,
+    m020_practitioner_facet_counts,
+    migrate,
+    open_db,
+)
+from publish.app import make_datasette, metadata_for
+from publish.plugins.facet_counts import summary_cell
+
+DB = "practitioners"
+SEEN = "2026-12-01T00:00:00Z"
+SPECIALTIES = (None, '["facial acupuncture", "fertility"]', '["fertility"]',
+               '["pain", "pain"]')  # a tag twice in one list counts once
+# What no linking writes: Datasette's own array facet fails the whole page on the first.
+HOSTILE_SPECIALTIES = ("not json", '[null, "pain"]', "")
+
+
+def _row(rng: random.Random, i: int, *, hostile: bool = False) -> dict:
+    return {
+        "practitioner_id": f"npi:{1000000000 + i}", "display_name": f"Person {i:03d}",
+        "state": rng.choice(["CA", "WA", "TX", None, ""]),
+        "standing": rng.choice(["good", "expired", "unverified", None]),
+        "license_status": rng.choice(["active", "expired", None]),
+        "credentials": rng.choice(["L.Ac.", "Dipl. Ac.", None]),
+        "certified": rng.choice([0, 1, None]), "disciplined": rng.choice([0, 1]),
+        "excluded": rng.choice([0, 0, 1]),
+        "specialties": rng.choice(SPECIALTIES + (HOSTILE_SPECIALTIES if hostile else ())),
+        "source": "link", "first_seen_at": SEEN, "last_seen_at": SEEN,
+    }
+
+
+def _summary(db: Database) -> dict[tuple, int]:
+    return {tuple(r[:4]): r[4] for r in db.execute(
+        "select facet, state, standing, value, n from practitioner_facet_counts")}
+
+
+def _grouped(db: Database) -> dict[tuple, int]:
+    """What the summary should hold, grouped live from practitioners."""
+    cell = "ifnull(state, '') as st, ifnull(standing, '') as sd"
+    want = {("", st, sd, ""): n for st, sd, n in db.execute(
+        f"select {cell}, count(*) from practitioners group by 1, 2")}
+    for column in PRACTITIONER_FACETS:
+        want.update({(column, st, sd, v): n for st, sd, v, n in db.execute(
+            f"select {cell}, {column}, count(*) from practitioners where {column} is not null "
+            "group by 1, 2, 3")})
+    for column in PRACTITIONER_ARRAY_FACETS:
+        want.update({(column, st, sd, v): n for st, sd, v, n in db.execute(
+            f"select st, sd, value, count(*) from (select distinct p.rowid, {cell}, j.value "
+            f"from practitioners p, json_each(case when json_valid(p.{column}) then p.{column} "
+            "end) j where j.value is not null) group by 1, 2, 3")})
+    return want
+
+
+def test_the_triggers_keep_the_counts_through_inserts_updates_and_deletes():
+    rng = random.Random(16)
+    db = Database(memory=True)
+    migrate(db)
+    db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(300)])
+    assert _summary(db) == _grouped(db)
+    assert _summary(db)[("specialties", "CA", "good", "pain")] > 0  # the hostile lists are in
+    for i in range(0, 300, 3):  # as linking rewrites a changed practitioner
+        row = _row(rng, i, hostile=True)
+        db["practitioners"].update(row.pop("practitioner_id"), row)
+    assert _summary(db) == _grouped(db)
+    db.execute("update practitioners set last_seen_at = 'x', as_of = 'y'")  # no facet column
+    db.execute("update practitioners set state = 'TX' where state = 'CA'")
+    db.execute("delete from practitioners where rowid % 4 = 0")
+    assert _summary(db) == _grouped(db)
+    assert 0 not in _summary(db).values()  # a value nobody has any more is gone
+    db.execute("delete from practitioners")
+    assert _summary(db) == {}
+
+
+def test_the_migration_counts_the_practitioners_already_there():
+    rng = random.Random(20)
+    db = Database(memory=True)
+    migrate(db)
+    db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(200)])
+    for name in ("insert", "update", "delete"):
+        db.execute(f"drop trigger practitioner_facet_counts_{name}")
+    db.execute("drop table practitioner_facet_counts")
+    m020_practitioner_facet_counts(db)
+    assert _summary(db) == _grouped(db) != {}
+
+
+# --- published -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    rng = random.Random(7)
+    path = tmp_path_factory.mktemp("facets") / f"{DB}.db"
+    db = open_db(path)
+    db["practitioners"].insert_all([_row(rng, i) for i in range(400)])
+    db.conn.close()
+    return path
+
+
+def _live_metadata(path) -> dict:
+    """The metadata with Datasette's own facets, grouped live: what the pages showed before."""
+    metadata = copy.deepcopy(metadata_for(path))
+    table = metadata["databases"][DB]["tables"]["practitioners"]
+    table["facets"] = [f["counted"] if "counted" in f else {"array": f["counted_array"]}
+                       for f in table["facets"]]
+    return metadata
+
+
+def _facets(path, query: str, *, live: bool = False) -> dict:
+    async def go():
+        ds = make_datasette(path)
+        if live:
+            ds._metadata_local = _live_metadata(path)
+        await ds.invoke_startup()
+        response = await ds.client.get(f"/{DB}/practitioners.json?_size=1&{query}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    data = asyncio.run(go())
+    assert not data.get("facets_timed_out")
+    return data["facet_results"]
+
+
+@pytest.mark.parametrize("query", [
+    "", "state=CA", "standing=good", "state=WA&standing=expired", "standing=good&state=TX",
+    "state=CA&standing=nobody",  # a page with no rows: empty facets, as Datasette's
+    "state=CA&license_status=active",  # grouped live, as any other filter
+    "_search=person", "state=CA&_sort=state&_facet_size=2",
+])
+def test_counted_facets_are_datasettes_own(site, query):
+    counted = _facets(site, query)
+    assert set(counted) == {*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS}
+    assert counted == _facets(site, query, live=True)
+
+
+def test_pages_filtered_by_state_and_standing_read_the_counts(site):
+    # A count made wrong on purpose shows where each page takes its facets from.
+    db = Database(site)
+    db.execute("update practitioner_facet_counts set n = 999 where facet = 'credentials' "
+               "and state = 'CA' and standing = 'good' and value = 'L.Ac.'")
+    db.conn.commit()
+    try:
+        def credentials(query):
+            return {v["value"]: v["count"] for v in _facets(site, query)["credentials"]["results"]}
+
+        assert credentials("state=CA&standing=good")["L.Ac."] == 999
+        assert credentials("state=CA")["L.Ac."] > 999
+        assert credentials("state=CA&standing=good&license_status=active")["L.Ac."] < 999
+    finally:
+        db.execute("delete from practitioner_facet_counts")
+        m020_fill = _grouped(db)
+        db.conn.executemany("insert into practitioner_facet_counts values (?, ?, ?, ?, ?)",
+                            [(*k, n) for k, n in m020_fill.items()])
+        db.conn.commit()
+
+
+@pytest.mark.parametrize(("query", "cell"), [
+    ([], {}),
+    ([("state", "CA"), ("_sort", "city"), ("_next", "x")], {"state": "CA"}),
+    ([("standing", "good"), ("state", "WA")], {"standing": "good", "state": "WA"}),
+    ([("state", "CA"), ("state", "WA")], None),  # two states: Datasette keeps both filters
+    ([("state", "")], None),
+    ([("state__exact", "CA")], None),
+    ([("_search", "lee")], None),
+    ([("_where", "1")], None),
+    ([("certified", "1")], None),
+])
+def test_which_pages_the_counts_answer(query, cell):
+    assert summary_cell(query) == cell
+
+
+def test_a_list_that_is_not_json_costs_nothing_but_itself(tmp_path):
+    path = tmp_path / f"{DB}.db"
+    db = open_db(path)
+    rng = random.Random(3)
+    db["practitioners"].insert_all([_row(rng, i) for i in range(50)])
+    db["practitioners"].insert_all([
+        {**_row(rng, 100 + i), "state": "CA", "standing": "good", "specialties": value}
+        for i, value in enumerate(HOSTILE_SPECIALTIES)])
+    db.conn.close()
+    for query in ("", "state=CA", "state=CA&license_status=active"):  # counted, then live
+        specialties = _facets(path, query)["specialties"]["results"]
+        assert {v["value"] for v in specialties} <= {"facial acupuncture", "fertility", "pain"}
