@@ -4,8 +4,8 @@ A migration is applied to a database once, maybe years after it was written: it 
 what it did when it was written, whatever the scraper's code has become, and storage does not
 import the scraper's logic. So the few rules a migration needs are kept here as they were:
 m014 (2026-12-01) uses ``drop_placeholder`` and ``person_name``, m016 (2026-12-02)
-``license_number_m016``. Never change them; a later migration that needs other rules gets its
-own copy.
+``license_number_m016``, m021 (2026-12-02) ``license_number_m021``. Never change them; a
+later migration that needs other rules gets its own copy.
 """
 
 from __future__ import annotations
@@ -78,4 +78,15 @@ def license_number_m016(value: str | None) -> str | None:
         return None
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
     core = re.sub(r"^(LAC|AC|ACU|ACN|LA|AP)(?=[0-9])", "", compact)
+    return core.lstrip("0") or ("0" if core else compact)
+
+
+def license_number_m021(value: str | None) -> str | None:
+    """As ``license_number_m016``, with Pennsylvania's AU and Nevada's OMD (doctor of Oriental
+    medicine) dropped too."""
+    text = clean(value)
+    if text is None:
+        return None
+    compact = re.sub(r"[^A-Z0-9]", "", text.upper())
+    core = re.sub(r"^(LAC|AC|ACU|ACN|LA|AP|AU|OMD)(?=[0-9])", "", compact)
     return core.lstrip("0") or ("0" if core else compact)

@@ -501,6 +501,211 @@ def m018_standing_facet_indexes(db: Database) -> None:
         index_name="idx_practitioners_standing_facets")
 
 
+# What the database writes into ``license_lookups`` from a lookup's checkpoint (m019): the
+# part "lookup:<state>:<number as asked>", state "done" with a JSON note (the board's answer,
+# the number's normalized form, the license found) or "incomplete" with the failure.
+_LOOKUP_FROM_CHECKPOINT = """
+insert into license_lookups (source, license_number, jurisdiction, license_number_normalized,
+    reported_keys, answer, answered_at, answered_run_id, license_id, outcome, asked_at, run_id,
+    detail)
+select r.source, substr(new.part, 11), substr(new.part, 8, 2),
+    case when new.state = 'done' and json_valid(new.note)
+         then json_extract(new.note, '$.key') end,
+    case when new.state = 'done' and json_valid(new.note)
+         then json_extract(new.note, '$.reported') end,
+    case when new.state = 'done' and json_valid(new.note)
+         then json_extract(new.note, '$.answer') end,
+    case when new.state = 'done' then new.updated_at end,
+    case when new.state = 'done' then new.run_id end,
+    case when new.state = 'done' and json_valid(new.note)
+         then json_extract(new.note, '$.license_id') end,
+    case when new.state = 'done' and json_valid(new.note)
+         then json_extract(new.note, '$.answer') else 'failed' end,
+    new.updated_at, new.run_id,
+    case when new.state = 'done' then null else new.note end
+from scrape_runs r where r.id = new.run_id
+on conflict (source, license_number) do update set
+    license_number_normalized = coalesce(excluded.license_number_normalized,
+                                         license_number_normalized),
+    reported_keys = coalesce(excluded.reported_keys, reported_keys),
+    answer = coalesce(excluded.answer, answer),
+    answered_at = coalesce(excluded.answered_at, answered_at),
+    answered_run_id = coalesce(excluded.answered_run_id, answered_run_id),
+    license_id = case when excluded.answer is null then license_id else excluded.license_id end,
+    outcome = excluded.outcome, asked_at = excluded.asked_at, run_id = excluded.run_id,
+    detail = excluded.detail;
+"""
+
+
+@migrations()
+def m019_license_lookups(db: Database) -> None:
+    # Boards that answer one license at a time (scraper/sources/lookup.py): what each last said
+    # of each number asked. ``answer`` is its last definite word, found or not_found ("the
+    # board has no such license"), with when; ``outcome`` the last asking, which may have
+    # failed. The runner commits a number's checkpoint in the transaction that stores the
+    # license found, and these triggers write the row from that checkpoint in it too: a run
+    # killed at any moment leaves no license without its answer, nor an answer without it.
+    db.table("license_lookups").create({
+        "source": str,
+        "license_number": str,  # as the board was asked (its own form)
+        "jurisdiction": str,
+        "license_number_normalized": str,  # normalize.license_number of the number asked
+        # The NPPES numbers asked about with it, normalized as provider_taxonomies has them
+        # (a JSON list: "AU326828" is asked for NPPES's "326828" and "au-326828" alike).
+        "reported_keys": str,
+        "answer": str,  # found / not_found
+        "answered_at": str,
+        "answered_run_id": int,
+        "license_id": str,  # the license found
+        "outcome": str,  # found / not_found / failed
+        "asked_at": str,
+        "run_id": int,
+        "detail": str,  # why the last asking failed
+    }, pk=("source", "license_number"))
+    db.table("license_lookups").create_index(["jurisdiction", "license_number_normalized"])
+    for event in ("insert", "update"):
+        db.execute(f"create trigger license_lookups_from_checkpoint_{event} after {event} on "
+                   f"run_checkpoints when new.part like 'lookup:%' begin "
+                   f"{_LOOKUP_FROM_CHECKPOINT} end")
+
+
+# The practitioners table page's facets (metadata.yml), counted once for each state and
+# standing: publish/plugins/facet_counts.py reads them when a page is filtered by nothing else
+# (issue 16: at a million practitioners, eight group-bys took 2 s a page). One row per facet
+# value: ('', '') counts the rows themselves; a specialty counts once per practitioner, as
+# Datasette's array facet does. Kept by triggers in the transaction that writes the
+# practitioner, so the counts are never those of an older linking. These lists are m020's:
+# the plugin trusts the counts of every column in them, so a facet counted later needs a
+# migration of its own that recreates the triggers and counts it (until then, it is grouped live).
+PRACTITIONER_FACETS = ("state", "standing", "license_status", "credentials", "certified",
+                       "disciplined", "excluded")
+PRACTITIONER_ARRAY_FACETS = ("specialties",)
+
+
+def _facet_values(row: str) -> str:
+    """SQL listing ``(facet, value)`` for one practitioner (``new`` or ``old`` in a trigger).
+    A list that is not JSON (or a null in it) counts for nothing, and never fails the write."""
+    parts = ["select '' as facet, '' as value"]
+    parts += [f"select '{c}', {row}.{c} where {row}.{c} is not null"
+              for c in PRACTITIONER_FACETS]
+    parts += [f"select distinct '{c}', j.value from json_each(case when json_valid({row}.{c}) "
+              f"then {row}.{c} end) as j where j.value is not null"
+              for c in PRACTITIONER_ARRAY_FACETS]
+    return " union all ".join(parts)
+
+
+def _facet_counts_step(*steps: tuple[str, int]) -> str:
+    """One trigger's change of the counts: each ``(row, step)`` adds ``step`` (1 or -1) to every
+    value of ``row`` in its cell; then a count that fell to 0 goes (the cells are the primary
+    key's prefix: each statement reads only the rows of the practitioner's cell)."""
+    rows = " union all ".join(
+        f"select ifnull({row}.state, '') as state, ifnull({row}.standing, '') as standing, "
+        f"facet, value, {step} as n from ({_facet_values(row)})" for row, step in steps)
+    sql = (f"insert into practitioner_facet_counts (state, standing, facet, value, n) "
+           f"select * from ({rows}) where true "
+           f"on conflict (state, standing, facet, value) do update set n = n + excluded.n;")
+    for row, step in steps:
+        if step < 0:
+            sql += (f" delete from practitioner_facet_counts where state = ifnull({row}.state, "
+                    f"'') and standing = ifnull({row}.standing, '') and n = 0;")
+    return sql
+
+
+@migrations()
+def m020_practitioner_facet_counts(db: Database) -> None:
+    db.execute("""
+        create table practitioner_facet_counts (
+            facet text not null,  -- a practitioners column, or '' for the rows themselves
+            state text not null,  -- the practitioner's state ('' when none)
+            standing text not null,  -- their standing ('' when none)
+            value not null,  -- the column's value, as stored (1, 'CA'); a specialty in the list
+            n integer not null,  -- how many practitioners
+            primary key (state, standing, facet, value)
+        ) without rowid""")
+    columns = [*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS]
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in columns)
+    db.execute("create trigger practitioner_facet_counts_insert after insert on practitioners "
+               f"begin {_facet_counts_step(('new', 1))} end")
+    db.execute("create trigger practitioner_facet_counts_delete after delete on practitioners "
+               f"begin {_facet_counts_step(('old', -1))} end")
+    db.execute(f"create trigger practitioner_facet_counts_update after update of "
+               f"{', '.join(columns)} on practitioners when {changed} "
+               f"begin {_facet_counts_step(('old', -1), ('new', 1))} end")
+    # The practitioners already there, counted as the triggers count them.
+    dims = "ifnull(p.state, '') as state, ifnull(p.standing, '') as standing"
+    counts = [f"select '' as facet, {dims}, '' as value, count(*) as n from practitioners p "
+              "group by 2, 3"]
+    counts += [f"select '{c}', {dims}, p.{c}, count(*) from practitioners p "
+               f"where p.{c} is not null group by 2, 3, 4" for c in PRACTITIONER_FACETS]
+    counts += [f"select '{c}', state, standing, value, count(*) from (select distinct p.rowid, "
+               f"{dims}, j.value as value from practitioners p, json_each(case when "
+               f"json_valid(p.{c}) then p.{c} end) as j where j.value is not null) "
+               "group by 2, 3, 4" for c in PRACTITIONER_ARRAY_FACETS]
+    db.execute("insert into practitioner_facet_counts (facet, state, standing, value, n) "
+               + " union all ".join(counts))
+    # A page filtered by standing or by state lists its rows by name: without these, SQLite
+    # sorted the 300,000 in good standing to show the first 50 (360 ms at a million).
+    for column in ("standing", "state"):
+        db.table("practitioners").create_index([column, "display_name"], if_not_exists=True)
+
+
+@migrations()
+def m021_pennsylvania_nevada_license_prefixes(db: Database) -> None:
+    # Pennsylvania's "AU" and Nevada's "OMD" before the digits, now dropped when numbers are
+    # compared (as m016 did for Florida's "AP"): NPPES numbers stored before get it too. No
+    # board stored such numbers before (PA and NV came with this change), so licenses' keys
+    # stay as they are.
+    from .frozen import license_number_m021
+
+    for row in list(db.query("select rowid, license_number from provider_taxonomies "
+                             "where upper(license_number_normalized) like 'AU%' "
+                             "or upper(license_number_normalized) like 'OMD%'")):
+        db.execute("update provider_taxonomies set license_number_normalized = ? "
+                   "where rowid = ?", [license_number_m021(row["license_number"]), row["rowid"]])
+
+
+@migrations()
+def m022_fts_update_triggers_on_their_columns(db: Database) -> None:
+    # The full-text tables' update triggers (made by sqlite-utils' enable_fts) fired on an
+    # update of any column, so marking a provider seen again (last_seen_at) rewrote its
+    # search entry: most of what an unchanged re-scrape cost (issue 16: 0.55 s -> 0.19 s for
+    # 20,000 providers). They now fire only when an indexed column changes.
+    for table in ("providers", "licenses", "practitioners"):
+        trigger = f"{table}_au"
+        found = db.execute("select sql from sqlite_master where type = 'trigger' and name = ?",
+                           [trigger]).fetchone()
+        if not found or not db[f"{table}_fts"].exists():
+            continue
+        columns = [c.name for c in db[f"{table}_fts"].columns if c.name != "rowid"]
+        sql = found[0].replace(f'AFTER UPDATE ON "{table}"', 'AFTER UPDATE OF '
+                               + ", ".join(f'"{c}"' for c in columns) + f' ON "{table}"', 1)
+        if sql == found[0]:
+            raise RuntimeError(f"m022: the trigger {trigger} is not as sqlite-utils made it")
+        db.execute(f'drop trigger "{trigger}"')
+        db.execute(sql)
+
+
+@migrations()
+def m023_license_not_found_is_gone(db: Database) -> None:
+    # A board asked one license at a time (m019) that found a license and now says it has no
+    # such license: that license is no longer listed (gone, with a change row), in the
+    # transaction that records the answer. A run whose first answers are all "no such license"
+    # records none of them (the lookup's guard), so a board gone wrong cannot wipe licenses.
+    db.execute("""
+        create trigger license_lookups_not_found_is_gone after update of answer
+        on license_lookups
+        when old.answer = 'found' and new.answer = 'not_found' and old.license_id is not null
+        begin
+          insert into changes (table_name, record_id, column_name, old_value, new_value,
+                               run_id, changed_at)
+            select 'licenses', license_id, 'gone_at', null, new.answered_at,
+                   new.answered_run_id, new.answered_at
+            from licenses where license_id = old.license_id and gone_at is null;
+          update licenses set gone_at = new.answered_at
+            where license_id = old.license_id and gone_at is null;
+        end""")
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

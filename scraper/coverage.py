@@ -118,8 +118,12 @@ NOT_AUTOMATED: dict[str, Unautomated] = {
 NO_SOURCE_YET = "no board source yet: no public roster or lookup of this board is in the evidence"
 
 
-def why_none(state: str) -> str:
-    """Why a state has no board source: a board we must not automate, or none found yet."""
+def why_none(state: str, off: list[Board] | None = None) -> str:
+    """Why a state has no board source read: its sources are off until configured, a board
+    we must not automate, or none found yet."""
+    if off:
+        return (f"not configured: {', '.join(b.source_id for b in off)} runs only when the "
+                "operator's settings turn it on (see practitioners sources)")
     manual = NOT_AUTOMATED.get(state)
     return f"not automated: {manual.board}: {manual.reason}" if manual else NO_SOURCE_YET
 
@@ -135,6 +139,9 @@ class Board:
     jurisdiction: str
     verify_url: str | None  # the board's lookup page, where a person checks a license
     base_url: str | None
+    # False: an opt-in source these settings do not turn on (New York's lookup without the
+    # operator's own key, a roster whose address the operator must give): not read here.
+    enabled: bool = True
 
 
 def _http(value: Any) -> str | None:
@@ -154,6 +161,11 @@ def _verify_url(source: Source, settings: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _enabled(source: Source, settings: Mapping[str, Any]) -> bool:
+    is_default = getattr(source, "is_default", None)  # a registry may hold plain descriptions
+    return bool(is_default(dict(settings))) if callable(is_default) else True
+
+
 def boards(sources: Mapping[str, Source] | None = None,
            settings: Settings | None = None) -> dict[str, list[Board]]:
     """The registry's board sources by state, each state's sorted by source id."""
@@ -165,9 +177,11 @@ def boards(sources: Mapping[str, Source] | None = None,
         state = (getattr(source, "JURISDICTION", None) or "").strip().upper()
         if getattr(source, "SINK", None) != "licenses" or not state:
             continue
+        values = settings(source_id) if settings else {}
         found[state].append(Board(source_id, getattr(source, "TITLE", None) or source_id, state,
-                                  _verify_url(source, settings(source_id) if settings else {}),
-                                  _http(getattr(source, "BASE_URL", None))))
+                                  _verify_url(source, values),
+                                  _http(getattr(source, "BASE_URL", None)),
+                                  _enabled(source, values)))
     return dict(found)
 
 
@@ -258,8 +272,11 @@ def coverage_rows(db: Database, sources: Mapping[str, Source] | None = None,
                           if k in registered or k in licensed or k in people}}
     rows = []
     for state in sorted(names):
-        titles = {b.source_id: b.title for b in registered.get(state, [])}
-        urls = {b.source_id: b.verify_url for b in registered.get(state, [])}
+        off = [b for b in registered.get(state, [])
+               if not b.enabled and b.source_id not in licensed.get(state, {})]
+        on = [b for b in registered.get(state, []) if b not in off]
+        titles = {b.source_id: b.title for b in on}
+        urls = {b.source_id: b.verify_url for b in on}
         for source_id in licensed.get(state, {}):  # a board no longer (or not yet) registered
             titles.setdefault(source_id, source_id)
         ids = sorted(titles)
@@ -281,7 +298,7 @@ def coverage_rows(db: Database, sources: Mapping[str, Source] | None = None,
             "acupuncturists": total,
             "with_board_status": confirmed,
             "share": percent(confirmed, total),
-            "why_none": None if ids else why_none(state),
+            "why_none": None if ids else why_none(state, off),
             "computed_at": at,
         })
     return rows
@@ -348,7 +365,9 @@ def markdown_table(sources: Mapping[str, Source] | None = None) -> str:
             lines.append(f"| {names[state]} ({state}) | {SELF_REPORT} (unverified) | "
                          f"{_cell(why_none(state))} |{f' {link}' if link else ''} |")
             continue
-        ids = "<br>".join(f"`{b.source_id}` {_cell(b.title)}" for b in found)
+        ids = "<br>".join(f"`{b.source_id}` {_cell(b.title)}"
+                          + ("" if b.enabled else " (when the operator configures it)")
+                          for b in found)
         links = "<br>".join(_link(b.verify_url) if b.verify_url else
                             f"{_link(b.base_url)} (the board's data)" if b.base_url else ""
                             for b in found)

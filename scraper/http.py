@@ -413,6 +413,12 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
+# The request headers a redirect to another origin keeps (every other one, credentials and
+# keys above all, was given to the first host only).
+CROSS_ORIGIN_HEADERS = frozenset({"accept", "accept-language", "content-type", "range",
+                                  "if-range", "if-none-match", "if-modified-since"})
+
+
 def redirect_target(url: str, location: str) -> str:
     """Where a redirect from ``url`` leads; NotHTTP when its Location cannot be read."""
     try:
@@ -702,7 +708,10 @@ class Fetcher:
                     self._count("errors.BotChallenge")  # a fault of the run, as a 503 is
                     raise BotChallenge(url, f"bot challenge: {challenge}; the source is gated",
                                        status=response.status_code)
-                if response.status_code not in RETRY_STATUSES:
+                # A POST's 500 is most often the post itself refused (ASP.NET's answer to a
+                # stale view state): asking again the same way would only repeat it.
+                if response.status_code not in RETRY_STATUSES or (
+                        method == "POST" and response.status_code == 500):
                     host.next_at = self.clock.monotonic() + self._interval(host)
                     return response
                 status = response.status_code
@@ -839,7 +848,8 @@ class Fetcher:
 
     def post(self, url: str, *, form: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
              json_body: Any = None, headers: dict[str, str] | None = None,
-             max_bytes: int | None = None, max_wait: float | None = None) -> Page:
+             max_bytes: int | None = None, max_wait: float | None = None,
+             public_redirects: bool = True) -> Page:
         """POST a search (a board's one-license lookup, a form's postback) with the same
         politeness as get(): robots.txt, the host's pace, retries, challenges, the size cap and
         the total deadline. The body is ``form`` (URL-encoded, pairs in their order) or
@@ -855,8 +865,10 @@ class Fetcher:
         else:
             content = json.dumps(json_body, separators=(",", ":")).encode("utf-8")
             headers.setdefault("Content-Type", "application/json")
+        # A redirect to another host may only lead to a public address (a board's lookup
+        # sent to a cloud metadata service must not be followed, nor its answer kept).
         return self._get(url, None, headers, None, False, max_bytes, max_wait=max_wait,
-                         method="POST", content=content)
+                         method="POST", content=content, public_redirects=public_redirects)
 
     def download(self, url: str, sink: BinaryIO, *, validators: Validators | None = None,
                  headers: dict[str, str] | None = None, resume: str | None = None,
@@ -916,8 +928,10 @@ class Fetcher:
                 if _origin(target) != _origin(url):
                     # Credentials are for the host they were given to (Box's API sends its
                     # files from another host, whose signed address needs none).
+                    # So are a caller's own headers (an API key such as NYSED's x-oapi-key,
+                    # an Origin): only those that say what is asked go on.
                     headers = {k: v for k, v in headers.items()
-                               if k.lower() not in ("authorization", "cookie")}
+                               if k.lower() in CROSS_ORIGIN_HEADERS}
                     # A service that sends us to addresses of its choosing (Box) vouches for
                     # itself, not for them: they must be public, as scraped URLs must.
                     untrusted = untrusted or public_redirects

@@ -117,6 +117,22 @@ class RunContext:
     def listed_websites(self) -> list[tuple[str, str]]:
         return store.listed_websites(self.db)
 
+    def reported_license_numbers(self, state: str) -> list[str]:
+        """The acupuncture license numbers NPPES individuals report for ``state``, as given
+        (a board that answers one license at a time is asked about each)."""
+        return [r["license_number"] for r in self.db.query(
+            "select distinct t.license_number from provider_taxonomies t join providers p "
+            "on p.npi = t.npi where t.code = '171100000X' and t.state = ? "
+            "and t.license_number is not null and p.enumeration_type = 'NPI-1' "
+            "and p.gone_at is null order by t.license_number", [state])]
+
+    def lookup_answers(self) -> dict[str, tuple[str | None, str | None]]:
+        """What this source's board last said of each number it was asked (m019): number ->
+        (answer, answered_at), both None where every asking failed."""
+        return {r["license_number"]: (r["answer"], r["answered_at"]) for r in self.db.query(
+            "select license_number, answer, answered_at from license_lookups where source = ?",
+            [self.source_id])}
+
     def report_bytes(self, n: int, total: int | None = None) -> None:
         """A source reading a big file says how far it is (``n`` more bytes read)."""
         if self.on_bytes is not None:

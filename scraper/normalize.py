@@ -178,12 +178,14 @@ def license_number(value: str | None) -> str | None:
     """A license number reduced to the form boards and NPPES share: upper case, no spaces or
     punctuation, a leading acupuncture type prefix ("AC", "LAC", "L.Ac.") dropped and leading
     zeros dropped, so "LAC.0012345", "ac-12345" and "12345" all become "12345" (Florida's
-    "AP" for acupuncture physician too: "AP0001234" is "1234")."""
+    "AP" for acupuncture physician too: "AP0001234" is "1234"; Pennsylvania's "AU" and
+    Nevada's "OMD", doctor of Oriental medicine). Migrations renormalize stored numbers with
+    a frozen copy of this rule (``db/frozen.py``): change both, in a new migration."""
     text = clean(value)
     if text is None:
         return None
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
-    core = re.sub(r"^(LAC|AC|ACU|ACN|LA|AP)(?=[0-9])", "", compact)
+    core = re.sub(r"^(LAC|AC|ACU|ACN|LA|AP|AU|OMD)(?=[0-9])", "", compact)
     return core.lstrip("0") or ("0" if core else compact)
 
 

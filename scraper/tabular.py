@@ -1,5 +1,6 @@
 """Rows of a downloaded table file, read one at a time: CSV, tab-separated text (whatever its
-extension says: California's ".xls" lists are text), or an Excel workbook (XLSX).
+extension says: California's ".xls" lists are text), or an Excel workbook (XLSX); and the one
+table member of a ZIP archive copied out, within bounds (``unzip_member``).
 
 Every reader yields ``Row``s: the line (or sheet row) a record starts on, its fields, and when
 it cannot be read, why not and its text, so a caller can make it a reject with its line number
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-FORMATS = ("auto", "csv", "tsv", "xlsx")
+FORMATS = ("auto", "csv", "tsv", "psv", "xlsx")  # psv: split on "|"
 _SNIFF_BYTES = 65_536
 
 
@@ -112,7 +113,10 @@ def read_table(path: Path, fmt: str, encoding: str = "auto",
         yield from xlsx_rows(path)
         return
     text = lines or Lines(path, encoding)
-    yield from (tsv_rows(text) if fmt == "tsv" else csv_rows(text))
+    if fmt in ("tsv", "psv"):
+        yield from tsv_rows(text, "\t" if fmt == "tsv" else "|")
+    else:
+        yield from csv_rows(text)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -180,13 +184,15 @@ def _rows_inside(taken: list[str], width: int) -> bool:
 
 # -- tab-separated text ------------------------------------------------------------------------
 
-def tsv_rows(lines: Iterable[str]) -> Iterator[Row]:
-    """Each line split on tabs, with no quoting rules: exports of this kind do not quote, and
-    a stray quote in a name must not swallow the lines after it. A value wrapped whole in
-    double quotes loses them."""
+def tsv_rows(lines: Iterable[str], delimiter: str = "\t") -> Iterator[Row]:
+    """Each line split on tabs (or on ``delimiter``: New Jersey's roster is pipe-separated),
+    with no quoting rules: exports of this kind do not quote, and a stray quote in a name must
+    not swallow the lines after it. A value wrapped whole in double quotes loses them. (A
+    delimiter inside a value shifts its row: the row then has too many fields and is
+    rejected.)"""
     for number, line in enumerate(lines, start=1):
         body = line.rstrip("\r\n")
-        fields = [_unquote(value) for value in body.split("\t")] if body.strip() else []
+        fields = [_unquote(value) for value in body.split(delimiter)] if body.strip() else []
         yield Row(number, fields, "", body[:100], body)
 
 
@@ -202,6 +208,24 @@ def _unquote(value: str) -> str:
 MAX_XLSX_BYTES = 300_000_000  # a workbook's parts unpacked: no licensee list comes near
 MAX_XLSX_RATIO = 100  # unpacked / packed: a zip bomb, not a list of names
 MAX_EMPTY_ROWS = 1000  # this many empty rows in a row end the sheet (a declared size, a gap)
+
+
+def _zip_directory_size(path: Path) -> int | None:
+    """The size of a ZIP's central directory as its end record declares it (read from the
+    file's last 64 KB), or None when the record is ZIP64's (its fields say 0xFFFFFFFF) or not
+    found (then the archive's own reading decides)."""
+    import struct
+
+    with open(path, "rb") as raw:
+        raw.seek(0, 2)
+        size = raw.tell()
+        raw.seek(max(0, size - (22 + 65535)))
+        tail = raw.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    directory = struct.unpack("<I", tail[at + 12:at + 16])[0]
+    return None if directory == 0xFFFFFFFF else directory
 
 
 def xlsx_rows(path: Path) -> Iterator[Row]:
@@ -271,3 +295,58 @@ def _cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# -- a table inside a ZIP archive --------------------------------------------------------------
+
+MAX_ZIP_MEMBERS = 200  # a board's archive holds a file or a few, never a tree
+MAX_ZIP_RATIO = 100  # unpacked / packed for the member: a zip bomb, not a list of names
+
+
+def unzip_member(path: Path, pattern: str, dest: Path, max_bytes: int) -> str:
+    """Copy the one member of the ZIP at ``path`` whose name matches ``pattern`` (a regular
+    expression, any case) to ``dest``; returns its name. UnreadableFile when it is no ZIP,
+    holds over MAX_ZIP_MEMBERS members, no member or several match, or the member unpacks to
+    more than ``max_bytes`` or MAX_ZIP_RATIO times what it weighs packed. The sizes the archive
+    declares are checked first and not trusted: the copy stops at the limit whatever they say."""
+    import re
+    import zipfile
+    import zlib
+
+    wanted = re.compile(pattern, re.IGNORECASE)
+    try:
+        # The central directory is read whole by ZipFile (an object a member): its size is
+        # checked first, so that millions of declared members cost no memory.
+        directory = _zip_directory_size(path)
+        if directory is not None and directory > MAX_ZIP_MEMBERS * (46 + 1024 + 1024):
+            raise UnreadableFile(f"a ZIP whose directory takes {directory:,} bytes "
+                                 f"(over {MAX_ZIP_MEMBERS} members): not a board's file")
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise UnreadableFile(f"a ZIP of {len(members):,} members (over "
+                                     f"{MAX_ZIP_MEMBERS}): not a board's file")
+            files = [m for m in members if not m.is_dir()]
+            found = [m for m in files if wanted.search(m.filename)]
+            if len(found) != 1:
+                names = ", ".join(repr(m.filename[:80]) for m in files[:20]) or "nothing"
+                what = "no member" if not found else f"{len(found)} members"
+                raise UnreadableFile(f"{what} of the ZIP match {pattern!r}; it holds {names}")
+            member = found[0]
+            limit = min(max_bytes, MAX_ZIP_RATIO * member.compress_size + 1_000_000)
+            if member.file_size > limit:
+                raise UnreadableFile(f"the ZIP member {member.filename!r} unpacks to "
+                                     f"{member.file_size:,} bytes from {member.compress_size:,}: "
+                                     "refused")
+            copied = 0
+            with archive.open(member) as source, open(dest, "wb") as out:
+                while block := source.read(1 << 20):
+                    copied += len(block)
+                    if copied > limit:
+                        raise UnreadableFile(f"the ZIP member {member.filename!r} unpacks to "
+                                             f"over {limit:,} bytes (it declares "
+                                             f"{member.file_size:,}): refused")
+                    out.write(block)
+            return member.filename
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise UnreadableFile(f"not a readable ZIP archive: {type(exc).__name__}: {exc}") from exc

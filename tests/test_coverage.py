@@ -222,6 +222,27 @@ def test_a_lookup_page_from_the_settings_or_shared_by_licenses(built):
     assert _rows(built, registry)["WA"]["verify_url"] == WA_LOOKUP  # the licenses' common page
 
 
+def test_an_opt_in_board_counts_only_when_configured(built):
+    """New York's lookup runs only with the operator's own NYSED key: without one the state is
+    self-reported, and says which source a key would turn on; with one, it is a board state."""
+    registry = {"ny-nysed": SOURCES["ny-nysed"], **REGISTRY}
+    db = connect(built, readonly=True)
+    try:
+        off = {r["state"]: r for r in coverage.coverage_rows(db, registry, lambda s: {}, at=T3)}
+        on = {r["state"]: r for r in coverage.coverage_rows(
+            db, registry, lambda s: {"api_key": "operator-key"} if s == "ny-nysed" else {},
+            at=T3)}
+    finally:
+        db.close()
+    assert (off["NY"]["status_source"], off["NY"]["board_sources"]) == (
+        "NPPES self-report only", None)
+    assert off["NY"]["why_none"].startswith("not configured: ny-nysed runs only when")
+    assert (on["NY"]["status_source"], on["NY"]["board_sources"], on["NY"]["why_none"]) == (
+        "board", "ny-nysed", None)
+    table = coverage.markdown_table(registry)
+    assert "`ny-nysed`" in table and "(when the operator configures it)" in table
+
+
 def test_linking_writes_the_table_and_rebuilds_it(tmp_path):
     path = _build(tmp_path / "practitioners.db")
     db = connect(path, readonly=True)
@@ -233,7 +254,7 @@ def test_linking_writes_the_table_and_rebuilds_it(tmp_path):
     db = connect(path, readonly=True)
     after = {r["state"]: r for r in db.query("select * from coverage")}
     assert (after["WA"]["with_board_status"], after["WA"]["licenses"]) == (2, 5)
-    assert after["NJ"]["board_sources"] == "nj-board"  # by its licenses
+    assert after["NJ"]["board_sources"] == "nj-board, nj-mylicense"  # by its licenses, and shipped
     assert after["NY"]["status_source"] == "NPPES self-report only"
     assert db["coverage"].pks == ["state"]
     db.close()
@@ -313,20 +334,22 @@ def test_the_published_query_lists_states_without_a_board_first_then_the_total(b
     rows = data.json()
     assert list(rows[0]) == ["state", "state_name", "status_source", "board_titles",
                              "verify_url", "licenses", "last_read_at", "acupuncturists",
-                             "with_board_status", "share", "board_sources", "computed_at"]
+                             "with_board_status", "share", "board_sources", "computed_at",
+                             "why_none"]
     sources = [r["status_source"] for r in rows]
     assert sources[0] == "NPPES self-report only"
     assert rows[0]["state"] == "NY"  # the most acupuncturists without a board
     assert sources.index("board") == sources.count("NPPES self-report only")
     # As linked (before the second WA run marked AC300 gone), with the shipped registry; NJ's
     # board by its licenses.
-    boards = {s.JURISDICTION for s in SOURCES.values() if s.SINK == "licenses"} | {"NJ"}
+    boards = {s.JURISDICTION for s in SOURCES.values()
+              if s.SINK == "licenses" and s.is_default({})} | {"NJ"}
     assert rows[-1] == {
         "state": "total", "state_name": "All states",
         "status_source": f"a board in {len(boards)} of 51 states", "board_titles": None,
         "verify_url": None, "licenses": 7, "last_read_at": None, "acupuncturists": 8,
         "with_board_status": 4, "share": 50.0, "board_sources": None,
-        "computed_at": rows[0]["computed_at"]}
+        "computed_at": rows[0]["computed_at"], "why_none": None}
     wa = next(r for r in rows if r["state"] == "WA")
     assert (wa["verify_url"], wa["licenses"], wa["with_board_status"], wa["share"]) == (
         WA_LOOKUP, 6, 3, 75.0)

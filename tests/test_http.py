@@ -558,3 +558,13 @@ def test_a_204_is_an_empty_page(clock):
     fetcher, _ = make(clock, lambda request: httpx.Response(204))
     page = fetcher.post("https://board.example/lookup", json_body={})
     assert (page.status, page.content) == (204, b"")
+
+
+def test_a_post_refused_with_a_500_is_not_repeated_but_a_503_is(clock):
+    answers = iter([500, 503, 200])
+    fetcher, site = make(clock, lambda request: httpx.Response(next(answers)))
+    with pytest.raises(HTTPStatusError):
+        fetcher.post("https://board.example/Search.aspx", form={"__VIEWSTATE": "stale"})
+    assert len(site.pages()) == 1
+    assert fetcher.post("https://board.example/Search.aspx", form={"n": "1"}).status == 200
+    assert len(site.pages()) == 3  # the 503 was asked again

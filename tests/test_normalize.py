@@ -96,3 +96,23 @@ def test_drop_placeholder(value, expected):
 def test_person_name_never_carries_a_placeholder_suffix():
     assert n.person_name("JANE", None, "DOE", "--") == "Jane Doe"
     assert n.person_name("JANE", None, "DOE", "JR.") == "Jane Doe JR."
+
+
+def test_pennsylvania_and_nevada_prefixes_are_dropped_and_stored_numbers_follow(tmp_path):
+    """m021: PA's "AU" and NV's "OMD" compare like the bare digits; an NPPES number stored
+    before the rule changed is renormalized, a word that only starts alike is left alone."""
+    from db.migrations import migrations, open_db
+    from scraper.normalize import license_number
+
+    assert license_number("AU-0326828") == license_number("326828") == "326828"
+    assert license_number("OMD 447") == "447" and license_number("AUSTIN") == "AUSTIN"
+    db = open_db(tmp_path / "p.db")
+    db.execute("pragma foreign_keys = off")
+    db.execute("insert into provider_taxonomies (npi, code, state, license_number, "
+               "license_number_normalized) values ('1', '171100000X', 'PA', 'AU0326828', "
+               "'AU326828'), ('2', '171100000X', 'NV', 'omd-447', 'OMD447'), "
+               "('3', '171100000X', 'PA', 'AUX', 'AUX')")
+    db.execute("delete from _sqlite_migrations where name like 'm021_%'")
+    migrations.apply(db)
+    rows = dict(db.execute("select npi, license_number_normalized from provider_taxonomies"))
+    assert rows == {"1": "326828", "2": "447", "3": "AUX"}

@@ -399,6 +399,31 @@ async def _standing(db, practitioner: dict, sources: list[dict]) -> dict:
     }
 
 
+async def _unknown_to_board(db, npi: str | None) -> list[dict]:
+    """The license numbers this practitioner reported to NPPES that their board, asked one
+    license at a time (scraper/sources/lookup.py), said it has no such license of: its last
+    definite answer, with when, and its lookup page from the coverage table."""
+    if not npi or not await db.table_exists("license_lookups"):
+        return []
+    rows = (await db.execute(
+        """select distinct t.state, t.license_number, l.source, l.answered_at,
+             (select verify_url from coverage c where c.state = t.state) as verify_url
+           from provider_taxonomies t
+           join license_lookups l on l.jurisdiction = t.state and l.answer = 'not_found'
+           join json_each(l.reported_keys) k on k.value = t.license_number_normalized
+           where t.npi = ? and t.code = '171100000X'
+           order by t.state, t.license_number""", [npi])).rows \
+        if await db.table_exists("coverage") else []
+    found = []
+    for row in rows:
+        href = next((h for url in (row["verify_url"] or "").split() if (h := safe_url(url))),
+                    None)
+        found.append({"state": row["state"], "number": row["license_number"],
+                      "source": row["source"], "answered_at": row["answered_at"],
+                      "href": href, "host": host_of(href) if href else None})
+    return found
+
+
 async def practitioner_context(datasette, database: str, practitioner_id: str) -> dict:
     db = datasette.get_database(database)
     result = await db.execute(f"select * from {PRACTITIONERS} where practitioner_id = ?",
@@ -444,6 +469,7 @@ async def practitioner_context(datasette, database: str, practitioner_id: str) -
     return {
         "practitioner": practitioner,
         "practitioner_standing": await _standing(db, practitioner, sources),
+        "practitioner_unknown_to_board": await _unknown_to_board(db, practitioner.get("npi")),
         "practitioner_fields": _facts(practitioner, FIELDS),
         "practitioner_sources": sources,
         "practitioner_certifications": _certifications(

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import boardfile, nccaom, nppes_api, nppes_bulk, oig_leie, saved, socrata, websites
+from . import (
+    boardfile,
+    lookup,
+    nccaom,
+    nppes_api,
+    nppes_bulk,
+    oig_leie,
+    register,
+    saved,
+    socrata,
+    websites,
+)
 from .base import MONTH, WEEK, ModuleSource, Source
 
 SOURCES: dict[str, Source] = {
@@ -23,6 +34,10 @@ SOURCES: dict[str, Source] = {
         parse=saved.nppes_file),
     **socrata.sources(),  # daily
     **boardfile.sources(),  # each at its board's cadence (California monthly)
+    **register.sources(),  # paged JSON registers (NV, AZ), weekly
+    # Boards asked one license at a time, each number again after its cadence (monthly);
+    # New York only with the operator's own key.
+    **lookup.sources(),
     oig_leie.SOURCE_ID: ModuleSource(oig_leie, every=MONTH, parse=saved.leie_file),
     nccaom.SOURCE_ID: ModuleSource(nccaom, every=MONTH, states=tuple(nppes_api.STATES),
                                    parse=saved.nccaom_file),

@@ -132,6 +132,10 @@ class SourceContext(Protocol):
 
     def listed_websites(self) -> list[tuple[str, str]]: ...
 
+    def reported_license_numbers(self, state: str) -> list[str]: ...
+
+    def lookup_answers(self) -> dict[str, tuple[str | None, str | None]]: ...
+
 
 
 Step = PageStep | PartState | ScopeDone | SourceUnchanged | RunNote

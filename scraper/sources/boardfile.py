@@ -32,6 +32,14 @@ Discovery steps:
   code is unconfirmed, so unless ``profession`` is set it is read from the public search
   form's profession list (the options whose label matches ``profession_pattern``) and the
   run's notes say which was used.
+- ``page`` (Missouri): the one link of a downloads page whose text or address matches
+  ``link_pattern``; ``form`` (New Jersey, Maine): an ASP.NET search form posted back, then the
+  export, in one session. Both start from a web page: ``boardforms.py``.
+
+A file of every board of a state (Ohio) selects its rows by more columns (``filters``); a
+download that is a ZIP names its table member (``member``, read within the bounds of
+``tabular.unzip_member``). What the evidence leaves unconfirmed in a shipped board is a
+setting, named in ``unconfirmed``, that ``practitioners check`` lists with its value.
 """
 
 from __future__ import annotations
@@ -59,7 +67,16 @@ from ..http import Fetcher, build_url
 from ..models import License, Page, Provenance, Reject, Validators
 from ..normalize import STATUS_VOCABULARY
 from ..parsing import ParseError, require
-from ..tabular import FORMATS, Lines, Row, UnreadableFile, read_table, sniff_format
+from ..tabular import (
+    FORMATS,
+    Lines,
+    Row,
+    UnreadableFile,
+    read_table,
+    sniff_format,
+    unzip_member,
+)
+from . import boardforms
 from .base import (
     DAY,
     MONTH,
@@ -102,13 +119,16 @@ class BoardFile:
     jurisdiction: str
     columns: dict[str, str]  # our field -> the file's column header
     url: str | None = None  # the file (discovery "url"), or where discovery starts
-    discovery: str = "url"  # url | box | mqa
-    format: str = "auto"  # auto | csv | tsv | xlsx ("auto": by the file's first bytes)
+    discovery: str = "url"  # url | box | mqa | page | form
+    format: str = "auto"  # auto | csv | tsv | psv | xlsx ("auto": by the file's first bytes)
     encoding: str = "auto"  # text files: "auto" is UTF-8 if it all decodes, else cp1252
     # The column whose value marks an acupuncture license, and a pattern (a regular
     # expression, any case) it must contain; none: every row is one (a board's own list).
     type_column: str | None = None
     type_pattern: str | None = None
+    # More columns a kept row must match (column -> pattern, any case): a file of every
+    # board of a state (Ohio) names the board in one column and the license type in another.
+    filters: dict[str, str] = field(default_factory=dict)
     # Rows left out, counted in the notes: organizations where the board lists them too.
     skip_column: str | None = None
     skip_values: tuple[str, ...] = ()
@@ -122,6 +142,15 @@ class BoardFile:
     every: timedelta = DAY
     terms: str | None = None  # what the publisher says of the data's use (for the README)
     options: dict[str, str] = field(default_factory=dict)  # the discovery step's settings
+    # The download is a ZIP archive and the table is its member matching this pattern.
+    member: str | None = None
+    # Settings whose shipped value is a stated choice the evidence does not confirm (a column
+    # name, the file's address...): ``practitioners check`` lists them with their values.
+    unconfirmed: tuple[str, ...] = ()
+    # Settings one of which the operator must give for the board to be in every run: where
+    # the shipped address is a stated choice (a run named on the command line reads it all
+    # the same, and fails loudly if it is wrong).
+    opt_in: tuple[str, ...] = ()
 
     def layout(self) -> Dataset:
         """The row layout as the license parser shared with the Socrata boards reads it."""
@@ -132,7 +161,8 @@ class BoardFile:
                        verify_url=self.verify_url)
 
     def mapped_columns(self) -> list[str]:
-        named = [*self.columns.values(), *filter(None, (self.type_column, self.skip_column))]
+        named = [*self.columns.values(), *filter(None, (self.type_column, self.skip_column)),
+                 *self.filters]
         return list(dict.fromkeys(named))
 
     def pattern(self) -> re.Pattern[str] | None:
@@ -190,6 +220,152 @@ BOARD_FILES = {b.source_id: b for b in (
                   "probation", "EMERGENCY SUSPENSION": "suspended"},
         verify_url="https://mqa-internet.doh.state.fl.us/MQASearchServices/HealthCareProviders",
         every=WEEK,
+    ),
+    # Maryland's roster of active licensees (evidence "More states"; the same address and
+    # columns in the public Devaarush-aetna/PSV, lvs/adapters/scrapers/sites/MD_ACUPUNCTURE/
+    # config.yaml). Active licensees only: a license that leaves the file is marked gone, its
+    # later status only on the board's lookup. The status codes are not known.
+    BoardFile(
+        "md-bacc", "Maryland State Acupuncture Board (roster of active licensees)", "MD",
+        url="https://health.maryland.gov/bacc/Documents/acupactive.csv", format="csv",
+        columns={"license_number": "RegNum", "last_name": "LName", "first_name": "FName",
+                 "status": "StatusCode", "issued_on": "OrigLicDate", "expires_on": "ExpDate"},
+        statuses={"A": "active"},
+        verify_url="https://mdbnc.health.maryland.gov/ACUPTVerification/Default.aspx",
+        every=WEEK, unconfirmed=("statuses",),
+    ),
+    # Missouri's downloadable listings: a ZIP per board of tab-separated text (evidence "More
+    # states", confirmed). The downloads page is a Salesforce site that builds its links with
+    # script (2026-09: nothing shows to a plain GET), so the link is looked for in the page
+    # and, when it is not there, ``file_url`` is the address a browser shows (until it is set,
+    # the board is not in every run). The column names
+    # come from Devaarush-aetna/PSV, lvs/adapters/scrapers/sites/MO_ACUPUNCTURE/config.yaml
+    # (its board label "Acupuncture", latin-1 text); their values are not known. The board
+    # also registers auricular detox technicians: only the acupuncturists are kept.
+    BoardFile(
+        "mo-pr", "Missouri Acupuncturist Advisory Committee (Professional Registration "
+        "downloads)", "MO",
+        discovery="page",
+        options={"page_url": "https://mopro.mo.gov/license/s/license-downloads",
+                 "link_pattern": r"acupunct", "file_url": ""},
+        member=r"\.txt$", format="tsv",
+        columns={"license_number": "lic_number", "last_name": "prc_last_name",
+                 "first_name": "prc_first_name", "middle_name": "prc_middle_name",
+                 "license_type": "lic_profession", "status": "lst_description",
+                 "issued_on": "lic_orig_issue_date", "expires_on": "lic_exp_date",
+                 "address_1": "ba_address", "city": "ba_city", "state": "ba_state",
+                 "zip": "ba_zip", "disciplined": "discipline"},
+        type_column="lic_profession", type_pattern=r"^acupunct",
+        statuses={"NON-RENEWED": "expired"},
+        verify_url="https://mopro.mo.gov/license/s/license-search",
+        every=WEEK, opt_in=("file_url",),
+        unconfirmed=("link_pattern", "member", "type_pattern", "statuses",
+                     "disciplined_values", "verify_url"),
+    ),
+    # Ohio's licensure file of every individual license of every board, daily (evidence "More
+    # states": its columns; the export's address is built by the portal's script and one
+    # survey met a 404, another an access request: ``url`` is a stated choice to confirm, and
+    # the board is in every run only once it is set).
+    # Acupuncturists are licensed by the State Medical Board.
+    BoardFile(
+        "oh-elicense", "State Medical Board of Ohio (State of Ohio Licensure, Individual)", "OH",
+        url="https://data.ohio.gov/wps/wcm/connect/gov/data/licensure-individual.csv",
+        format="csv",
+        columns={"license_number": "LICENSE_NUMBER", "full_name": "LICENSEE_NAME",
+                 "license_type": "TYPE", "status": "STATUS", "expires_on": "EXPIRATION_DATE",
+                 "disciplined": "BOARD_ACTION"},
+        name_format="last, first middle",
+        type_column="TYPE", type_pattern=r"acupunct|oriental medicine",
+        filters={"BOARD": r"medical"},
+        # Ohio's headline statuses are Active, Inactive and Closed (a closed license is no
+        # longer in force); the sub-status, not in this file, says why.
+        statuses={"CLOSED": "expired"},
+        verify_url="https://elicense.ohio.gov/oh_verifylicense",
+        every=DAY, opt_in=("url",),
+        unconfirmed=("url", "name_format", "type_pattern", "statuses", "disciplined_values"),
+    ),
+    # Michigan's LARA "License Lists and Reports": a self-serve report by profession, in CSV
+    # or Excel, with no account (evidence "More states": name, profession, status,
+    # expiration, address). How the report is asked for is not known: ``url`` (a GET whose
+    # query chooses the profession and the format) and the column names are stated choices;
+    # in every run only once ``url`` is set.
+    BoardFile(
+        "mi-lara", "Michigan Board of Acupuncture (LARA license lists)", "MI",
+        url="https://www.lara.state.mi.us/LicenseReports/Report.aspx?profession=Acupuncture"
+            "&format=csv",
+        format="auto",
+        columns={"license_number": "License Number", "last_name": "Last Name",
+                 "first_name": "First Name", "middle_name": "Middle Name",
+                 "license_type": "Profession", "status": "Status",
+                 "expires_on": "Expiration Date", "address_1": "Address", "city": "City",
+                 "state": "State", "zip": "Zip"},
+        type_column="Profession", type_pattern=r"acupunct",
+        # the licensee lookup (Devaarush-aetna/PSV, lvs/adapters/scrapers/sites/MI_LARA/
+        # config.yaml)
+        verify_url="https://aca-prod.accela.com/MILARA/GeneralProperty/PropertyLookUp.aspx"
+                   "?isLicensee=Y",
+        every=WEEK, opt_in=("url",),
+        unconfirmed=("url", "columns", "type_pattern", "statuses"),
+    ),
+    # New Jersey's bulk roster: an ASP.NET form, one pipe-separated file per profession, free
+    # (evidence "More states"; a state-by-state survey of license data in public code,
+    # researched 2026-09, adds: pipe-separated, a $0.00 order page, about one row in seven an
+    # application with no license number, a pipe inside an address shifting a few rows: such
+    # a row is a reject, and its run trusts no absence). Whether acupuncture is in its list, the form's field
+    # names and the file's columns are not known: stated choices (the field names MyLicense
+    # sites commonly use), listed by ``practitioners check``.
+    BoardFile(
+        "nj-mylicense", "New Jersey Acupuncture Examining Board (Consumer Affairs bulk roster)",
+        "NJ",
+        discovery="form",
+        options={"form_url": "https://newjersey.mylicense.com/Verification_Bulk/Search.aspx"
+                             "?facility=N",
+                 "choice_field": "t_web_lookup__profession_name", "choice": "",
+                 "choice_pattern": r"acupunct", "submit_field": "sch_button",
+                 "export_url": "", "download_pattern": r"download",
+                 "confirm_pattern": r"continue|confirm|check ?out|place order"},
+        format="psv",
+        columns={"license_number": "License No", "last_name": "Last Name",
+                 "first_name": "First Name", "middle_name": "Middle Name",
+                 "license_type": "License Type", "status": "License Status",
+                 "issued_on": "Issue Date", "expires_on": "Expiration Date",
+                 "address_1": "Address Line 1", "city": "City", "state": "State",
+                 "zip": "Zip"},
+        type_column="License Type", type_pattern=r"acupunct",
+        # applications: no license number yet
+        skip_column="License No", skip_values=("",),
+        verify_url="https://newjersey.mylicense.com/verification/Search.aspx",
+        every=WEEK,
+        unconfirmed=("choice_field", "choice_pattern", "submit_field", "download_pattern",
+                     "confirm_pattern", "columns", "type_pattern", "statuses", "verify_url"),
+    ),
+    # Maine's ALMS search: post the individual search with the board chosen, then
+    # ExportToCSV.aspx in the same session returns every result as CSV (evidence "More
+    # states"; the field names from public code, 2026: Devaarush-aetna/PSV's ME_OPLR config
+    # and public ALMS notes). Acupuncturists are licensed by the Board of Complementary Health
+    # Care Providers, with other professions: its value in the regulator list is read by label.
+    # The CSV's column names are not known (the notes name them in words: name, license
+    # number, profession, status, address, county, phone, expiration date, authorities).
+    BoardFile(
+        "me-alms", "Maine Board of Complementary Health Care Providers (ALMS)", "ME",
+        discovery="form",
+        options={"form_url": "https://www.pfr.maine.gov/ALMSOnline/ALMSQuery/"
+                             "SearchIndividual.aspx",
+                 "choice_field": "ctl00$ctl00$mainContent$mainContent$scRegulator",
+                 "choice": "", "choice_pattern": r"complementary health",
+                 "submit_field": "ctl00$ctl00$mainContent$mainContent$btnSearch",
+                 "export_url": "https://www.pfr.maine.gov/ALMSOnline/ALMSQuery/ExportToCSV.aspx",
+                 "download_pattern": "", "confirm_pattern": ""},
+        format="csv",
+        columns={"license_number": "License Number", "full_name": "Name",
+                 "license_type": "Profession", "status": "Status", "address_1": "Address",
+                 "city": "City", "state": "State", "zip": "Zip",
+                 "expires_on": "Expiration Date"},
+        name_format="last, first middle",
+        type_column="Profession", type_pattern=r"acupunct",
+        verify_url="https://www.pfr.maine.gov/ALMSOnline/ALMSQuery/SearchIndividual.aspx",
+        every=WEEK,
+        unconfirmed=("choice_pattern", "columns", "name_format", "type_pattern", "statuses"),
     ),
 )}
 
@@ -266,6 +442,20 @@ def scan_file(cfg: BoardFile, path: Path, where: str) -> Scan:
         raise SourceError(f"{cfg.source_id}: {where}: {exc}") from exc
 
 
+def table_path(cfg: BoardFile, path: Path, where: str, dest: Path | None = None) -> Path:
+    """The table to read: the download itself, or its member named by ``cfg.member`` copied
+    out of the ZIP (to ``dest``, by default beside it), within the bounds of unzip_member."""
+    if cfg.member is None:
+        return path
+    dest = dest or path.with_suffix(".table")
+    try:
+        name = unzip_member(path, cfg.member, dest, cfg.max_file_bytes)
+    except UnreadableFile as exc:
+        raise SourceError(f"{cfg.source_id}: {where}: {exc}") from exc
+    log.info("%s: %s: read member %s", cfg.source_id, where, name)
+    return dest
+
+
 def _scan(cfg: BoardFile, path: Path, where: str) -> Scan:
     fmt = sniff_format(path) if cfg.format == "auto" else cfg.format
     lines = Lines(path, cfg.encoding) if fmt != "xlsx" else None
@@ -307,6 +497,8 @@ def _sorted_rows(cfg: BoardFile, rows: Iterator[Row], positions: dict[str, int],
     type_at = positions.get(cfg.type_column) if cfg.type_column else None
     skip_at = positions.get(cfg.skip_column) if cfg.skip_column else None
     skip = {v.upper() for v in cfg.skip_values}
+    filters = [(positions[column], re.compile(wanted, re.IGNORECASE))
+               for column, wanted in cfg.filters.items()]
     for row in rows:
         fields = _fit(row.fields, width, pad=fmt == "xlsx")
         if fields is None:
@@ -314,7 +506,8 @@ def _sorted_rows(cfg: BoardFile, rows: Iterator[Row], positions: dict[str, int],
             yield row, "unreadable" if relevant else "ignored", None, ""
             continue
         value = fields[type_at].strip() if type_at is not None else ""
-        if pattern is not None and not pattern.search(value):
+        if pattern is not None and not pattern.search(value) or any(
+                not wanted.search(fields[at]) for at, wanted in filters):
             yield row, "other", fields, value
         elif skip_at is not None and fields[skip_at].strip().upper() in skip:
             yield row, "skipped", fields, value
@@ -387,12 +580,14 @@ class Remote:
     version: str | None = None
     conditional: bool = True  # ask with the validators the fetch log remembers
     session: BoxSession | None = None
+    public_redirects: bool = False  # an address taken from a page: its redirects too
 
     def download(self, fetcher: Fetcher, handle: BinaryIO, validators: Validators | None,
                  max_bytes: int = MAX_FILE_BYTES) -> Page:
         if self.session is not None:
             return self.session.download(fetcher, self.url, handle, max_bytes)
-        return fetcher.download(self.url, handle, validators=validators, max_bytes=max_bytes)
+        return fetcher.download(self.url, handle, validators=validators, max_bytes=max_bytes,
+                                public_redirects=self.public_redirects)
 
 
 class BoxSession:
@@ -573,7 +768,8 @@ def discover_url(fetcher: Fetcher, cfg: BoardFile) -> tuple[list[Remote], list[s
 
 
 DISCOVERY: dict[str, Callable[[Fetcher, BoardFile], tuple[list[Remote], list[str]]]] = {
-    "url": discover_url, "box": discover_box, "mqa": discover_mqa}
+    "url": discover_url, "box": discover_box, "mqa": discover_mqa,
+    "page": boardforms.discover_page, "form": boardforms.discover_form}
 # The settings each discovery step reads, with which it must have.
 DISCOVERY_OPTIONS = {
     "url": ((), ()),
@@ -581,6 +777,8 @@ DISCOVERY_OPTIONS = {
             ("token_url", "api_url", "files")),
     "mqa": (("form_url", "export_url", "profession", "profession_pattern", "license_status"),
             ("export_url",)),
+    "page": (boardforms.PAGE_OPTIONS, boardforms.PAGE_REQUIRED),
+    "form": (boardforms.FORM_OPTIONS, boardforms.FORM_REQUIRED),
 }
 
 
@@ -590,6 +788,10 @@ def first_url(cfg: BoardFile) -> str:
         return cfg.options["token_url"]
     if cfg.discovery == "mqa":
         return cfg.options.get("form_url") or cfg.options["export_url"]
+    if cfg.discovery == "page":
+        return cfg.options.get("file_url") or cfg.options["page_url"]
+    if cfg.discovery == "form":
+        return cfg.options["form_url"]
     assert cfg.url is not None
     return cfg.url
 
@@ -600,7 +802,8 @@ SETTING_TYPES: dict[str, Any] = {
     "url": str, "format": str, "encoding": str, "columns": dict, "type_column": str,
     "type_pattern": str, "skip_column": str, "skip_values": list, "license_type": str,
     "name_format": str, "statuses": dict, "verify_url": str, "volume_guard": (int, float),
-    "max_file_bytes": int, "title": str, "state": str, "kind": str, "discovery": str}
+    "max_file_bytes": int, "title": str, "state": str, "kind": str, "discovery": str,
+    "filters": dict, "member": str}
 # Settings only a board defined in the configuration file has: a shipped board keeps its own.
 DEFINING = ("kind", "title", "state", "discovery")
 NAME_FORMATS = ("last, first middle", "first middle last")
@@ -620,6 +823,7 @@ class BoardFileSource(Source):
         self.BASE_URL = cfg.url or first_url(cfg)
         self.JURISDICTION = cfg.jurisdiction
         self.EVERY = cfg.every
+        self.OPT_IN_SETTINGS = cfg.opt_in
         self.verify_url = cfg.verify_url
 
     def __repr__(self) -> str:
@@ -631,8 +835,10 @@ class BoardFileSource(Source):
     def parse(self, path: Path, url: str, settings: dict[str, Any]) -> Iterator[Any]:
         """A saved copy of the board's file."""
         cfg = self.configured(settings)
-        scan = scan_file(cfg, path, str(path))
-        yield from parse_file(cfg, path, scan, url or self.BASE_URL, "")
+        with tempfile.TemporaryDirectory(prefix=f"{self.SOURCE_ID}-") as tmp:
+            table = table_path(cfg, path, str(path), Path(tmp) / "table")
+            scan = scan_file(cfg, table, str(path))
+            yield from parse_file(cfg, table, scan, url or self.BASE_URL, "")
 
     def scrape(self, fetcher: Fetcher, ctx: SourceContext) -> Iterator[Any]:
         cfg = self.configured(ctx.settings)
@@ -667,6 +873,7 @@ class BoardFileSource(Source):
                 if unchanged := asked.unchanged(part, page):
                     steps.append(unchanged)
                     continue
+                path = table_path(cfg, path, remote.name)
                 scan = scan_file(cfg, path, remote.name)
                 if scan.kept == 0:  # each file read must hold acupuncture rows
                     raise SourceError(no_match_message(cfg, [scan], remote.name))
@@ -713,6 +920,10 @@ class BoardFileSource(Source):
         except ValueError as exc:
             report.set("fields", False, str(exc))
             return report
+        report.notes.extend(unconfirmed_notes(cfg, settings))
+        if not self.is_default(settings):
+            report.notes.append(f"not in every run until {' or '.join(cfg.opt_in)} is set "
+                                "(the shipped value is a stated choice)")
         if probe(fetcher, report, first_url(cfg), max_bytes=5_000_000) is None:
             return report
         try:
@@ -727,6 +938,7 @@ class BoardFileSource(Source):
                     path = Path(tmp) / f"{i}.data"
                     with open(path, "w+b") as handle:
                         remote.download(fetcher, handle, None, cfg.max_file_bytes)
+                    path = table_path(cfg, path, remote.name)
                     scan = scan_file(cfg, path, remote.name)
                     scans.append((remote.name, scan))
                     if record is None and scan.kept:
@@ -768,12 +980,28 @@ class BoardFileSource(Source):
                             f"{cfg.options['profession_pattern']!r}")
 
 
+def unconfirmed_notes(cfg: BoardFile, settings: dict[str, Any]) -> list[str]:
+    """One note per setting whose shipped value is a stated choice (``cfg.unconfirmed``):
+    its value now, and whether the operator set it."""
+    notes = []
+    for name in cfg.unconfirmed:
+        value = cfg.options[name] if name in cfg.options else getattr(cfg, name, None)
+        if isinstance(value, dict):
+            shown = "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}"
+        else:
+            shown = repr(list(value) if isinstance(value, tuple) else value)
+        who = "as you set it" if name in settings else "a stated choice"
+        notes.append(f"unconfirmed {name}: {shown} ({who}; the evidence does not confirm it)")
+    return notes
+
+
 def _settings_hash(cfg: BoardFile) -> str:
     """What the rows were read with: new settings (a corrected pattern) mean reading again."""
     return hashlib.sha256(json.dumps(
         [cfg.columns, cfg.type_column, cfg.type_pattern, cfg.skip_column, cfg.skip_values,
          cfg.license_type, cfg.name_format, cfg.statuses, cfg.verify_url, cfg.format,
-         cfg.encoding, cfg.options, cfg.jurisdiction, cfg.title, cfg.url],
+         cfg.encoding, cfg.options, cfg.jurisdiction, cfg.title, cfg.url, cfg.filters,
+         cfg.member],
         sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -801,8 +1029,9 @@ def no_match_message(cfg: BoardFile, scans: list[Scan], where: str = "") -> str:
     if cfg.type_column is None:
         skipped = " (every row skipped)" if any(scan.skipped for scan in scans) else ""
         return f"{prefix}the file has no row to keep{skipped}, so nothing was stored"
-    return (f"{prefix}no row's {cfg.type_column} matches {cfg.type_pattern!r} (less those "
-            f"skipped), so nothing was stored. Values that look close or are commonest: "
+    also = "".join(f" and {column} {wanted!r}" for column, wanted in cfg.filters.items())
+    return (f"{prefix}no row's {cfg.type_column} matches {cfg.type_pattern!r}{also} (less "
+            f"those skipped), so nothing was stored. Values that look close or are commonest: "
             f"{shown}. Set [sources.{cfg.source_id}] type_pattern.")
 
 
@@ -868,11 +1097,13 @@ def configure(base: BoardFile, settings: dict[str, Any], *, defining: bool = Fal
         raise ValueError(f"{where} name_format must be one of {', '.join(NAME_FORMATS)}")
     if (cfg.type_column is None) != (cfg.type_pattern is None):
         raise ValueError(f"{where} type_column and type_pattern go together")
-    if cfg.type_pattern is not None:
+    for name, value in [("type_pattern", cfg.type_pattern), ("member", cfg.member),
+                        *((f"filters.{k}", v) for k, v in cfg.filters.items())]:
         try:
-            re.compile(cfg.type_pattern)
+            if value is not None:
+                re.compile(value)
         except re.error as exc:
-            raise ValueError(f"{where} type_pattern {cfg.type_pattern!r}: {exc}") from exc
+            raise ValueError(f"{where} {name} {value!r}: {exc}") from exc
     if cfg.discovery == "url" and not (cfg.url and urlsplit(cfg.url).scheme in ("http", "https")):
         raise ValueError(f"{where} url must be the file's http(s) address")
     missing = [o for o in DISCOVERY_OPTIONS[cfg.discovery][1] if not cfg.options.get(o)]

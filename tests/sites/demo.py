@@ -35,7 +35,8 @@ from urllib.parse import urlencode
 from .leie import LeieTruth, _Maker
 from .nppes_bulk import MONTHLY_NAME
 from .nppes_data import ACUPUNCTURIST_CODE, ACUPUNCTURIST_DESC, XSS_TEXT, npi_check_digit
-from .serve import start_all
+from .rosters import MoproSite
+from .serve import DEMO_NYSED_KEY, start_all
 from .socrata_data import Truth, floating
 
 DEMO_PACE = 0.005  # seconds between requests to the stand-in (the real default is 1 s)
@@ -48,7 +49,7 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
     ("127.0.0.1:<port>", the hostile ones)."""
     from urllib.parse import urlsplit
 
-    from scraper.sources import socrata
+    from scraper.sources import register, socrata
 
     lines = [
         "# Written by tests/sites/demo.py: the scraper pointed at the local stand-ins.",
@@ -77,6 +78,31 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
         "[sources.fl-mqa]",
         f'form_url = "{base_url}/MQASearchServices/HealthCareProviders"',
         f'export_url = "{base_url}/MQASearchServices/Healthcareproviders/ExportToCsvLVP"',
+        "[sources.md-bacc]",
+        f'url = "{base_url}/bacc/Documents/acupactive.csv"',
+        "[sources.oh-elicense]",
+        f'url = "{base_url}/wps/wcm/connect/gov/data/licensure-individual.csv"',
+        "[sources.mi-lara]",
+        f'url = "{base_url}/LicenseReports/Report.aspx?profession=Acupuncture&format=csv"',
+        # Missouri's page builds its links with script: the file's address, as a browser shows
+        "[sources.mo-pr]",
+        f'page_url = "{base_url}/license/s/license-downloads"',
+        f'file_url = "{base_url}{MoproSite.download_path()}"',
+        "[sources.nj-mylicense]",
+        f'form_url = "{base_url}/Verification_Bulk/Search.aspx?facility=N"',
+        # the boards answering one license a request, New York with the operator's own key
+        "[sources.ma-borim]",
+        f'url = "{base_url}/api-public/search"',
+        "[sources.pa-pals]",
+        f'url = "{base_url}/api/Search/SearchForPersonOrFacilty"',
+        "[sources.va-dhp]",
+        f'url = "{base_url}/Lookup/Index"',
+        "[sources.ny-nysed]",
+        f'url = "{base_url}/rosa/V2/byProfessionAndLicenseNumber"',
+        f'api_key = "{DEMO_NYSED_KEY}"',
+        "[sources.me-alms]",
+        f'form_url = "{base_url}/ALMSOnline/ALMSQuery/SearchIndividual.aspx"',
+        f'export_url = "{base_url}/ALMSOnline/ALMSQuery/ExportToCSV.aspx"',
     ]
     if websites_url:
         # The practice websites' stand-in is on loopback, which the guard for URLs taken from
@@ -85,6 +111,11 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
         hosts = [f"127.0.0.1:{urlsplit(websites_url).port}", *more_private_hosts]
         lines.insert(lines.index("[sources.nppes-api]"),
                      f"allow_private_hosts = {json.dumps(hosts)}")
+    for source_id, board in register.REGISTERS.items():
+        # each register is mounted under its real host name: /nvbom.certemy.com/api/...
+        address = urlsplit(board.url)
+        lines += [f"[sources.{source_id}]",
+                  f'url = "{base_url}/{address.hostname}{address.path}"']
     for source_id, dataset in socrata.DATASETS.items():
         # each portal is mounted under its real host name: /data.wa.gov/resource/...
         lines += [f"[sources.{source_id}]",

@@ -25,17 +25,31 @@ from urllib.parse import urlsplit
 from .boardfiles import BOX_API, ROOT_FOLDER_ID, TOKEN_PATH, DcaBoxSite, MqaSite
 from .boardfiles_data import BoardFileData, generate_dca_data, generate_mqa_data
 from .leie import LeieData, LeieSite, generate_leie_rows
+from .lookups import PREFIXES, BorimSite, DhpSite, NysedSite, PalsSite
+from .lookups_data import LookupData, generate_lookup_data
 from .nccaom import NccaomSite, search_path
 from .nccaom_data import NccaomData, generate_diplomates
 from .nppes import NppesApi
 from .nppes_bulk import MONTHLY_NAME, BulkSite, monthly_files
 from .nppes_data import generate_providers
+from .registers import CertemySite, ThentiaSite
+from .registers_data import RegisterData, generate_az_data, generate_nv_data
+from .rosters import (
+    AlmsSite,
+    MoproSite,
+    MyLicenseSite,
+    maryland_site,
+    michigan_site,
+    ohio_site,
+)
+from .rosters_data import generate_roster
 from .server import SiteServer
 from .socrata import SodaPortal
 from .socrata_data import BoardData, generate_board_rows
 from .websites import SPECIAL, PracticeWebsites
 
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"
+DEMO_NYSED_KEY = "demo-key"  # the NYSED stand-in's key: an operator's own, in real use
 
 
 def add_website_endpoints(providers: list[dict], base: str, share: float = 0.02,
@@ -89,6 +103,22 @@ class Generated:
         return generate_mqa_data(self.providers)
 
     @cached_property
+    def rosters(self) -> dict[str, BoardFileData]:
+        """The rosters of issue 17, by state."""
+        return {state: generate_roster(state, self.providers)
+                for state in ("MD", "MO", "OH", "MI", "NJ", "ME")}
+
+    @cached_property
+    def registers(self) -> dict[str, RegisterData]:
+        """The paged registers of issue 17 (Nevada's Certemy, Arizona's Thentia), by state."""
+        return {"NV": generate_nv_data(self.providers), "AZ": generate_az_data(self.providers)}
+
+    @cached_property
+    def lookups(self) -> dict[str, LookupData]:
+        """The boards that answer one license at a time (MA, PA, VA, NY), by state."""
+        return {state: generate_lookup_data(self.providers, state) for state in PREFIXES}
+
+    @cached_property
     def leie(self) -> LeieData:
         return generate_leie_rows(self.providers, n_unrelated=max(200, self.n // 4))
 
@@ -140,6 +170,27 @@ STAND_INS: dict[str, StandIn] = {
     "dca": StandIn("CA DCA licensee lists", lambda data: dict.fromkeys(
         DcaBoxSite.prefixes, DcaBoxSite(data.dca))),
     "mqa": StandIn("FL MQA", lambda data: {"/MQASearchServices/": MqaSite(data.mqa)}),
+    "md": StandIn("MD roster", lambda data: {"/bacc/": maryland_site(data.rosters["MD"])}),
+    "oh": StandIn("OH licensure file", lambda data: {"/wps/": ohio_site(data.rosters["OH"])}),
+    "mi": StandIn("MI LARA report", lambda data: {
+        "/LicenseReports/": michigan_site(data.rosters["MI"])}),
+    # the downloads page as a plain GET sees it (no link): the configuration names the file
+    "mo": StandIn("MO downloads", lambda data: dict.fromkeys(
+        MoproSite.prefixes, MoproSite(data.rosters["MO"]))),
+    "nj": StandIn("NJ bulk roster", lambda data: {
+        "/Verification_Bulk/": MyLicenseSite(data.rosters["NJ"], pipe_in_address=0)}),
+    "me": StandIn("ME ALMS", lambda data: {"/ALMSOnline/": AlmsSite(data.rosters["ME"])}),
+    # one license a request; New York's answers only the key the demo configures
+    "lookups": StandIn("Lookup boards (MA, PA, VA, NY)", lambda data: {
+        PREFIXES["MA"]: BorimSite(data.lookups["MA"]),
+        PREFIXES["PA"]: PalsSite(data.lookups["PA"]),
+        PREFIXES["VA"]: DhpSite(data.lookups["VA"]),
+        PREFIXES["NY"]: NysedSite(data.lookups["NY"], api_key=DEMO_NYSED_KEY)}),
+    # each register under its real host's name, as the Socrata portals are
+    "nv": StandIn("NV Certemy register", lambda data: {
+        "/nvbom.certemy.com": CertemySite(data.registers["NV"])}),
+    "az": StandIn("AZ Thentia register", lambda data: {
+        "/azabe.portalus.thentiacloud.net": ThentiaSite(data.registers["AZ"])}),
 }
 
 
@@ -165,9 +216,10 @@ def start_all(port: int = 0, n: int = 20_000, more_websites: Sequence[str] = ()
     data = Generated(n)
     data.website_base = web.url
     data.more_websites = tuple(more_websites)
-    sites: dict[str, Any] = {}
+    sites: dict[str, Any] = {"mounted": {}}  # the prefixes of each stand-in, by name
     for name, stand_in in STAND_INS.items():
         built = stand_in.build(data)
+        sites["mounted"][name] = list(built)
         for prefix, site in built.items():
             server.add_site(prefix, site)
         if len({id(site) for site in built.values()}) == 1:  # one site, maybe at several prefixes
@@ -177,6 +229,9 @@ def start_all(port: int = 0, n: int = 20_000, more_websites: Sequence[str] = ()
     sites["board_data"] = data.board_data
     sites["dca_data"] = data.dca
     sites["mqa_data"] = data.mqa
+    sites["rosters_data"] = data.rosters
+    sites["registers_data"] = data.registers
+    sites["lookups_data"] = data.lookups
     sites["leie_data"] = data.leie
     sites["nccaom_data"] = data.nccaom
     server.start()
@@ -204,6 +259,9 @@ def banner(server: SiteServer, sites: dict[str, Any]) -> list[str]:
     lines.append(f"{STAND_INS['mqa'].label} stand-in: {server.url}/MQASearchServices/"
                  f"HealthCareProviders (form), {server.url}/MQASearchServices/"
                  f"Healthcareproviders/ExportToCsvLVP (export)")
+    for name in ("md", "oh", "mi", "mo", "nj", "me", "nv", "az", "lookups"):
+        lines.append(f"{STAND_INS[name].label} stand-in: "
+                     + ", ".join(f"{server.url}{prefix}" for prefix in sites["mounted"][name]))
     return lines
 
 

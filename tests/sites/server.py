@@ -63,6 +63,7 @@ class Request:
     query: dict[str, str]  # one value per name: the first one sent
     headers: dict[str, str]  # names in canonical form ("User-Agent", "If-None-Match")
     target: str = ""  # the path with its query string, as sent
+    body: bytes = b""  # a POST's body
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(canonical_header_name(name), default)
@@ -315,7 +316,7 @@ class SiteServer:
 
         length = int(headers.get("Content-Length") or 0)
         if length:
-            handler.rfile.read(length)
+            request.body = handler.rfile.read(length)
 
         if self._global_delay:
             time.sleep(self._global_delay)
@@ -450,6 +451,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.site_server._serve(self)
 
     def do_HEAD(self) -> None:  # noqa: N802
+        self.site_server._serve(self)
+
+    def do_POST(self) -> None:  # noqa: N802
         self.site_server._serve(self)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
