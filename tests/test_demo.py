@@ -414,3 +414,31 @@ def test_practice_websites_read_politely_and_safely(demo_run):
     assert any(t["tag"] == "facial acupuncture" for t in via_site)
     assert all(t["evidence_url"].startswith(f"http://127.0.0.1:{web_port}/s/")
                for t in via_site)
+
+
+def test_the_coverage_report_on_the_demo(demo_run):
+    """`practitioners coverage`, as `make demo` runs it at its end: each board state's
+    acupuncturists mostly have their status from the board (the rosters, registers and lookups
+    of issue 17 included), states without one say why, and the total is measured against 90%."""
+    import json as json_
+
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    result = CliRunner().invoke(cli, ["coverage", "--db", str(demo_run["path"]), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json_.loads(result.output)
+    states = {r["state"]: r for r in report["states"]}
+    for state in ("WA", "CA", "FL", "MD", "MO", "OH", "NJ", "ME", "NV", "AZ", "MA", "PA", "VA",
+                  "NY"):
+        row = states[state]
+        assert row["status_source"] == "board", state
+        assert row["acupuncturists"] > 0 and row["share"] > 50, (state, row["share"])
+    assert states["OR"]["why_none"].startswith("not automated: Oregon Medical Board")
+    total = report["total"]
+    assert total["with_board_status"] > total["acupuncturists"] / 2
+    assert report["goal_percent"] == 90.0
+    text = CliRunner().invoke(cli, ["coverage", "--db", str(demo_run["path"])]).output
+    assert "of NPPES acupuncturists have their license status from their state's board; goal 90%" \
+        in text

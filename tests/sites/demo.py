@@ -125,6 +125,13 @@ def write_config(directory: Path, base_url: str, websites_url: str | None = None
     return path
 
 
+def coverage_report(db_path: str | Path) -> subprocess.CompletedProcess:
+    """`practitioners coverage` on the demo's database, as an operator runs it: per state and in
+    total, the share of NPPES acupuncturists whose status comes from their board."""
+    return subprocess.run([sys.executable, "-m", "scraper", "coverage", "--db", str(db_path)],
+                          check=False, text=True, stdin=subprocess.DEVNULL)
+
+
 def scrape(db_path: str | Path, config_path: Path, *extra: str) -> subprocess.CompletedProcess:
     """Run the real command line against the stand-ins, as an operator would."""
     command = [sys.executable, "-m", "scraper", "--config", str(config_path), "scrape",
@@ -405,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         print("The demo scrape did not finish cleanly; see the messages above.", file=sys.stderr)
         return result.returncode
     print("\nWhat the second scrape saw:", *what_changed(args.db, after, args.port), sep="\n")
+    print("\nWhere each state's license status comes from (practitioners coverage):",
+          flush=True)
+    coverage_report(args.db)
     if args.no_serve:
         return 0
     print(f"\nDatasette: http://127.0.0.1:{args.port}/{Path(args.db).stem}  (Ctrl-C to stop)\n",
