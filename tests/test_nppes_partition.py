@@ -219,3 +219,24 @@ def test_a_plan_is_read_back_as_written():
 
     plan = remembered_plan(Ctx(), "NY")
     assert {q.key: n for q, n in plan.items()} == leaves
+
+
+def test_the_plan_coverage_check_agrees_with_each_querys_own_rule():
+    """_covers (a set look-up) says what asking every query's holds() says, ZIP by ZIP."""
+    from scraper.sources.nppes_api import _covers
+
+    zips = ("94110", "94117", "10001", "00501")
+    plans = [
+        [Query("CA")],
+        [Query("CA", "9*")],
+        [Query("CA", "941*", "NPI-1"), Query("CA", "941*", "NPI-2"), Query("CA", "1*"),
+         Query("CA", "00501")],
+        [Query("CA", "941*", "NPI-1"), Query("CA", "1*"), Query("CA", "00501")],
+        [Query("CA", "94110"), Query("CA", "94117*"), Query("CA", "100*"), Query("CA", "0*")],
+        [Query("CA", "9411*"), Query("CA", "10001")],
+    ]
+    for plan in plans:
+        slow = all(any(q.holds(z, kind) for q in plan) for z in zips for kind in nppes_api.TYPES)
+        assert _covers(plan, zips) == slow, plan
+    assert _covers([Query("CA", "941*")], ["94110"]) and not _covers([Query("CA", "941*")],
+                                                                      ["94210"])
