@@ -34,6 +34,11 @@ class FakeFetcher:
     # the amount in a read-only text box, as ASP.NET order pages show totals
     '<form action="Order.aspx"><input name="txtTotal" value="$25.00" readonly>'
     '<input type="submit" name="btnConfirm" value="Confirm"></form>',
+    # an amount written without a dollar sign
+    '<form action="Order.aspx"><p>Total due: 25.00 USD</p>'
+    '<input type="submit" name="btnConfirm" value="Confirm"></form>',
+    '<form action="Order.aspx"><p>Fee: USD 1,250</p>'
+    '<input type="submit" name="btnConfirm" value="Confirm"></form>',
 ])
 def test_a_fee_is_never_confirmed(html):
     url = "https://newjersey.mylicense.com/Verification_Bulk/Order.aspx"

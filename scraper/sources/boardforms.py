@@ -58,7 +58,9 @@ MAX_STEPS = 3  # confirmation pages after the search, at most
 CAPTCHA = re.compile(r"g-recaptcha|grecaptcha\.execute|h-captcha|hcaptcha\.com|cf-turnstile|"
                      r"frc-captcha|captcha\w*\.(?:axd|ashx|aspx|php|jpg|png)|"
                      r"(?:name|id)\s*=\s*[\"']?[^\"'\s>]*captcha", re.IGNORECASE)
-AMOUNT = re.compile(r"\$\s?([0-9][0-9,]*(?:\.[0-9]{2})?)")
+# An amount of money as order pages write it: "$25.00", "USD 25", "25.00 USD", "25.00 dollars".
+AMOUNT = re.compile(r"(?:\$|\bUSD)\s?([0-9][0-9,]*(?:\.[0-9]{2})?)"
+                    r"|\b([0-9][0-9,]*(?:\.[0-9]{2})?)\s?(?:USD|dollars?)\b", re.IGNORECASE)
 PAGE_OPTIONS = ("page_url", "link_pattern", "file_url")
 PAGE_REQUIRED = ("page_url", "link_pattern")
 FORM_OPTIONS = ("form_url", "choice_field", "choice", "choice_pattern", "submit_field",
@@ -291,7 +293,8 @@ def _confirm(fetcher: Fetcher, cfg: BoardFile, html: str, url: str) -> Page:
             # an amount may be shown as text or in a (read-only) box of the form
             shown = " ".join([soup.get_text(" "), *(str(t.get("value") or "")
                                                     for t in soup.find_all("input"))])
-            charged = [a for a in AMOUNT.findall(shown) if float(a.replace(",", "")) > 0]
+            charged = [a for pair in AMOUNT.findall(shown) if (a := pair[0] or pair[1])
+                       and float(a.replace(",", "")) > 0]
             if charged:
                 raise SourceError(f"{cfg.source_id}: the order page ({url}) asks for "
                                   f"${charged[0]}: the roster was free; nothing is ordered")
