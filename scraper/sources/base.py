@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DAY", "MONTH", "WEEK", "Conditional", "checkpoint", "Known", "ModuleSource",
            "PageStep", "PartState", "RunNote", "ScopeDone", "Source", "SourceContext",
-           "SourceError", "SourceUnchanged", "Step", "VolumeCollapse"]
+           "SourceError", "SourceUnchanged", "Step", "VolumeCollapse", "merged_fields",
+           "merged_statuses"]
 
 DAY = timedelta(days=1)
 WEEK, MONTH = 7 * DAY, 30 * DAY
@@ -227,3 +228,23 @@ def checkpoint(ctx: SourceContext, part: str, finished: tuple[str, ...] = ("done
         ctx.note_resumed(saved)
         return saved, True
     return saved, False
+
+
+# -- a board's settings laid over its shipped configuration ------------------------------------
+
+def merged_fields(where: str, label: str, shipped: dict[str, str], given: dict[str, str],
+                  known: tuple[str, ...]) -> dict[str, str]:
+    """A board's mapping onto our fields (``label``: "columns", "fields") with the operator's
+    entries laid over the shipped ones; ValueError names any field we do not know."""
+    merged = {**shipped, **given}
+    unknown = set(merged) - set(known)
+    if unknown:
+        raise ValueError(f"{where} {label}: unknown field(s) {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(known)})")
+    return merged
+
+
+def merged_statuses(shipped: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    """A board's status words (upper-cased, as they are looked up) with the operator's over the
+    shipped ones."""
+    return {word.upper(): status for word, status in {**shipped, **given}.items()}

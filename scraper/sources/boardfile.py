@@ -91,6 +91,8 @@ from .base import (
     SourceUnchanged,
     VolumeCollapse,
     checkpoint,
+    merged_fields,
+    merged_statuses,
 )
 from .socrata import NEAR_WORDS, Dataset, parse_row
 
@@ -1080,14 +1082,10 @@ def configure(base: BoardFile, settings: dict[str, Any], *, defining: bool = Fal
         else:
             changes[name] = value
     if "columns" in changes:
-        changes["columns"] = {**base.columns, **changes["columns"]}
-        unknown_fields = set(changes["columns"]) - set(FIELDS)
-        if unknown_fields:
-            raise ValueError(f"{where} columns: unknown field(s) {', '.join(sorted(unknown_fields))}"
-                             f" (known: {', '.join(FIELDS)})")
+        changes["columns"] = merged_fields(where, "columns", base.columns, changes["columns"],
+                                           FIELDS)
     if "statuses" in changes:
-        changes["statuses"] = {k.upper(): v for k, v in
-                               {**base.statuses, **changes["statuses"]}.items()}
+        changes["statuses"] = merged_statuses(base.statuses, changes["statuses"])
     cfg = replace(base, options=options, **changes)
     if cfg.format not in FORMATS:
         raise ValueError(f"{where} format = {cfg.format!r} must be one of {', '.join(FORMATS)}")

@@ -80,6 +80,8 @@ from .base import (
     SourceError,
     VolumeCollapse,
     checkpoint,
+    merged_fields,
+    merged_statuses,
 )
 from .socrata import NEAR_WORDS, Dataset, parse_row
 
@@ -423,14 +425,9 @@ def configure(base: Register, settings: dict[str, Any]) -> Register:
             raise ValueError(f"{where} {name} = {value!r} must be {kind}")
         changes[name] = value
     if "fields" in changes:
-        changes["fields"] = {**base.fields, **changes["fields"]}
-        bad = set(changes["fields"]) - set(FIELDS)
-        if bad:
-            raise ValueError(f"{where} fields: unknown field(s) {', '.join(sorted(bad))} "
-                             f"(known: {', '.join(FIELDS)})")
+        changes["fields"] = merged_fields(where, "fields", base.fields, changes["fields"], FIELDS)
     if "statuses" in changes:
-        changes["statuses"] = {k.upper(): v for k, v in
-                               {**base.statuses, **changes["statuses"]}.items()}
+        changes["statuses"] = merged_statuses(base.statuses, changes["statuses"])
     cfg = replace(base, **changes)
     if "license_number" not in cfg.fields:
         raise ValueError(f"{where} fields must name the license_number key")
