@@ -59,7 +59,24 @@ def _html(text: str, status: int = 200) -> Response:
     return Response(status, {"Content-Type": "text/html; charset=utf-8"}, text.encode("utf-8"))
 
 
-class FileSite:
+class _EditableRoster:
+    """What a test changes of a roster stand-in while it serves: its rows, a column's name."""
+
+    rows: list[dict[str, str]]
+    columns: list[str]
+    _lock: threading.Lock
+
+    def replace_rows(self, rows: Sequence[dict[str, str]]) -> None:
+        with self._lock:
+            self.rows = list(rows)
+
+    def rename_column(self, old: str, new: str) -> None:
+        with self._lock:
+            self.columns = [new if c == old else c for c in self.columns]
+            self.rows = [{(new if k == old else k): v for k, v in r.items()} for r in self.rows]
+
+
+class FileSite(_EditableRoster):
     """One roster file at one path."""
 
     def __init__(self, data: BoardFileData, path: str, columns: Sequence[str], *,
@@ -78,15 +95,6 @@ class FileSite:
     def _shuffle(self) -> None:
         # The other boards' rows among the acupuncture ones, the same order every time.
         self.rows.sort(key=lambda r: hashlib.sha1(repr(sorted(r.items())).encode()).digest())
-
-    def replace_rows(self, rows: Sequence[dict[str, str]]) -> None:
-        with self._lock:
-            self.rows = list(rows)
-
-    def rename_column(self, old: str, new: str) -> None:
-        with self._lock:
-            self.columns = [new if c == old else c for c in self.columns]
-            self.rows = [{(new if k == old else k): v for k, v in r.items()} for r in self.rows]
 
     def set_body(self, body: bytes | None) -> None:
         with self._lock:
@@ -140,7 +148,7 @@ def zip_of(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-class MoproSite:
+class MoproSite(_EditableRoster):
     """Missouri's downloads page and its per-board ZIPs."""
 
     prefixes = ("/license/", "/sfc/")
@@ -163,15 +171,6 @@ class MoproSite:
     def download_path(board: str = "Acupuncture") -> str:
         """Where a board's ZIP is served (what a browser shows as the link)."""
         return MO_DOWNLOAD + MoproSite.file_id(board)
-
-    def replace_rows(self, rows: Sequence[dict[str, str]]) -> None:
-        with self._lock:
-            self.rows = list(rows)
-
-    def rename_column(self, old: str, new: str) -> None:
-        with self._lock:
-            self.columns = [new if c == old else c for c in self.columns]
-            self.rows = [{(new if k == old else k): v for k, v in r.items()} for r in self.rows]
 
     def set_archive(self, body: bytes | None, board: str = "Acupuncture") -> None:
         with self._lock:
