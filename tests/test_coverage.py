@@ -332,10 +332,9 @@ def test_the_published_query_lists_states_without_a_board_first_then_the_total(b
     data, page, database = asyncio.run(go())
     assert data.status_code == 200, data.text[:300]
     rows = data.json()
-    assert list(rows[0]) == ["state", "state_name", "status_source", "board_titles",
+    assert list(rows[0]) == ["state", "state_name", "status_source", "why_none", "board_titles",
                              "verify_url", "licenses", "last_read_at", "acupuncturists",
-                             "with_board_status", "share", "board_sources", "computed_at",
-                             "why_none"]
+                             "with_board_status", "share", "board_sources", "computed_at"]
     sources = [r["status_source"] for r in rows]
     assert sources[0] == "NPPES self-report only"
     assert rows[0]["state"] == "NY"  # the most acupuncturists without a board
