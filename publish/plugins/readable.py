@@ -11,7 +11,9 @@ asked for (``?_col=`` shows exactly the columns given, as Datasette does), and t
 are those of Datasette. The map (datasette-cluster-map) draws only when latitude and longitude
 are among the table's headers: they stay in the page, last, and templates/table.html hides them
 (``readable_columns.invisible``). The page says which columns it shows, with a link to every
-column and, once the visitor chose, back to the usual ones (``readable_columns``).
+column and, once the visitor chose, back to the usual ones (``readable_columns``). Datasette
+renders the cells of those columns only (``slim_display``, below): the page is the same, at a
+fraction of the cost.
 
 **Cells** (``render_cell``, HTML only; the JSON keeps the stored values), on the tables named in
 ``READABLE_TABLES`` and in query results:
@@ -27,8 +29,10 @@ column and, once the visitor chose, back to the usual ones (``readable_columns``
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -172,6 +176,16 @@ def _url(path: str, pairs: list[tuple[str, str]]) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
+def invisible_columns(shown: list[str] | None, columns: list[str],
+                      args: list[tuple[str, str]]) -> list[str]:
+    """The map's columns the page keeps out of sight (when it narrows the columns and the
+    visitor did not hide them)."""
+    nocol = {v for k, v in args if k == "_nocol"}
+    if shown is None or not set(MAP_COLUMNS) <= set(columns) - nocol:
+        return []
+    return [c for c in MAP_COLUMNS if c not in shown]
+
+
 @hookimpl
 def extra_template_vars(view_name, table, database, request, datasette):
     if view_name != "table" or table is None or request is None:
@@ -187,8 +201,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
         args = parse_qsl(request.query_string, keep_blank_values=True)
         shown = shown_columns(list(default), columns, pks, args)
         nocol = {v for k, v in args if k == "_nocol"}
-        invisible = [] if shown is None or not set(MAP_COLUMNS) <= set(columns) - nocol \
-            else [c for c in MAP_COLUMNS if c not in shown]
+        invisible = invisible_columns(shown, columns, args)
         rest = [(k, v) for k, v in args if k not in ("_col", "_nocol", "_next")]
         info = {
             "default": [c for c in default if c in columns],
@@ -205,3 +218,132 @@ def extra_template_vars(view_name, table, database, request, datasette):
         return context
 
     return inner
+
+
+# --- only the shown cells are rendered ---------------------------------------------------------
+#
+# Datasette's table view hands every selected column of every row to
+# ``display_columns_and_rows``, which asks every render_cell hook about each cell (1,750 hook
+# calls for a page of 50 practitioners, 35 columns) before templates/table.html keeps the eight
+# shown. On a 1,000,000-row directory that was most of the table page's time (issue 16,
+# bench/RESULTS.md). The table view looks that function up in its module when a page is drawn;
+# ``slim_display`` stands in for it there and passes on only the columns the page will show
+# (the primary key, ``shown_columns`` and the map's ``invisible_columns``), each row still
+# answering by name for every column (render_cell reads ``standing_reason``, the link reads the
+# key). Only HTML table pages of a table with ``default_columns`` and no ``?_col=`` are
+# narrowed; the JSON, CSV and row pages never call it. If Datasette's function is not the one
+# this was written against (its parameters differ), nothing is replaced and pages are drawn as
+# before, only slower.
+
+_REQUEST_ARGS: ContextVar[list[tuple[str, str]] | None] = ContextVar(
+    "readable_request_args", default=None)
+_DISPLAY_PARAMETERS = ("datasette", "database_name", "table_name", "description", "rows",
+                       "link_column", "truncate_cells", "sortable_columns")
+
+
+class SlimRow:
+    """A row of the columns at ``keep`` (positions) that still answers by name for all."""
+
+    __slots__ = ("_row", "_keep")
+
+    def __init__(self, row, keep: list[int]):
+        self._row = row
+        self._keep = keep
+
+    def __iter__(self):
+        row = self._row
+        return (row[i] for i in self._keep)
+
+    def __len__(self) -> int:
+        return len(self._keep)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._row[key]
+        return self._row[self._keep[key]]
+
+    def keys(self) -> list[str]:
+        names = self._row.keys()
+        return [names[i] for i in self._keep]
+
+
+async def _page_columns(datasette, database: str, table: str) -> list[str] | None:
+    """The columns this request's table page shows (key, shown, invisible), or None when it
+    shows every selected one."""
+    args = _REQUEST_ARGS.get()
+    if args is None:
+        return None
+    default = (datasette.table_metadata(database, table) or {}).get("default_columns")
+    if not default:
+        return None
+    db = datasette.get_database(database)
+    columns = await db.table_columns(table)
+    shown = shown_columns(list(default), columns, await db.primary_keys(table), args)
+    if shown is None:
+        return None
+    return shown + invisible_columns(shown, columns, args)
+
+
+def slim_display(original):
+    async def display_columns_and_rows(datasette, database_name, table_name, description, rows,
+                                       link_column=False, truncate_cells=0,
+                                       sortable_columns=None):
+        keep = None
+        if description and rows:
+            wanted = await _page_columns(datasette, database_name, table_name)
+            if wanted is not None:
+                wanted_set = set(wanted)
+                keep = [i for i, d in enumerate(description) if d[0] in wanted_set]
+        if keep is not None and len(keep) < len(description):
+            description = [description[i] for i in keep]
+            rows = [SlimRow(row, keep) for row in rows]
+        return await original(datasette, database_name, table_name, description, rows,
+                              link_column=link_column, truncate_cells=truncate_cells,
+                              sortable_columns=sortable_columns)
+
+    display_columns_and_rows.slim = True  # type: ignore[attr-defined]
+    display_columns_and_rows.original = original  # type: ignore[attr-defined]
+    return display_columns_and_rows
+
+
+def install_slim_display() -> bool:
+    """Put ``slim_display`` in the table view's place; False (nothing replaced) when
+    Datasette's function is not the one expected."""
+    from datasette.views import table as table_view
+
+    current = getattr(table_view, "display_columns_and_rows", None)
+    if current is None:
+        return False
+    if getattr(current, "slim", False):
+        return True
+    try:
+        parameters = tuple(inspect.signature(current).parameters)
+    except (TypeError, ValueError):
+        return False
+    if parameters != _DISPLAY_PARAMETERS or not inspect.iscoroutinefunction(current):
+        return False
+    table_view.display_columns_and_rows = slim_display(current)
+    return True
+
+
+@hookimpl
+def startup(datasette):
+    install_slim_display()
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Keeps each HTML request's query arguments where ``slim_display`` can read them."""
+    def wrap(app):
+        async def with_args(scope, receive, send):
+            args = None
+            if scope.get("type") == "http":
+                query = scope.get("query_string") or b""
+                args = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            token = _REQUEST_ARGS.set(args)
+            try:
+                await app(scope, receive, send)
+            finally:
+                _REQUEST_ARGS.reset(token)
+        return with_args
+    return wrap
