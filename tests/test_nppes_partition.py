@@ -240,3 +240,46 @@ def test_the_plan_coverage_check_agrees_with_each_querys_own_rule():
         assert _covers(plan, zips) == slow, plan
     assert _covers([Query("CA", "941*")], ["94110"]) and not _covers([Query("CA", "941*")],
                                                                       ["94210"])
+
+
+def _ny_plan_leaves() -> dict[str, int | None]:
+    prefixes = sorted({z[:2] for z in geo.state_zips("NY", nppes_api.ZIP_KINDS)} - {"10"})
+    return {"NY/10*/NPI-1": 1100, "NY/10*/NPI-2": 60, **{f"NY/{p}*": 5 for p in prefixes}}
+
+
+class _PlanCtx:
+    def __init__(self, text):
+        self.text = text
+
+    def state(self, key):
+        return self.text
+
+
+def test_a_plan_this_code_sealed_is_followed_without_reading_the_zip_data(monkeypatch):
+    leaves = _ny_plan_leaves()
+    text = nppes_api.plan_text(leaves, nppes_api.ZIP_KINDS)
+
+    def no_read(*args):
+        raise AssertionError("the ZIP data was read")
+
+    monkeypatch.setattr(nppes_api.geo, "state_zips", no_read)
+    plan = remembered_plan(_PlanCtx(text), "NY")
+    assert {q.key: n for q, n in plan.items()} == leaves
+
+
+@pytest.mark.parametrize("edit", ["drop a part", "other zip data", "no seal"])
+def test_a_plan_altered_since_it_was_sealed_is_checked_zip_by_zip(edit):
+    leaves = _ny_plan_leaves()
+    raw = json.loads(nppes_api.plan_text(leaves, nppes_api.ZIP_KINDS))
+    if edit == "drop a part":  # 11* (Long Island) left out, the seal as it was
+        del raw["parts"]["NY/11*"]
+    elif edit == "other zip data":  # sealed from other ZIP data; these parts still cover it
+        raw["zips"] = "zipcodes 0: STANDARD"
+        raw["seal"] = nppes_api._seal(raw["parts"], raw["zips"])
+    else:
+        del raw["seal"]
+    plan = remembered_plan(_PlanCtx(json.dumps(raw)), "NY")
+    if edit == "drop a part":
+        assert plan is None  # New York's 11* ZIPs are held by no part: split afresh
+    else:
+        assert {q.key: n for q, n in plan.items()} == leaves  # checked, and it covers
