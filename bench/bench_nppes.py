@@ -3,7 +3,8 @@
 Runs, in one go so their ratios can be compared on a noisy machine:
   1. a full scrape with pacing off, into a new database: records/s, requests/s, peak memory,
      and requests against the lower bound (per state, ceil(providers / 200): one request per
-     200 results, the most one answer holds);
+     200 results, the most one answer holds) and against the prefix floor (the fewest
+     requests any plan of the queries the API takes could make, knowing every count);
   2. the same scrape again (unchanged stand-in): every page a 304; its time against the first,
      and where that time goes (the runner's commits, the 304 pages' touch of their records);
   3. the stand-in grows by a tenth (new providers spread as the others), and the scrape runs
@@ -59,9 +60,48 @@ def serve(port: int, n: int) -> None:
                 api.providers.extend(grow_providers(api.providers, float(rest[0]), seed=grown))
                 api.reindex()
             counts = {state: api.count(state=state, **ACU) for state in STATES}
-            print(json.dumps({"providers": len(api.providers), "states": counts}), flush=True)
+            floors = {state: prefix_floor(api, state) for state in STATES}
+            print(json.dumps({"providers": len(api.providers), "states": counts,
+                              "floors": floors}), flush=True)
     finally:
         server.stop()
+
+
+def prefix_floor(api, state: str) -> int:
+    """The fewest requests that list ``state`` whole with the queries the scraper can ask
+    (the state, its ZIP prefixes as the ZIP data and the providers' own ZIPs give them, NPI
+    type), knowing every part's count beforehand: a part under the 1,200 cap costs its pages
+    read to a short one (count // 200 + 1), a part at or over it the cheapest of its splits.
+    No plan of such queries, however made, asks less; the scraper's is measured against it."""
+    from scraper import geo
+    from scraper.sources.nppes_api import MAX_SKIP, PAGE_LIMIT, ZIP_KINDS, Query
+
+    held = []
+    for provider in api.select(state=state, **ACU):
+        location = next((a for a in provider.get("addresses", [])
+                         if a.get("address_purpose") == "LOCATION"), None)
+        if location is not None:
+            held.append((str(location.get("postal_code", ""))[:5], provider["enumeration_type"]))
+    zips = set(geo.state_zips(state, ZIP_KINDS)) | {z for z, _ in held}
+    known: dict[Query, int] = {}
+
+    def best(query: Query) -> int:
+        if query in known:
+            return known[query]
+        count = sum(query.holds(z, kind) for z, kind in held)
+        if count < PAGE_LIMIT + MAX_SKIP:
+            cost = count // PAGE_LIMIT + 1
+        else:
+            options = []
+            if children := query.children(zips):
+                options.append(sum(best(c) for c in children))
+            if query.enumeration_type is None:
+                options.append(sum(best(c) for c in query.by_type()))
+            cost = min(options) if options else 10**6
+        known[query] = cost
+        return cost
+
+    return best(Query(state))
 
 
 def child(db: str, base_url: str, interval: float, states: list[str] | None,
@@ -222,6 +262,9 @@ def main() -> int:
     bound = {"first": lower_bound(before["states"]), "again": lower_bound(before["states"]),
              "grown": lower_bound(after["states"]),
              "paced": lower_bound(after["states"], paced_states)}
+    floors = {"first": sum(before["floors"].values()), "again": sum(before["floors"].values()),
+              "grown": sum(after["floors"].values()),
+              "paced": sum(n for s, n in after["floors"].items() if s in paced_states)}
     # n requests to one host need n - 1 intervals between them (robots.txt is one of them)
     floor = (paced["requests"] - 1) * 1.0
     host = machine()
@@ -233,11 +276,14 @@ def main() -> int:
         f"--paced-states {args.paced_states}"
         + (f" --zip-kinds {args.zip_kinds}" if args.zip_kinds else "") + "`  ",
         f"Machine: {host}. Stand-in in its own process on 127.0.0.1; each scrape in a child "
-        "process. Lower bound: per state, ceil(providers / 200) requests (robots.txt aside).",
+        "process. Lower bound: per state, ceil(providers / 200) requests (robots.txt aside). "
+        "Prefix floor: the fewest requests any plan of the queries the API takes (a state, its "
+        "ZIP prefixes, NPI type) needs, knowing every part's count beforehand (`prefix_floor`).",
         "",
-        "| run | status | requests | lower bound | requests / bound | records | wall s "
-        "| records/s | commits s | parsed pages | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | status | requests | lower bound | requests / bound | prefix floor "
+        "| requests / floor | records | wall s | records/s | commits s | parsed pages "
+        "| peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     runs = (("first", "full scrape, pacing off", fast),
             ("again", "same again, unchanged (304s)", again),
@@ -248,6 +294,7 @@ def main() -> int:
         ratio = (r["requests"] - 1) / bound[key]
         lines.append(
             f"| {name} | {r['status']} | {r['requests']} | {bound[key]} | {ratio:.2f} "
+            f"| {floors[key]} | {(r['requests'] - 1) / floors[key]:.2f} "
             f"| {r['records']:,} | {r['wall_s']:.1f} | {r['records'] / r['wall_s']:,.0f} "
             f"| {r['commit_s']:.2f} | {r['parsed_pages']} | {r['peak_rss_mb']:.0f} |")
     lines += [
