@@ -257,6 +257,9 @@ def test_linking_writes_the_table_and_rebuilds_it(tmp_path):
     assert after["NJ"]["board_sources"] == "nj-board, nj-mylicense"  # by its licenses, and shipped
     assert after["NY"]["status_source"] == "NPPES self-report only"
     assert db["coverage"].pks == ["state"]
+    # and the query planner's statistics are those of the tables as linked (issue 16)
+    stats = {r["tbl"] for r in db.query("select tbl from sqlite_stat1")}
+    assert {"practitioners", "licenses", "providers"} <= stats
     db.close()
 
 

@@ -1,4 +1,4 @@
-"""The practitioners' facets counted ahead (issue 16): migration m020's triggers keep
+"""The practitioners' facets counted ahead (issue 16): migrations m020 and m024's triggers keep
 ``practitioner_facet_counts`` equal to a live group-by through every write, and the published
 facets read from it are Datasette's own facets, value for value and link for link."""
 
@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from db.migrations import (
     PRACTITIONER_ARRAY_FACETS,
     PRACTITIONER_FACETS,
-    m020_practitioner_facet_counts,
+    m024_facet_counts_by_license_status,
     migrate,
     open_db,
 )
@@ -44,24 +44,24 @@ def _row(rng: random.Random, i: int, *, hostile: bool = False) -> dict:
 
 
 def _summary(db: Database) -> dict[tuple, int]:
-    return {tuple(r[:4]): r[4] for r in db.execute(
-        "select facet, state, standing, value, n from practitioner_facet_counts")}
+    return {tuple(r[:5]): r[5] for r in db.execute(
+        "select facet, state, standing, license_status, value, n from practitioner_facet_counts")}
 
 
 def _grouped(db: Database) -> dict[tuple, int]:
     """What the summary should hold, grouped live from practitioners."""
-    cell = "ifnull(state, '') as st, ifnull(standing, '') as sd"
-    want = {("", st, sd, ""): n for st, sd, n in db.execute(
-        f"select {cell}, count(*) from practitioners group by 1, 2")}
+    cell = "ifnull(state, '') as st, ifnull(standing, '') as sd, ifnull(license_status, '') as ls"
+    want = {("", st, sd, ls, ""): n for st, sd, ls, n in db.execute(
+        f"select {cell}, count(*) from practitioners group by 1, 2, 3")}
     for column in PRACTITIONER_FACETS:
-        want.update({(column, st, sd, v): n for st, sd, v, n in db.execute(
+        want.update({(column, st, sd, ls, v): n for st, sd, ls, v, n in db.execute(
             f"select {cell}, {column}, count(*) from practitioners where {column} is not null "
-            "group by 1, 2, 3")})
+            "group by 1, 2, 3, 4")})
     for column in PRACTITIONER_ARRAY_FACETS:
-        want.update({(column, st, sd, v): n for st, sd, v, n in db.execute(
-            f"select st, sd, value, count(*) from (select distinct p.rowid, {cell}, j.value "
+        want.update({(column, st, sd, ls, v): n for st, sd, ls, v, n in db.execute(
+            f"select st, sd, ls, value, count(*) from (select distinct p.rowid, {cell}, j.value "
             f"from practitioners p, json_each(case when json_valid(p.{column}) then p.{column} "
-            "end) j where j.value is not null) group by 1, 2, 3")})
+            "end) j where j.value is not null) group by 1, 2, 3, 4")})
     return want
 
 
@@ -71,7 +71,8 @@ def test_the_triggers_keep_the_counts_through_inserts_updates_and_deletes():
     migrate(db)
     db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(300)])
     assert _summary(db) == _grouped(db)
-    assert _summary(db)[("specialties", "CA", "good", "pain")] > 0  # the hostile lists are in
+    assert any(k[:3] == ("specialties", "CA", "good") and k[4] == "pain"  # the hostile lists
+               for k in _summary(db))  # are in
     for i in range(0, 300, 3):  # as linking rewrites a changed practitioner
         row = _row(rng, i, hostile=True)
         db["practitioners"].update(row.pop("practitioner_id"), row)
@@ -92,8 +93,9 @@ def test_the_migration_counts_the_practitioners_already_there():
     db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(200)])
     for name in ("insert", "update", "delete"):
         db.execute(f"drop trigger practitioner_facet_counts_{name}")
-    db.execute("drop table practitioner_facet_counts")
-    m020_practitioner_facet_counts(db)
+    db.execute("delete from practitioner_facet_counts")
+    db.execute("update practitioners set license_status = 'expired' where rowid % 5 = 0")
+    m024_facet_counts_by_license_status(db)  # recounts by state, standing and license status
     assert _summary(db) == _grouped(db) != {}
 
 
@@ -136,7 +138,8 @@ def _facets(path, query: str, *, live: bool = False) -> dict:
 @pytest.mark.parametrize("query", [
     "", "state=CA", "standing=good", "state=WA&standing=expired", "standing=good&state=TX",
     "state=CA&standing=nobody",  # a page with no rows: empty facets, as Datasette's
-    "state=CA&license_status=active",  # grouped live, as any other filter
+    "state=CA&license_status=active", "license_status=expired&standing=good",
+    "state=CA&credentials=L.Ac.", "license_status=active&certified=1",  # grouped live
     "_search=person", "state=CA&_sort=state&_facet_size=2",
 ])
 def test_counted_facets_are_datasettes_own(site, query):
@@ -145,24 +148,28 @@ def test_counted_facets_are_datasettes_own(site, query):
     assert counted == _facets(site, query, live=True)
 
 
-def test_pages_filtered_by_state_and_standing_read_the_counts(site):
+def test_pages_filtered_by_state_standing_and_license_status_read_the_counts(site):
     # A count made wrong on purpose shows where each page takes its facets from.
     db = Database(site)
     db.execute("update practitioner_facet_counts set n = 999 where facet = 'credentials' "
-               "and state = 'CA' and standing = 'good' and value = 'L.Ac.'")
+               "and state = 'CA' and standing = 'good' and license_status = 'active' "
+               "and value = 'L.Ac.'")
     db.conn.commit()
     try:
         def credentials(query):
             return {v["value"]: v["count"] for v in _facets(site, query)["credentials"]["results"]}
 
-        assert credentials("state=CA&standing=good")["L.Ac."] == 999
-        assert credentials("state=CA")["L.Ac."] > 999
-        assert credentials("state=CA&standing=good&license_status=active")["L.Ac."] < 999
+        assert credentials("state=CA&standing=good&license_status=active")["L.Ac."] == 999
+        assert credentials("license_status=active&state=CA&standing=good")["L.Ac."] == 999
+        assert credentials("state=CA&standing=good")["L.Ac."] > 999
+        assert credentials("license_status=active")["L.Ac."] > 999
+        assert credentials("state=CA&standing=good&license_status=active&disciplined=0")[
+            "L.Ac."] < 999  # grouped live
     finally:
         db.execute("delete from practitioner_facet_counts")
-        m020_fill = _grouped(db)
-        db.conn.executemany("insert into practitioner_facet_counts values (?, ?, ?, ?, ?)",
-                            [(*k, n) for k, n in m020_fill.items()])
+        db.conn.executemany("insert into practitioner_facet_counts (facet, state, standing, "
+                            "license_status, value, n) values (?, ?, ?, ?, ?, ?)",
+                            [(*k, n) for k, n in _grouped(db).items()])
         db.conn.commit()
 
 
@@ -176,6 +183,8 @@ def test_pages_filtered_by_state_and_standing_read_the_counts(site):
     ([("_search", "lee")], None),
     ([("_where", "1")], None),
     ([("certified", "1")], None),
+    ([("license_status", "active"), ("_facet", "zip")], {"license_status": "active"}),
+    ([("license_status", "active"), ("license_status", "expired")], None),
 ])
 def test_which_pages_the_counts_answer(query, cell):
     assert summary_cell(query) == cell
@@ -190,6 +199,6 @@ def test_a_list_that_is_not_json_costs_nothing_but_itself(tmp_path):
         {**_row(rng, 100 + i), "state": "CA", "standing": "good", "specialties": value}
         for i, value in enumerate(HOSTILE_SPECIALTIES)])
     db.conn.close()
-    for query in ("", "state=CA", "state=CA&license_status=active"):  # counted, then live
+    for query in ("", "state=CA", "state=CA&certified=1"):  # counted, then live
         specialties = _facets(path, query)["specialties"]["results"]
         assert {v["value"] for v in specialties} <= {"facial acupuncture", "fertility", "pain"}

@@ -2,17 +2,19 @@
 
 At a million practitioners, Datasette's facets group every row of the page once per facet:
 eight group-bys took 2 s on the page a person opens first (issue 16). Migration m020 keeps
-``practitioner_facet_counts``: for each state and standing, how many practitioners have each
-value of each facet column (and each specialty of their list), written by triggers in the
-transaction that writes the practitioner, so it is never behind the table.
+``practitioner_facet_counts`` (by license status too since m024): for each state, standing and
+license status, how many practitioners have each value of each facet column (and each specialty
+of their list), written by triggers in the transaction that writes the practitioner, so it is
+never behind the table.
 
 metadata.yml names the practitioners' facets ``counted: <column>`` (and ``counted_array:`` for
-the list of specialties). On a page whose only filters are ``state=`` and ``standing=`` (none,
-one or both), their counts come from that table; on any other page (another filter, a search,
-``_where=``...), or for a column the table does not count, they are grouped live, as Datasette
-does, within ``facet_time_limit_ms``. Either way the facet looks and links as Datasette's own
-(values, counts, order, the same toggle links, "array" beside the specialties), and a facet the
-visitor asks for (``?_facet=``) is Datasette's own, grouped live.
+the list of specialties). On a page whose only filters are ``state=``, ``standing=`` and
+``license_status=`` (none, some or all, one value each), their counts come from that table;
+on any other page (another filter, a search, ``_where=``...), or for a column the table does
+not count, they are grouped live, as Datasette does, within ``facet_time_limit_ms``. Either
+way the facet looks and links as Datasette's own (values, counts, order, the same toggle links,
+"array" beside the specialties), and a facet the visitor asks for (``?_facet=``) is Datasette's
+own, grouped live.
 
 One difference, on the side of the truth: on the pages after the first (``?_next=``),
 Datasette 0.65 groups only the rows after the page's cursor; counted facets count every row
@@ -31,11 +33,11 @@ from datasette.database import QueryInterrupted
 from datasette.facets import ArrayFacet, ColumnFacet, Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-from db.migrations import PRACTITIONER_ARRAY_FACETS, PRACTITIONER_FACETS
+from db.migrations import FACET_COUNT_DIMENSIONS, PRACTITIONER_ARRAY_FACETS, PRACTITIONER_FACETS
 
 SUMMARY = "practitioner_facet_counts"
 TABLE = "practitioners"
-DIMENSIONS = ("state", "standing")
+DIMENSIONS = FACET_COUNT_DIMENSIONS  # state, standing, license status
 # The columns the triggers count (any other facet is grouped live).
 COUNTED = frozenset((*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS))
 # Arguments that change how a page looks, never which rows it counts.
@@ -48,8 +50,9 @@ NEUTRAL_ARGS = frozenset({
 
 
 def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
-    """The ``{column: value}`` of state and standing a page is filtered by, when those (one
-    value each, not empty) are its only filters; None when it asks for anything else."""
+    """The ``{column: value}`` of state, standing and license status a page is filtered by,
+    when those (one value each, not empty) are its only filters; None when it asks for anything
+    else."""
     cell: dict[str, str] = {}
     for key, value in pairs:
         if key in NEUTRAL_ARGS:
@@ -72,8 +75,8 @@ async def summary_counts(ds, database: str,
             "group by facet, value having sum(n) > 0 order by facet, count desc, value",
             cell, truncate=False, custom_time_limit=ds.setting("facet_time_limit_ms"))
     except sqlite3.OperationalError as error:
-        if "no such table" in str(error):
-            return None
+        if "no such table" in str(error) or "no such column" in str(error):
+            return None  # a database from before the counts (m020) or their cells (m024)
         raise
     counts: dict[str, list[dict[str, Any]]] = {facet: [] for facet in COUNTED}
     for row in result.rows:
