@@ -743,6 +743,88 @@ def m024_facet_counts_by_license_status(db: Database) -> None:
         db.execute("ANALYZE practitioners")
 
 
+# The practitioners' specialties, one row each, for the table page's specialty filter
+# (``?_specialty=``, publish/plugins/facet_counts.py): Datasette's ``specialties__arraycontains``
+# reads the JSON list of every practitioner, eight times a page with its facets (8.4 s at a
+# million, issue 16). Kept by triggers, as the facet counts are; a list that is not JSON, and
+# any value in it that is not text, holds no specialty (as the counts treat it).
+def _specialties_of(row: str) -> str:
+    return (f"select distinct j.value as specialty from json_each(case when "
+            f"json_valid({row}.specialties) then {row}.specialties end) as j "
+            "where j.type = 'text'")
+
+
+def _specialty_counts_step(*steps: tuple[str, int]) -> str:
+    """A trigger's change of the counts by specialty, state and standing: as
+    ``_facet_counts_step``, once for each specialty of the practitioner."""
+    rows = " union all ".join(
+        f"select s.specialty, ifnull({row}.state, '') as state, ifnull({row}.standing, '') "
+        f"as standing, f.facet, f.value, {step} as n "
+        f"from ({_specialties_of(row)}) as s, ({_facet_values(row)}) as f"
+        for row, step in steps)
+    sql = ("insert into practitioner_specialty_facet_counts (specialty, state, standing, facet, "
+           f"value, n) select * from ({rows}) where true on conflict (specialty, state, "
+           "standing, facet, value) do update set n = n + excluded.n;")
+    for row, step in steps:
+        if step < 0:
+            sql += (" delete from practitioner_specialty_facet_counts where specialty in "
+                    f"(select specialty from ({_specialties_of(row)})) and state = "
+                    f"ifnull({row}.state, '') and standing = ifnull({row}.standing, '') "
+                    "and n = 0;")
+    return sql
+
+
+@migrations()
+def m025_practitioner_specialties(db: Database) -> None:
+    db.execute("""
+        create table practitioner_specialties (
+            specialty text not null,  -- one of the practitioner's specialties, as listed
+            practitioner_id text not null,
+            primary key (specialty, practitioner_id)
+        ) without rowid""")
+    db.execute("""
+        create table practitioner_specialty_facet_counts (
+            specialty text not null,  -- the practitioners who list this specialty
+            state text not null,  -- their state ('' when none)
+            standing text not null,  -- their standing ('' when none)
+            facet text not null,  -- a practitioners column, or '' for the rows themselves
+            value not null,  -- the column's value, as stored; a specialty in the list
+            n integer not null,  -- how many practitioners
+            primary key (specialty, state, standing, facet, value)
+        ) without rowid""")
+    add = ("insert or ignore into practitioner_specialties (specialty, practitioner_id) "
+           "select specialty, {row}.practitioner_id from ({specialties});")
+    remove = ("delete from practitioner_specialties where practitioner_id = "
+              "old.practitioner_id and specialty in (select specialty from ({specialties}));")
+    new_add = add.format(row="new", specialties=_specialties_of("new"))
+    old_remove = remove.format(specialties=_specialties_of("old"))
+    columns = [*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS, "practitioner_id"]
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in columns)
+    db.execute("create trigger practitioner_specialties_insert after insert on practitioners "
+               f"begin {new_add} {_specialty_counts_step(('new', 1))} end")
+    db.execute("create trigger practitioner_specialties_delete after delete on practitioners "
+               f"begin {old_remove} {_specialty_counts_step(('old', -1))} end")
+    db.execute(f"create trigger practitioner_specialties_update after update of "
+               f"{', '.join(columns)} on practitioners when {changed} begin {old_remove} "
+               f"{new_add} {_specialty_counts_step(('old', -1), ('new', 1))} end")
+    # The practitioners already there.
+    db.execute("insert or ignore into practitioner_specialties (specialty, practitioner_id) "
+               "select j.value, p.practitioner_id from practitioners p, json_each(case when "
+               "json_valid(p.specialties) then p.specialties end) as j where j.type = 'text'")
+    cell = "s.specialty, ifnull(p.state, ''), ifnull(p.standing, '')"
+    counts = [f"select {cell}, '', '', count(*) from practitioner_specialties s join "
+              "practitioners p using (practitioner_id) group by 1, 2, 3"]
+    counts += [f"select {cell}, '{c}', p.{c}, count(*) from practitioner_specialties s join "
+               f"practitioners p using (practitioner_id) where p.{c} is not null "
+               "group by 1, 2, 3, 5" for c in PRACTITIONER_FACETS]
+    counts += [f"select {cell}, '{c}', j.value, count(distinct p.practitioner_id) from "
+               "practitioner_specialties s join practitioners p using (practitioner_id), "
+               f"json_each(case when json_valid(p.{c}) then p.{c} end) as j "
+               "where j.value is not null group by 1, 2, 3, 5" for c in PRACTITIONER_ARRAY_FACETS]
+    db.execute("insert into practitioner_specialty_facet_counts (specialty, state, standing, "
+               "facet, value, n) " + " union all ".join(counts))
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

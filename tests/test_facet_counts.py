@@ -143,9 +143,15 @@ def _facets(path, query: str, *, live: bool = False) -> dict:
     "_search=person", "state=CA&_sort=state&_facet_size=2",
 ])
 def test_counted_facets_are_datasettes_own(site, query):
+    import json
+
     counted = _facets(site, query)
     assert set(counted) == {*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS}
-    assert counted == _facets(site, query, live=True)
+    # the same but for where a specialty's link leads: the specialty filter (same rows)
+    links = [v["toggle_url"] for v in counted["specialties"]["results"]]
+    assert all("_specialty=" in link for link in links)
+    assert json.loads(json.dumps(counted).replace("_specialty=", "specialties__arraycontains=")
+                      ) == _facets(site, query, live=True)
 
 
 def test_pages_filtered_by_state_standing_and_license_status_read_the_counts(site):
@@ -202,3 +208,152 @@ def test_a_list_that_is_not_json_costs_nothing_but_itself(tmp_path):
     for query in ("", "state=CA", "state=CA&certified=1"):  # counted, then live
         specialties = _facets(path, query)["specialties"]["results"]
         assert {v["value"] for v in specialties} <= {"facial acupuncture", "fertility", "pain"}
+
+
+# --- one specialty's pages (?_specialty=, migration m025) -------------------------------------
+
+def _specialty_rows(db: Database) -> set[tuple]:
+    return {tuple(r) for r in db.execute(
+        "select specialty, practitioner_id from practitioner_specialties")}
+
+
+def _specialty_summary(db: Database) -> dict[tuple, int]:
+    return {tuple(r[:5]): r[5] for r in db.execute(
+        "select specialty, state, standing, facet, value, n "
+        "from practitioner_specialty_facet_counts")}
+
+
+def _specialties_grouped(db: Database) -> tuple[set[tuple], dict[tuple, int]]:
+    """What m025's tables should hold, from the practitioners' lists as Python reads them."""
+    import json
+
+    rows, counts = set(), {}
+    for p in db.execute("select * from practitioners").fetchall():
+        record = dict(zip([d[0] for d in db.execute("select * from practitioners limit 0")
+                           .description], p, strict=True))
+        try:
+            listed = json.loads(record["specialties"]) if record["specialties"] else None
+        except ValueError:
+            listed = None
+        tags = {t for t in listed if isinstance(t, str)} if isinstance(listed, list) else set()
+        values = [("", "")] + [(c, record[c]) for c in PRACTITIONER_FACETS
+                               if record[c] is not None]
+        values += [("specialties", t) for t in {t for t in (listed if isinstance(listed, list)
+                                                             else []) if t is not None}]
+        for tag in tags:
+            rows.add((tag, record["practitioner_id"]))
+            for facet, value in values:
+                key = (tag, record["state"] or "", record["standing"] or "", facet, value)
+                counts[key] = counts.get(key, 0) + 1
+    return rows, counts
+
+
+def test_the_specialties_and_their_counts_follow_every_write():
+    rng = random.Random(25)
+    db = Database(memory=True)
+    migrate(db)
+    db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(300)])
+    rows, counts = _specialties_grouped(db)
+    assert rows and (_specialty_rows(db), _specialty_summary(db)) == (rows, counts)
+    for i in range(0, 300, 3):
+        row = _row(rng, i, hostile=True)
+        db["practitioners"].update(row.pop("practitioner_id"), row)
+    db.execute("update practitioners set state = 'TX' where state = 'CA'")
+    db.execute("update practitioners set standing = 'good' where rowid % 5 = 0")
+    db.execute("update practitioners set practitioner_id = practitioner_id || 'x' "
+               "where rowid % 7 = 0")  # a practitioner's id changed by linking
+    db.execute("delete from practitioners where rowid % 4 = 0")
+    assert (_specialty_rows(db), _specialty_summary(db)) == _specialties_grouped(db)
+    assert 0 not in _specialty_summary(db).values()
+    db.execute("delete from practitioners")
+    assert _specialty_rows(db) == set() and _specialty_summary(db) == {}
+
+
+def test_m025_lists_the_practitioners_already_there():
+    from db.migrations import m025_practitioner_specialties
+
+    rng = random.Random(26)
+    db = Database(memory=True)
+    migrate(db)
+    db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(200)])
+    for name in ("insert", "update", "delete"):
+        db.execute(f"drop trigger practitioner_specialties_{name}")
+    db.execute("drop table practitioner_specialties")
+    db.execute("drop table practitioner_specialty_facet_counts")
+    m025_practitioner_specialties(db)
+    assert (_specialty_rows(db), _specialty_summary(db)) == _specialties_grouped(db)
+
+
+def _page(path, query: str, *, live: bool = False) -> dict:
+    async def go():
+        ds = make_datasette(path)
+        if live:
+            ds._metadata_local = _live_metadata(path)
+        await ds.invoke_startup()
+        response = await ds.client.get(
+            f"/{DB}/practitioners.json?_size=max&_shape=objects&{query}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return asyncio.run(go())
+
+
+def _counts(facets: dict) -> dict:
+    return {name: [(v["value"], v["count"]) for v in facet["results"]]
+            for name, facet in facets.items()}
+
+
+@pytest.mark.parametrize("specialty, also", [
+    ("fertility", ""), ("facial acupuncture", ""), ("pain", "&state=CA"),
+    ("pain", "&standing=good"), ("facial acupuncture", "&standing=good&state=WA"),
+    ("fertility", "&state="), ("pain", "&license_status=active"),  # grouped live
+    ("nobody's", ""),
+])
+def test_a_specialtys_page_is_the_array_filters_page(site, specialty, also):
+    from urllib.parse import quote_plus
+
+    ours = _page(site, f"_specialty={quote_plus(specialty)}{also}")
+    theirs = _page(site, f"specialties__arraycontains={quote_plus(specialty)}{also}", live=True)
+    assert [r["practitioner_id"] for r in ours["rows"]] == [
+        r["practitioner_id"] for r in theirs["rows"]]
+    assert ours["filtered_table_rows_count"] == theirs["filtered_table_rows_count"]
+    assert _counts(ours["facet_results"]) == _counts(theirs["facet_results"])
+    # the specialties facet links to the filter it is on, and back
+    chosen = [v for v in ours["facet_results"]["specialties"]["results"] if v["selected"]]
+    assert [v["value"] for v in chosen] == ([specialty] if ours["rows"] else [])
+
+
+def test_a_specialtys_page_reads_the_counts_by_specialty_state_and_standing(site):
+    db = Database(site)
+    db.execute("update practitioner_specialty_facet_counts set n = 999 where specialty = "
+               "'fertility' and state = 'CA' and standing = 'good' and facet = 'credentials' "
+               "and value = 'L.Ac.'")
+    db.conn.commit()
+    try:
+        def credentials(query):
+            return {v["value"]: v["count"] for v in
+                    _page(site, query)["facet_results"]["credentials"]["results"]}
+
+        assert credentials("_specialty=fertility&state=CA&standing=good")["L.Ac."] == 999
+        assert credentials("_specialty=fertility&state=CA")["L.Ac."] > 999
+        assert credentials("_specialty=fertility&standing=good")["L.Ac."] > 999
+        assert credentials("_specialty=fertility&state=CA&standing=good&license_status=active"
+                           ).get("L.Ac.", 0) < 999  # grouped live
+    finally:
+        db.execute("delete from practitioner_specialty_facet_counts")
+        _, counts = _specialties_grouped(db)
+        db.conn.executemany("insert into practitioner_specialty_facet_counts values "
+                            "(?, ?, ?, ?, ?, ?)", [(*k, n) for k, n in counts.items()])
+        db.conn.commit()
+
+
+@pytest.mark.parametrize(("query", "cell"), [
+    ([("_specialty", "pain")], {"_specialty": "pain"}),
+    ([("_specialty", "pain"), ("state", "CA")], {"_specialty": "pain", "state": "CA"}),
+    ([("_specialty", "pain"), ("standing", "good")], {"_specialty": "pain", "standing": "good"}),
+    ([("_specialty", "pain"), ("license_status", "active")], None),
+    ([("_specialty", "pain"), ("_specialty", "fertility")], None),
+    ([("_specialty", "")], None),
+])
+def test_which_specialty_pages_the_counts_answer(query, cell):
+    assert summary_cell(query) == cell

@@ -31,12 +31,20 @@ from typing import Any
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.facets import ArrayFacet, ColumnFacet, Facet
+from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 from db.migrations import FACET_COUNT_DIMENSIONS, PRACTITIONER_ARRAY_FACETS, PRACTITIONER_FACETS
 
 SUMMARY = "practitioner_facet_counts"
+SPECIALTY_SUMMARY = "practitioner_specialty_facet_counts"
 TABLE = "practitioners"
+# ``?_specialty=facial+acupuncture``: the practitioners who list that specialty, read from
+# practitioner_specialties (migration m025) where ``specialties__arraycontains`` reads every
+# list; the same rows. Its pages, alone or with a state and a standing, read their facets from
+# the counts by specialty, state and standing ("facial acupuncture in good standing").
+SPECIALTY_ARG = "_specialty"
+SPECIALTY_DIMENSIONS = ("state", "standing")
 DIMENSIONS = FACET_COUNT_DIMENSIONS  # state, standing, license status
 # The columns the triggers count (any other facet is grouped live).
 COUNTED = frozenset((*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS))
@@ -51,15 +59,18 @@ NEUTRAL_ARGS = frozenset({
 
 def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
     """The ``{column: value}`` of state, standing and license status a page is filtered by,
-    when those (one value each, not empty) are its only filters; None when it asks for anything
-    else."""
+    when those (one value each, not empty) are its only filters; or, for a page of one
+    specialty (``_specialty``), of the specialty, state and standing. None when it asks for
+    anything else."""
     cell: dict[str, str] = {}
     for key, value in pairs:
         if key in NEUTRAL_ARGS:
             continue
-        if key not in DIMENSIONS or key in cell or value == "":
+        if key not in (*DIMENSIONS, SPECIALTY_ARG) or key in cell or value == "":
             return None
         cell[key] = value
+    if SPECIALTY_ARG in cell and not set(cell) <= {SPECIALTY_ARG, *SPECIALTY_DIMENSIONS}:
+        return None
     return cell
 
 
@@ -68,15 +79,18 @@ async def summary_counts(ds, database: str,
     """``{facet: [{"value", "count"}]}`` of every counted facet for the practitioners in
     ``cell``, most first, as Datasette's group-by orders them (one query for all of them);
     None when the database has no counts (made before migration m020)."""
-    where = " and ".join(f"{c} = :{c}" for c in cell) or "1"
+    table, params = SUMMARY, dict(cell)
+    if SPECIALTY_ARG in params:
+        table, params["specialty"] = SPECIALTY_SUMMARY, params.pop(SPECIALTY_ARG)
+    where = " and ".join(f"{c} = :{c}" for c in params) or "1"
     try:
         result = await ds.get_database(database).execute(
-            f"select facet, value, sum(n) as count from {SUMMARY} where {where} "
+            f"select facet, value, sum(n) as count from {table} where {where} "
             "group by facet, value having sum(n) > 0 order by facet, count desc, value",
-            cell, truncate=False, custom_time_limit=ds.setting("facet_time_limit_ms"))
+            params, truncate=False, custom_time_limit=ds.setting("facet_time_limit_ms"))
     except sqlite3.OperationalError as error:
         if "no such table" in str(error) or "no such column" in str(error):
-            return None  # a database from before the counts (m020) or their cells (m024)
+            return None  # a database from before the counts (m020, m024, m025)
         raise
     counts: dict[str, list[dict[str, Any]]] = {facet: [] for facet in COUNTED}
     for row in result.rows:
@@ -205,6 +219,8 @@ class CountedArrayFacet(_Counted, ArrayFacet):
                 f"group by value order by count(*) desc, value limit {limit}")
 
     def toggle(self, column: str, value: Any) -> tuple[str, str]:
+        if self.table == TABLE and column == "specialties":
+            return SPECIALTY_ARG, str(value)
         return f"{column}__arraycontains", str(value)
 
     def facet_toggle_arg(self) -> str:
@@ -217,3 +233,21 @@ class CountedArrayFacet(_Counted, ArrayFacet):
 @hookimpl
 def register_facet_classes():
     return [CountedFacet, CountedArrayFacet]
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """``?_specialty=`` on the practitioners (several: all of them), through
+    practitioner_specialties."""
+    if table != TABLE:
+        return None
+    wanted = [v for v in request.args.getlist(SPECIALTY_ARG) if v != ""]
+    if not wanted:
+        return None
+    clauses, params, said = [], {}, []
+    for i, value in enumerate(dict.fromkeys(wanted)):
+        clauses.append("practitioner_id in (select practitioner_id from practitioner_specialties "
+                       f"where specialty = :specialty_{i})")
+        params[f"specialty_{i}"] = value
+        said.append(f'who list the specialty "{value}"')
+    return FilterArguments(clauses, params, said)
