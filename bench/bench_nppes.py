@@ -70,9 +70,11 @@ def serve(port: int, n: int) -> None:
 def prefix_floor(api, state: str) -> int:
     """The fewest requests that list ``state`` whole with the queries the scraper can ask
     (the state, its ZIP prefixes as the ZIP data and the providers' own ZIPs give them, NPI
-    type), knowing every part's count beforehand: a part under the 1,200 cap costs its pages
-    read to a short one (count // 200 + 1), a part at or over it the cheapest of its splits.
-    No plan of such queries, however made, asks less; the scraper's is measured against it."""
+    type), choosing the parts knowing every count beforehand, and reading each part as any
+    scraper must to know it has all of it: to a short page (count // 200 + 1, so an empty
+    part costs its one request, as does the page after an exact multiple of 200). A part at
+    or over the 1,200 cap costs the cheapest of its splits. A plan that knew which parts are
+    empty and skipped them would ask less, but no scraper can know that without asking."""
     from scraper import geo
     from scraper.sources.nppes_api import MAX_SKIP, PAGE_LIMIT, ZIP_KINDS, Query
 
@@ -278,7 +280,8 @@ def main() -> int:
         f"Machine: {host}. Stand-in in its own process on 127.0.0.1; each scrape in a child "
         "process. Lower bound: per state, ceil(providers / 200) requests (robots.txt aside). "
         "Prefix floor: the fewest requests any plan of the queries the API takes (a state, its "
-        "ZIP prefixes, NPI type) needs, knowing every part's count beforehand (`prefix_floor`).",
+        "ZIP prefixes, NPI type) needs, its parts chosen knowing every count and each read to "
+        "a short page, as a scraper must to know it has all (`prefix_floor`).",
         "",
         "| run | status | requests | lower bound | requests / bound | prefix floor "
         "| requests / floor | records | wall s | records/s | commits s | parsed pages "

@@ -620,12 +620,12 @@ def _create_facet_counts(db: Database, dims: tuple[str, ...]) -> None:
     described = {"state": "the practitioner's state ('' when none)",
                  "standing": "their standing ('' when none)",
                  "license_status": "their license status ('' when none)"}
-    columns = [("facet text not null", "a practitioners column, or '' for the rows themselves"),
+    defined = [("facet text not null", "a practitioners column, or '' for the rows themselves"),
                *((f"{d} text not null", described[d]) for d in dims),
                ("value not null", "the column's value, as stored (1, 'CA'); a specialty in "
                 "the list"),
                ("n integer not null", "how many practitioners")]
-    body = "".join(f"\n    {sql},  -- {comment}" for sql, comment in columns)
+    body = "".join(f"\n    {sql},  -- {comment}" for sql, comment in defined)
     db.execute(f"create table practitioner_facet_counts ({body}\n    primary key "
                f"({', '.join(dims)}, facet, value)\n) without rowid")
     columns = [*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS]

@@ -28,13 +28,16 @@ def zip_point(value: object) -> tuple[float, float] | None:
     return zip_points().get(match.group(1).zfill(5)) if match else None
 
 
+UNKNOWN_ZIP_DATA = "zipcodes ?"
+
+
 def _zip_data_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return f"zipcodes {version('zipcodes')}"
     except PackageNotFoundError:
-        return "zipcodes ?"
+        return UNKNOWN_ZIP_DATA
 
 
 ZIP_DATA_VERSION = _zip_data_version()  # which ZIP data ``state_zips`` reads

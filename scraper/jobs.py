@@ -444,13 +444,30 @@ def relink(config: Config, db_path: str | Path | None = None) -> Counter[str]:
             counts = link_all(db, None, utc_iso())  # no scrape run: changes get a null run id
             write_coverage(db, settings=config.source)  # where each state's status comes from
             runs.clear_link_pending(db)
-        # The query planner's statistics, kept up with the tables: without them SQLite chose
-        # an index by guesswork, and at a million practitioners one page of a state's active
-        # licenses took 1.9 s instead of 35 ms (issue 16, bench_search). 2.6 s at a million.
-        db.execute("ANALYZE")
+        analyze_published(db)
         return counts
     finally:
         db.close()
+
+
+# The tables whose pages and filters the query planner must judge by their real sizes.
+ANALYZED = ("practitioners", "practitioner_specialties", "licenses")
+
+
+def analyze_published(db) -> None:
+    """The query planner's statistics of the published tables, kept up with them after each
+    linking: without them SQLite chose an index by guesswork, and at a million practitioners
+    one page of a state's active licenses took 1.9 s instead of 35 ms (issue 16,
+    bench_search). Each table whole (a sampled ANALYZE, ``analysis_limit``, misjudged the same
+    page): 2.6 s for the practitioners at a million, a fraction of linking them. The linking
+    is committed before: statistics that cannot be written now (the database busy) are
+    logged and left to the next linking."""
+    for table in ANALYZED:
+        try:
+            db.execute(f"ANALYZE [{table}]")
+        except sqlite3.OperationalError as exc:
+            log.warning("statistics of %s not updated (%s); the next linking tries again",
+                        table, exc)
 
 
 def link_pending(config: Config, db_path: str | Path | None = None) -> bool:

@@ -283,3 +283,37 @@ def test_a_plan_altered_since_it_was_sealed_is_checked_zip_by_zip(edit):
         assert plan is None  # New York's 11* ZIPs are held by no part: split afresh
     else:
         assert {q.key: n for q, n in plan.items()} == leaves  # checked, and it covers
+
+
+def test_a_walk_that_followed_an_earlier_attempts_split_is_not_sealed(monkeypatch):
+    """A resumed run follows the split note its first attempt wrote, whose parts came from the
+    ZIP data of that attempt: the plan it leaves is checked ZIP by ZIP next time, and one that
+    misses a prefix the state has now is not followed (issue 16 review)."""
+    from scraper.models import PartState
+    from scraper.sources.nppes_api import _Walk, _walk, plan_text
+
+    prefixes = sorted({z[:2] for z in geo.state_zips("NY", nppes_api.ZIP_KINDS)})
+    children = [Query("NY", f"{p}*") for p in prefixes[:-1]]  # the last prefix not in the note
+    checkpoints = {"NY": PartState("NY", "split", note=" ".join(c.key for c in children)),
+                   **{c.key: PartState(c.key, "done", next_skip=5) for c in children}}
+
+    class Ctx:
+        incomplete_parts = 0
+
+        def checkpoint(self, part):
+            return checkpoints.get(part)
+
+        def note_resumed(self, state):
+            pass
+
+    walk = _Walk(None, Ctx(), "http://x/", "Acupuncturist", nppes_api.ZIP_KINDS, {})
+    list(_walk(walk, Query("NY"), None, remembered=True))
+    assert walk.resumed_split and len(walk.leaves) == len(children)
+    text = plan_text(walk.leaves, nppes_api.ZIP_KINDS, sealed=not walk.resumed_split)
+    assert "seal" not in json.loads(text)
+    assert remembered_plan(_PlanCtx(text), "NY") is None  # checked, and it misses a prefix
+    # the same parts sealed would have been followed: what the seal must not vouch for
+    assert remembered_plan(_PlanCtx(plan_text(walk.leaves, nppes_api.ZIP_KINDS)), "NY")
+    # nor is any plan sealed when the ZIP data's version is unknown
+    monkeypatch.setattr(geo, "ZIP_DATA_VERSION", geo.UNKNOWN_ZIP_DATA)
+    assert "seal" not in json.loads(plan_text(_ny_plan_leaves(), nppes_api.ZIP_KINDS))

@@ -7,7 +7,10 @@ the 1,000,000-practitioner benchmark were those a full pass landed in (issue 16,
 bench/RESULTS.md). ``gc.freeze()`` moves every object alive at that moment to a generation the
 collector never walks; reference counting still frees them, only a cycle among them would stay.
 The process freezes once at startup, and again after its 1st, 10th, 100th and 1,000th request,
-since the first requests build caches (compiled templates, table schemas) that live on.
+since the first requests build caches (compiled templates, table schemas) that live on. Each
+freeze follows a full collection, so no garbage is frozen with them (a cycle left by a request
+would otherwise never be freed); those five collections are the only full ones that walk
+everything, the later ones happening after a response is sent.
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ class _Count:
     served = 0
 
 
+def collect_and_freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 @hookimpl
 def startup(datasette):
-    gc.freeze()
+    collect_and_freeze()
 
 
 @hookimpl
@@ -39,6 +47,6 @@ def asgi_wrapper(datasette):
                 if scope.get("type") == "http":
                     _Count.served += 1
                     if _Count.served in FREEZE_AFTER:
-                        gc.freeze()
+                        collect_and_freeze()
         return counted
     return wrap

@@ -263,7 +263,7 @@ class SlimRow:
         return self._row[self._keep[key]]
 
     def keys(self) -> list[str]:
-        names = self._row.keys()
+        names = list(self._row.keys())  # Datasette's CustomRow gives a view, not a list
         return [names[i] for i in self._keep]
 
 
@@ -297,9 +297,10 @@ def slim_display(original):
         if keep is not None and len(keep) < len(description):
             description = [description[i] for i in keep]
             rows = [SlimRow(row, keep) for row in rows]
-        return await original(datasette, database_name, table_name, description, rows,
-                              link_column=link_column, truncate_cells=truncate_cells,
-                              sortable_columns=sortable_columns)
+        # looked up at each call, so that a test can watch what reaches it
+        return await display_columns_and_rows.original(  # type: ignore[attr-defined]
+            datasette, database_name, table_name, description, rows, link_column=link_column,
+            truncate_cells=truncate_cells, sortable_columns=sortable_columns)
 
     display_columns_and_rows.slim = True  # type: ignore[attr-defined]
     display_columns_and_rows.original = original  # type: ignore[attr-defined]

@@ -375,6 +375,9 @@ class _Walk:
     taxonomy: str
     zip_kinds: tuple[str, ...]
     leaves: dict[str, int | None]
+    # A split note of an earlier attempt was followed: its parts came from the ZIP data (and
+    # kinds) of that attempt, so the plan this walk leaves is not sealed (it is checked).
+    resumed_split: bool = False
 
     def fetch(self, query: Query, skip: int) -> PageStep:
         return _fetch(self.fetcher, self.ctx, self.base_url, query, self.taxonomy, skip)
@@ -445,6 +448,7 @@ def _walk(walk: _Walk, query: Query, expected: int | None, *, remembered: bool =
 def _split_note(walk: _Walk, query: Query, note: str | None) -> list[Query]:
     """The children a split checkpoint named (a resumed run asks the same ones, though the
     answers that showed some of them are gone); the state's ZIPs if the note is unreadable."""
+    walk.resumed_split = True
     keys = (note or "").split()
     children = [Query.from_key(k) for k in keys]
     if keys and all(c is not None and c.state == query.state for c in children):
@@ -537,12 +541,16 @@ def _keys(children: list[Query]) -> str:
 PLAN_KEY = "parts:{state}"  # source state: the parts of a state and their counts, as JSON
 
 
-def plan_text(leaves: dict[str, int | None], zip_kinds: tuple[str, ...]) -> str:
+def plan_text(leaves: dict[str, int | None], zip_kinds: tuple[str, ...], *,
+              sealed: bool = True) -> str:
     """What a complete run remembers of a state: each part it listed whole, with its count,
-    the ZIP data (version, kinds) its splits were made from, and a seal of both."""
+    the ZIP data (version, kinds) its splits were made from, and a seal of both. No seal
+    (``sealed`` false, or the ZIP data's version unknown): the next run checks the plan."""
     zips = _zip_data(zip_kinds)
-    return json.dumps({"zips": zips, "parts": leaves, "seal": _seal(leaves, zips)},
-                      sort_keys=True)
+    plan: dict[str, Any] = {"zips": zips, "parts": leaves}
+    if sealed and geo.ZIP_DATA_VERSION != geo.UNKNOWN_ZIP_DATA:
+        plan["seal"] = _seal(leaves, zips)
+    return json.dumps(plan, sort_keys=True)
 
 
 def _seal(parts: Any, zips: Any) -> str:
@@ -579,8 +587,10 @@ def remembered_plan(ctx: SourceContext, state: str, zip_kinds: tuple[str, ...] =
     # followed: its missing parts would be marked gone. A plan of the whole state (most
     # states: under the cap) holds every ZIP without looking any up. So does a plan this code
     # sealed from the ZIP data it has now: its splits were made from those ZIPs, each into
-    # every prefix they have. Any other is checked ZIP by ZIP, which costs reading the ZIP
-    # data (0.8 s in a new process: half an unchanged re-scrape's time, bench_nppes).
+    # every prefix they have (a walk that followed an earlier attempt's split note is not
+    # sealed, nor is any when the data's version is unknown). Any other is checked ZIP by
+    # ZIP, which costs reading the ZIP data (0.8 s in a new process: half an unchanged
+    # re-scrape's time, bench_nppes).
     whole = {q.enumeration_type for q in plan if q.postal_code is None}
     if None in whole or set(TYPES) <= whole:
         return plan
@@ -621,7 +631,8 @@ def scrape(fetcher: Fetcher, ctx: SourceContext) -> Iterator[PageStep | PartStat
         for query, count in sorted(plan.items(), key=lambda item: item[0].key):
             yield from _walk(walk, query, count, remembered=True)
         complete = ctx.incomplete_parts == incomplete_before
-        memory = {PLAN_KEY.format(state=state): plan_text(walk.leaves, zip_kinds)}
+        memory = {PLAN_KEY.format(state=state): plan_text(
+            walk.leaves, zip_kinds, sealed=not walk.resumed_split)}
         yield ScopeDone(state, complete=complete, state=memory if complete else None)
 
 
