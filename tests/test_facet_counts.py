@@ -357,3 +357,22 @@ def test_a_specialtys_page_reads_the_counts_by_specialty_state_and_standing(site
 ])
 def test_which_specialty_pages_the_counts_answer(query, cell):
     assert summary_cell(query) == cell
+
+
+def test_a_database_from_before_m025_reads_the_lists_instead(site, tmp_path):
+    import shutil
+
+    old = tmp_path / f"{DB}.db"
+    shutil.copy(site, old)
+    db = Database(old)
+    for name in ("insert", "update", "delete"):
+        db.execute(f"drop trigger practitioner_specialties_{name}")
+    db.execute("drop table practitioner_specialties")
+    db.execute("drop table practitioner_specialty_facet_counts")
+    db.conn.commit()
+    db.conn.close()
+    for query in ("_specialty=fertility", "_specialty=pain&state=CA"):
+        before, now = _page(old, query), _page(site, query)
+        assert [r["practitioner_id"] for r in before["rows"]] == [
+            r["practitioner_id"] for r in now["rows"]] != []
+        assert _counts(before["facet_results"]) == _counts(now["facet_results"])
