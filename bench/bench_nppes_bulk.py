@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {time.perf_counter() - started:.0f}s", flush=True)
     results: dict[str, list[dict]] = {"decompress": [], "decompress_small": [], "inflate": [],
                                       "scan": [], "import": []}
+    load_before = os.getloadavg()[0]  # the runs share the machine: say how busy it was
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):
             for mode in results:
@@ -235,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({time.strftime('%Y-%m-%d')})",
         "",
         f"Command: `python -m bench.bench_nppes_bulk --rows {args.rows} --repeat {args.repeat}`"
-        f" · machine: {machine()}",
+        f" · machine: {machine()} · load average (1 min) {load_before:.2f} before the runs, "
+        f"{os.getloadavg()[0]:.2f} after",
         "",
         f"Zip {zipped_mb:,.0f} MB holding a {size_mb:,.0f} MB `npidata_pfile` (the real "
         "329-column header, every field quoted). Each step in its own process, alternating, "

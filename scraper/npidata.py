@@ -22,7 +22,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -34,7 +34,6 @@ from .normalize import (
     format_postal_code,
     iso_date,
     license_number,
-    person_name,
     phone,
     title_name,
     website_url,
@@ -75,6 +74,10 @@ _ADDRESS_COLUMNS = {kind: tuple(column.format(kind) for column in (
     "Provider Business {} Address Country Code (If outside U.S.)",
     "Provider Business {} Address Telephone Number", "Provider Business {} Address Fax Number"))
     for kind in ("Practice Location", "Mailing")}
+# The first column of each slot: a slot whose first column is empty in the row is skipped
+# without asking each of its columns (most of the 15 + 50 slots are empty).
+_TAXONOMY_CODES = tuple(columns[0] for columns in _TAXONOMY_COLUMNS)
+_IDENTIFIER_VALUES = tuple(columns[0] for columns in _IDENTIFIER_COLUMNS)
 _NPI = re.compile(r"\d{10}")
 # Names and dates recur from row to row (first names, cities, enumeration days), and a practice
 # location's phone and postal code are most often its mailing address's too: each normalized
@@ -83,24 +86,46 @@ _NPI = re.compile(r"\d{10}")
 _REMEMBERED_LENGTH = 80
 
 
-def _remembering(function: Callable[..., Any]) -> Callable[..., Any]:
-    remembered = lru_cache(maxsize=1 << 12)(function)
+_REMEMBERED_MAX = 1 << 12  # values remembered by each, before it forgets them all
 
-    def call(*values: str | None) -> Any:
-        for value in values:
-            if value is not None and len(value) > _REMEMBERED_LENGTH:
-                return function(*values)
-        return remembered(*values)
+
+def _remembering(function: Callable[[str | None], Any]) -> Callable[[str | None], Any]:
+    """``function`` of one value, remembering what it said of the short ones (not what it
+    raised: a bad date raises each time)."""
+    remembered: dict[str | None, Any] = {}
+
+    def call(value: str | None) -> Any:
+        try:
+            return remembered[value]
+        except KeyError:
+            result = function(value)
+            if value is None or len(value) <= _REMEMBERED_LENGTH:
+                if len(remembered) >= _REMEMBERED_MAX:
+                    remembered.clear()
+                remembered[value] = result
+            return result
     return call
 
 
 _title_name = _remembering(title_name)
-_person_name = _remembering(person_name)
 _iso_date = _remembering(iso_date)
 _phone = _remembering(phone)
 _format_postal_code = _remembering(format_postal_code)
 _zip5 = _remembering(zip5)
 _drop_placeholder = _remembering(drop_placeholder)
+
+
+def _person_name(first: str | None, middle: str | None, last: str | None,
+                 suffix: str | None = None) -> str | None:
+    """``normalize.person_name`` from its remembered parts: first and last names recur from
+    row to row, the whole name seldom (test_import_speed_mapping.py holds them equal)."""
+    name = " ".join(p for p in (_title_name(first), _title_name(middle), _title_name(last))
+                    if p)
+    if suffix := _drop_placeholder(suffix):
+        name = f"{name} {suffix}"
+    return name or None
+
+
 _CLEANED_MAX = 1 << 16  # values remembered by a Columns' getters before it forgets them all
 REQUIRED = ("NPI", "Entity Type Code", "Healthcare Provider Taxonomy Code_1")
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -194,6 +219,7 @@ class Columns:
         self.index = {h.strip().lower(): i for i, h in enumerate(header)}
         self._asked: dict[str, int | None] = {}  # ~110 look-ups a row, by the same names
         self._cleaned: dict[str, str | None] = {}  # raw value -> clean(value), for all rows
+        self._groups: dict[tuple[str, ...], tuple[int | None, ...]] = {}  # see filled()
         self.width = len(header)
         missing = [c for c in required if c.lower() not in self.index]
         if missing:
@@ -207,6 +233,15 @@ class Columns:
         except KeyError:
             at = self._asked[column] = self.index.get(column.strip().lower())
             return at
+
+    def filled(self, row: list[str], columns: tuple[str, ...]) -> list[int]:
+        """The indexes in ``columns`` of those not empty in ``row`` (their value may still be
+        read as none: spaces, a placeholder)."""
+        try:
+            positions = self._groups[columns]
+        except KeyError:
+            positions = self._groups[columns] = tuple(self.position(c) for c in columns)
+        return [k for k, at in enumerate(positions) if at is not None and row[at]]
 
     def getter(self, row: list[str]) -> Callable[[str], str | None]:
         asked, position, cleaned = self._asked, self.position, self._cleaned
@@ -233,28 +268,33 @@ class Columns:
         return get
 
 
+Filled = Callable[[tuple[str, ...]], list[int]]  # Columns.filled of one row
+
+
 def _matching(records: Iterator[tuple[int, bytes]], name: str, codes: tuple[str, ...],
               stats: ImportStats
-              ) -> Generator[tuple[int, Callable[[str], str | None], bytes], None, None]:
-    """(byte offset, column getter, record) of every row with one of ``codes`` in a taxonomy
-    slot, from the header and the records that passed the byte test. A record that cannot be
-    read as CSV goes to ``stats.reject``."""
+              ) -> Generator[tuple[int, Callable[[str], str | None], Filled, bytes], None, None]:
+    """(byte offset, column getter, its ``Columns.filled``, record) of every row with one of
+    ``codes`` in a taxonomy slot, from the header and the records that passed the byte test.
+    A record that cannot be read as CSV goes to ``stats.reject``."""
     first = next(records, None)
     if first is None:
         raise BulkFileError(name, "the file is empty")
     columns = Columns(_fields(first[1], name, first[0], None), name)
-    slots = [code for code, *_ in _TAXONOMY_COLUMNS]
     wanted = set(codes)
     for at, record in records:
         stats.candidates += 1
         try:
-            get = columns.getter(_fields(record, name, at, columns.width))
+            fields = _fields(record, name, at, columns.width)
         except BulkFileError as exc:  # the code is in it somewhere: it may be one of ours
             stats.reject(exc, at, record)
             continue
-        if any(get(slot) in wanted for slot in slots):  # the code may sit in another column
+        get = columns.getter(fields)
+        filled = partial(columns.filled, fields)
+        # the code may sit in another column
+        if any(get(_TAXONOMY_CODES[k]) in wanted for k in filled(_TAXONOMY_CODES)):
             stats.kept += 1
-            yield at, get, record
+            yield at, get, filled, record
 
 
 @lru_cache(maxsize=4)
@@ -298,9 +338,11 @@ def _address(get, purpose: str, kind: str) -> Address | None:
 
 
 def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
-                      descriptions: dict[str, str], provenance: Provenance | None) -> Provider:
+                      descriptions: dict[str, str], provenance: Provenance | None,
+                      filled: Filled | None = None) -> Provider:
     """One npidata_pfile row (starting at byte ``at``) as a Provider with the values the API
-    source would give."""
+    source would give. ``filled`` (``Columns.filled`` of the row) spares asking the columns
+    of the empty taxonomy and identifier slots."""
     npi = get("NPI") or ""
     if not _NPI.fullmatch(npi):
         raise BulkFileError(name, f"NPI {npi!r} is not ten digits", offset=at)
@@ -316,7 +358,9 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
     display = (_person_name(first, middle, last, suffix) if kind == "NPI-1"
                else organization) or npi
     taxonomies: list[Taxonomy] = []
-    for code_column, number_column, switch, state, group in _TAXONOMY_COLUMNS:
+    slots = _TAXONOMY_COLUMNS if filled is None else \
+        [_TAXONOMY_COLUMNS[k] for k in filled(_TAXONOMY_CODES)]
+    for code_column, number_column, switch, state, group in slots:
         code = get(code_column)
         if code is None:
             continue
@@ -326,7 +370,9 @@ def provider_from_row(get: Callable[[str], str | None], name: str, at: int,
             is_primary=get(switch) == "Y", state=get(state), license_number=number,
             license_number_normalized=license_number(number), taxonomy_group=get(group)))
     identifiers = []
-    for value_column, type_column, issuer, state in _IDENTIFIER_COLUMNS:
+    others = _IDENTIFIER_COLUMNS if filled is None else \
+        [_IDENTIFIER_COLUMNS[k] for k in filled(_IDENTIFIER_VALUES)]
+    for value_column, type_column, issuer, state in others:
         value = get(value_column)
         if value is None:
             continue
@@ -504,14 +550,15 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
                     stats.inflater = getattr(stream, "inflater", ZLIB).name
                     log.info("%s: inflated by %s", label, stats.inflater)
                     # NPPES quotes every field, the NPI first: records are cut where a quoted
-                    # number starts a line, and only the records we keep are checked whole
+                    # number starts a line, and only the records we keep are checked whole.
+                    # They are found on other threads while this one maps and stores.
                     found = scan(stream, needles, counted, anchored=anchored)
                     rows = _matching(found, label, codes, stats)
                     try:
-                        for at, get, record in rows:
+                        for at, get, filled, record in rows:
                             try:
                                 provider = provider_from_row(get, label, at, descriptions,
-                                                             provenance)
+                                                             provenance, filled)
                             except BulkFileError as exc:
                                 stats.reject(exc, at, record)
                                 continue
@@ -522,7 +569,7 @@ def iter_zip(path: str | Path, codes: tuple[str, ...] = DEFAULT_CODES, *,
                                 yield provider
                     finally:
                         rows.close()
-                        found.close()  # stops the inflating thread before the member closes
+                        found.close()  # stops the threads before the member closes
                 break
             except ScanError as exc:
                 if exc.unanchored and anchored and not given and not held:
