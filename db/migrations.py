@@ -746,12 +746,13 @@ def m024_facet_counts_by_license_status(db: Database) -> None:
 # The practitioners' specialties, one row each, for the table page's specialty filter
 # (``?_specialty=``, publish/plugins/facet_counts.py): Datasette's ``specialties__arraycontains``
 # reads the JSON list of every practitioner, eight times a page with its facets (8.4 s at a
-# million, issue 16). Kept by triggers, as the facet counts are; a list that is not JSON, and
-# any value in it that is not text, holds no specialty (as the counts treat it).
+# million, issue 16). Kept by triggers, as the facet counts are; a list that is not JSON holds
+# no specialty, and items are those the array filter finds: text, and objects and lists as
+# their JSON text (a number never equals the text asked for).
 def _specialties_of(row: str) -> str:
     return (f"select distinct j.value as specialty from json_each(case when "
             f"json_valid({row}.specialties) then {row}.specialties end) as j "
-            "where j.type = 'text'")
+            "where j.type in ('text', 'object', 'array')")
 
 
 def _specialty_counts_step(*steps: tuple[str, int]) -> str:
@@ -810,7 +811,8 @@ def m025_practitioner_specialties(db: Database) -> None:
     # The practitioners already there.
     db.execute("insert or ignore into practitioner_specialties (specialty, practitioner_id) "
                "select j.value, p.practitioner_id from practitioners p, json_each(case when "
-               "json_valid(p.specialties) then p.specialties end) as j where j.type = 'text'")
+               "json_valid(p.specialties) then p.specialties end) as j "
+               "where j.type in ('text', 'object', 'array')")
     cell = "s.specialty, ifnull(p.state, ''), ifnull(p.standing, '')"
     counts = [f"select {cell}, '', '', count(*) from practitioner_specialties s join "
               "practitioners p using (practitioner_id) group by 1, 2, 3"]

@@ -367,13 +367,30 @@ def find(data: bytes, needle: bytes, start: int = 0) -> int:
     measured on the benchmark's member) and lets go of the GIL meanwhile, so the search of one
     block overlaps the mapping and storing of the rows already found, on the other core."""
     size = len(data)
-    if _MEMMEM is None or type(data) is not bytes or not needle or start < 0:
+    if (_MEMMEM is None or type(data) is not bytes or type(needle) is not bytes or not needle
+            or start < 0):
         return data.find(needle, start)
     if start + len(needle) > size:
         return -1
     base = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0  # not a copy
     hit = _MEMMEM(base + start, size - start, needle, len(needle))
     return -1 if hit is None else hit - base
+
+
+_SWITCHES = threading.Lock()
+_switch_users = [0, 0.0]  # scans running in this process, the interval before the first
+
+
+def _quick_switches(step: int) -> None:
+    """The interpreter's switch interval at SWITCH_INTERVAL while any scan runs (several may,
+    on the job runner's threads), and as it was once the last one ends."""
+    with _SWITCHES:
+        if step > 0 and _switch_users[0] == 0:
+            _switch_users[1] = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _switch_users[0] += step
+        if step < 0 and _switch_users[0] == 0:
+            sys.setswitchinterval(_switch_users[1])
 
 
 SCAN_DEPTH = 8  # batches of records the scanning thread may find ahead of the reader
@@ -438,10 +455,10 @@ def scan(stream: Stream, needles: tuple[bytes, ...],
     # steps; each search returns to Python); at the default 5 ms switch interval they wait
     # behind the reader's Python work each time, and barely overlap (measured: 7.4 s where
     # 4.9 s are possible, bench/bench_nppes_bulk.py).
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    ahead = _Ahead(produce, SCAN_DEPTH, "zipscan-scan")
+    _quick_switches(+1)
+    ahead = None
     try:
+        ahead = _Ahead(produce, SCAN_DEPTH, "zipscan-scan")
         while (item := ahead.get()) is not _END:
             if isinstance(item, int):
                 if on_bytes:
@@ -449,8 +466,9 @@ def scan(stream: Stream, needles: tuple[bytes, ...],
             else:
                 yield from item
     finally:
-        ahead.close()  # stops the scanning thread, which stops the inflating one
-        sys.setswitchinterval(interval)
+        if ahead is not None:
+            ahead.close()  # stops the scanning thread, which stops the inflating one
+        _quick_switches(-1)
 
 
 def _scan_blocks(stream: _Prefetch, needles: tuple[bytes, ...],

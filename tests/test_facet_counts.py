@@ -353,7 +353,7 @@ def test_a_specialtys_page_reads_the_counts_by_specialty_state_and_standing(site
     ([("_specialty", "pain"), ("standing", "good")], {"_specialty": "pain", "standing": "good"}),
     ([("_specialty", "pain"), ("license_status", "active")], None),
     ([("_specialty", "pain"), ("_specialty", "fertility")], None),
-    ([("_specialty", "")], None),
+    ([("_specialty", "")], {"_specialty": ""}),  # "" may be listed, as Datasette filters it
 ])
 def test_which_specialty_pages_the_counts_answer(query, cell):
     assert summary_cell(query) == cell
@@ -376,3 +376,34 @@ def test_a_database_from_before_m025_reads_the_lists_instead(site, tmp_path):
         assert [r["practitioner_id"] for r in before["rows"]] == [
             r["practitioner_id"] for r in now["rows"]] != []
         assert _counts(before["facet_results"]) == _counts(now["facet_results"])
+
+
+def test_empty_and_nested_items_filter_as_datasettes_array_filter(tmp_path):
+    """A list may hold "" or an object: the facet shows them, so their links must filter as
+    Datasette's array filter does (issue 16 review)."""
+    from urllib.parse import quote_plus
+
+    path = tmp_path / f"{DB}.db"
+    db = open_db(path)
+    rng = random.Random(9)
+    lists = ['["pain", ""]', '[{"a": "pain"}, ["pain"]]', '["pain"]', '[5, "5"]', None]
+    db["practitioners"].insert_all([{**_row(rng, i), "specialties": lists[i % len(lists)]}
+                                    for i in range(40)])
+    db.conn.close()
+    for value in ("", '{"a":"pain"}', '["pain"]', "pain", "5"):
+        ours = _page(path, f"_specialty={quote_plus(value)}")
+        theirs = _page(path, f"specialties__arraycontains={quote_plus(value)}", live=True)
+        assert [r["practitioner_id"] for r in ours["rows"]] == [
+            r["practitioner_id"] for r in theirs["rows"]], value
+        assert _counts(ours["facet_results"]) == _counts(theirs["facet_results"]), value
+    facet = _page(path, "")["facet_results"]["specialties"]["results"]
+    assert {v["value"] for v in facet} >= {"", '{"a":"pain"}', '["pain"]'}
+
+
+def test_a_link_to_datasettes_array_filter_shows_its_value_chosen(site):
+    specialties = _page(site, "specialties__arraycontains=fertility")["facet_results"][
+        "specialties"]["results"]
+    (chosen,) = [v for v in specialties if v["selected"]]
+    assert chosen["value"] == "fertility"
+    assert "arraycontains" not in chosen["toggle_url"] and "_specialty" not in chosen[
+        "toggle_url"]  # the link takes the filter off

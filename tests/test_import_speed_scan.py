@@ -135,3 +135,28 @@ def test_the_switch_interval_is_given_back():
     assert sys.getswitchinterval() == pytest.approx(zipscan.SWITCH_INTERVAL)
     found.close()
     assert sys.getswitchinterval() == before
+
+
+def test_overlapping_scans_leave_the_switch_interval_as_it_was():
+    import io
+    import sys
+
+    from scraper.zipscan import scan
+
+    data = b'"NPI","X"\n' + b"".join(b'"%d","HIT"\n' % i for i in range(200))
+    before = sys.getswitchinterval()
+    a = scan(io.BytesIO(data), (b"HIT",), chunk=64, anchored=True)
+    b = scan(io.BytesIO(data), (b"HIT",), chunk=64, anchored=True)
+    next(a)
+    next(b)
+    a.close()
+    assert sys.getswitchinterval() != before  # b still runs
+    b.close()
+    assert sys.getswitchinterval() == before
+
+
+def test_find_takes_any_needle_bytes_find_takes():
+    from scraper.zipscan import find
+
+    for needle in (bytearray(b"b"), memoryview(b"bc")):
+        assert find(b"abcabc", needle, 2) == b"abcabc".find(needle, 2)

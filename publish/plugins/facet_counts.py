@@ -66,7 +66,8 @@ def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
     for key, value in pairs:
         if key in NEUTRAL_ARGS:
             continue
-        if key not in (*DIMENSIONS, SPECIALTY_ARG) or key in cell or value == "":
+        if key not in (*DIMENSIONS, SPECIALTY_ARG) or key in cell or (
+                value == "" and key != SPECIALTY_ARG):  # a specialty may be "", as listed
             return None
         cell[key] = value
     if SPECIALTY_ARG in cell and not set(cell) <= {SPECIALTY_ARG, *SPECIALTY_DIMENSIONS}:
@@ -151,8 +152,11 @@ class _Counted(Facet):
             values = []
             for row in rows[:size]:
                 key, shown = self.toggle(column, row["value"])
-                selected = (key, shown) in pairs
-                path = path_with_removed_args(self.request, {key: shown}) if selected \
+                # the value's filter as this facet writes it, or as Datasette's does
+                chosen = [(k, shown) for k in dict.fromkeys((key, self.datasettes_key(column)))
+                          if (k, shown) in pairs]
+                selected = bool(chosen)
+                path = path_with_removed_args(self.request, dict(chosen)) if selected \
                     else path_with_added_args(self.request, {key: shown})
                 values.append({
                     "value": self.shown_value(row["value"]),
@@ -174,6 +178,10 @@ class _Counted(Facet):
 
     def shown_value(self, value: Any) -> Any:
         return value
+
+    def datasettes_key(self, column: str) -> str:
+        """The argument Datasette's own facet filters a value by."""
+        return self.toggle(column, "")[0]
 
 
 class CountedFacet(_Counted, ColumnFacet):
@@ -223,6 +231,9 @@ class CountedArrayFacet(_Counted, ArrayFacet):
             return SPECIALTY_ARG, str(value)
         return f"{column}__arraycontains", str(value)
 
+    def datasettes_key(self, column: str) -> str:
+        return f"{column}__arraycontains"
+
     def facet_toggle_arg(self) -> str:
         return "_facet_counted_array"
 
@@ -241,7 +252,7 @@ def filters_from_request(request, database, table, datasette):
     practitioner_specialties."""
     if table != TABLE:
         return None
-    wanted = [v for v in request.args.getlist(SPECIALTY_ARG) if v != ""]
+    wanted = request.args.getlist(SPECIALTY_ARG)  # "" too: a list may hold it, as Datasette's
     if not wanted:
         return None
 
@@ -254,7 +265,8 @@ def filters_from_request(request, database, table, datasette):
                 "practitioner_id in (select practitioner_id from practitioner_specialties "
                 f"where specialty = :specialty_{i})" if listed else
                 f":specialty_{i} in (select j.value from json_each(case when json_valid("
-                f"{TABLE}.specialties) then {TABLE}.specialties end) as j where j.type = 'text')")
+                f"{TABLE}.specialties) then {TABLE}.specialties end) as j "
+                "where j.type in ('text', 'object', 'array'))")
             params[f"specialty_{i}"] = value
             said.append(f'specialties contains "{value}"')  # as Datasette says it
         return FilterArguments(clauses, params, said)
