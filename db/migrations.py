@@ -827,6 +827,37 @@ def m025_practitioner_specialties(db: Database) -> None:
                "facet, value, n) " + " union all ".join(counts))
 
 
+
+SEARCH_PLACES = "practitioner_search_places"
+
+
+def create_search_places(db: Database) -> None:
+    """(Re)make ``practitioner_search_places`` from the practitioners: where each live one is,
+    clustered by latitude and longitude, with the standing and name that searches near a place
+    filter and sort on. The front door and the near_zip query choose their page there and read
+    only that page's rows from practitioners. Rebuilt with the search index at each linking
+    (scraper/search_index.py); made here too so that a database migrated but not linked since
+    has it."""
+    db.execute(f"drop table if exists {SEARCH_PLACES}")
+    db.execute(f"""
+        create table {SEARCH_PLACES} (
+            latitude real not null, longitude real not null,
+            id integer not null, -- practitioners.rowid
+            standing text, name text,
+            primary key (latitude, longitude, id)
+        ) without rowid""")
+    db.execute(f"""
+        insert into {SEARCH_PLACES} (latitude, longitude, id, standing, name)
+        select latitude, longitude, rowid, standing, display_name from practitioners
+        where gone_at is null and latitude is not null and longitude is not null""")
+
+
+@migrations()
+def m026_search_places(db: Database) -> None:
+    # The near_zip query reads this table, which only a linking made before.
+    if not db[SEARCH_PLACES].exists():
+        create_search_places(db)
+
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
     # isolation_level=None: no implicit transactions; writes use db.runs.transaction().

@@ -41,6 +41,8 @@ from functools import cache
 
 from sqlite_utils import Database
 
+from db.migrations import SEARCH_PLACES, create_search_places
+
 from .coverage import STATES, TERRITORIES
 from .geo import zip_point
 from .specialties import VOCABULARY_PATH
@@ -49,7 +51,7 @@ TABLE = "practitioner_search"
 # Where each live practitioner is, clustered by latitude and longitude, with what the front door
 # filters and sorts on: a search near a place reads this and nothing else until the page of
 # results. Named after TABLE, so Datasette hides it with the full-text table it belongs to.
-PLACES = "practitioner_search_places"
+PLACES = SEARCH_PLACES
 COLUMNS = ("name", "practice", "city", "specialties", "claims")
 WEIGHTS = (10.0, 5.0, 2.0, 4.0, 1.0)  # bm25, in the order of COLUMNS
 # Where a word of the specialty vocabulary is looked for: everywhere but the claim sentences.
@@ -128,18 +130,7 @@ def build_search_index(db: Database) -> int:
     count = cursor.rowcount
     db.execute("drop table temp.search_vocabulary")
     db.execute("drop table temp.search_states")
-    db.execute(f"drop table if exists {PLACES}")
-    db.execute(f"""
-        create table {PLACES} (
-            latitude real not null, longitude real not null,
-            id integer not null, -- practitioners.rowid
-            standing text, name text,
-            primary key (latitude, longitude, id)
-        ) without rowid""")
-    db.execute(f"""
-        insert into {PLACES} (latitude, longitude, id, standing, name)
-        select latitude, longitude, rowid, standing, display_name from practitioners
-        where gone_at is null and latitude is not null and longitude is not null""")
+    create_search_places(db)
     return count
 
 

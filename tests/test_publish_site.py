@@ -24,6 +24,7 @@ import pytest
 import yaml
 import zipcodes
 from bs4 import BeautifulSoup
+from sqlite_utils import Database
 
 from publish import METADATA_PATH, PUBLISH_DIR
 from publish.app import METADATA_DB_NAME, make_datasette
@@ -168,9 +169,19 @@ def test_near_zip_matches_a_haversine_over_the_table(site, db, miles):
         d = haversine_miles(lat0, lon0, r["latitude"], r["longitude"])
         if d <= miles:
             expected[r["practitioner_id"]] = d
-    found = rows(site, f"/{DB}/near_zip.json?zip={zip_code}&miles={miles}&_size=max")
-    assert expected and len(found) == len(expected) < 1000
-    assert {r["practitioner_id"] for r in found} == set(expected)
+    found: list[dict] = []
+    for page in range(1, 50):
+        asked = rows(site, f"/{DB}/near_zip.json?zip={zip_code}&miles={miles}&page={page}")
+        if asked[0]["message"]:  # past the last page
+            assert asked == [{**asked[0], "message": f"No more within {miles:g} miles of "
+                                                     f"{zip_code}: page {page} is past the last"}]
+            break
+        assert len(found) % 100 == 0 and len(asked) <= 100  # only the last page is short
+        found += asked
+    else:
+        pytest.fail("no end to the pages")
+    assert expected and len(found) == len(expected)
+    assert {r["practitioner_id"] for r in found} == set(expected)  # each once, none left out
     assert [r["miles"] for r in found] == sorted(r["miles"] for r in found)  # nearest first
     for r in found:
         assert r["miles"] == pytest.approx(expected[r["practitioner_id"]], abs=0.051)
@@ -187,19 +198,42 @@ def test_near_zip_takes_zip_plus_four_and_ignores_unknown_zips(site, db):
     assert rows(site, f"/{DB}/near_zip.json?zip=&miles=") == []
 
 
+def test_a_database_migrated_but_not_linked_since_gets_its_places(site, tmp_path):
+    """near_zip reads practitioner_search_places, which only linking made before m026."""
+    from db.migrations import m026_search_places
+
+    copy = tmp_path / "copy.db"
+    source = sqlite3.connect(f"file:{site}?mode=ro", uri=True)
+    source.backup(target := sqlite3.connect(copy))
+    source.close()
+    places = "select * from practitioner_search_places order by latitude, longitude, id"
+    linked = target.execute(places).fetchall()
+    assert len(linked) > 100
+    target.execute("drop table practitioner_search_places")
+    target.commit()
+    target.close()
+    m026_search_places(Database(copy))
+    assert sqlite3.connect(copy).execute(places).fetchall() == linked
+    stale = Database(copy)
+    stale.execute("update practitioner_search_places set name = 'kept'")
+    m026_search_places(stale)  # a table linking made is left as it is
+    assert {r[0] for r in stale.execute("select name from practitioner_search_places")} == {"kept"}
+
+
 def query_plan(site: Path, query: str) -> str:
     sql = yaml.safe_load(METADATA_PATH.read_text())["databases"][METADATA_DB_NAME][
         "queries"][query]["sql"]
     conn = sqlite3.connect(f"file:{site}?mode=ro", uri=True)
     load_sql_functions().prepare_connection(conn, DB, make_datasette(site))
     return " ".join(str(r[-1]) for r in conn.execute(f"explain query plan {sql}",
-                                                     {"zip": "98101", "miles": 10}))
+                                                     {"zip": "98101", "miles": 10, "page": ""}))
 
 
-def test_near_zip_prefilters_through_the_location_index(site):
+def test_near_zip_prefilters_through_the_places_and_reads_only_its_page(site):
     plan = query_plan(site, "near_zip")
-    assert re.search(r"SEARCH p USING (COVERING )?INDEX \S+ \(latitude>\? AND latitude<\?\)",
-                     plan), plan
+    assert re.search(r"SEARCH g USING PRIMARY KEY \(latitude>\? AND latitude<\?\)", plan), plan
+    assert "SEARCH p USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert not re.search(r"SCAN (p|g)\b", plan), plan
 
 
 def test_facial_near_zip_reads_no_table_whole(site):
