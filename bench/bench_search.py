@@ -178,6 +178,7 @@ def _p(values: list[float], q: float) -> float:
 
 STANDINGS = ("good", "expired", "restricted", "unverified", "self-reported")
 STATES = ("CA", "NY", "TX", "WA", "FL")
+FLAGS = ("certified", "disciplined", "excluded")
 
 
 def _write_cost(tmp: str, rows: int = 50_000, rounds: int = 2) -> dict[str, tuple[float, float]]:
@@ -326,9 +327,16 @@ def main() -> int:
                           f"&state={STATES[i % 5]}" for i in range(n)],
                          [f"?specialties__arraycontains={quote_plus(SPECIALTIES[i % 5][0])}"
                           f"&standing=good&state={STATES[i % 5]}" for i in range(5)]),
-                    "table page filtered by a state and certification (facets grouped live, "
-                    "?state=CA&certified=1...)":
+                    "table page filtered by a state and certification (?state=CA&certified=1...)":
                         [f"?state={STATES[i % 5]}&certified=1" for i in range(n)],
+                    "table page filtered by one flag alone (?certified=1, ?disciplined=1...)":
+                        [f"?{FLAGS[i % 3]}=1" for i in range(n)],
+                    "a specialty and a flag (facets grouped live, "
+                    "?_specialty=...&certified=1)":
+                        ([f"?_specialty={quote_plus(SPECIALTIES[i % 5][0])}&certified=1"
+                          for i in range(n)],
+                         [f"?specialties__arraycontains={quote_plus(SPECIALTIES[i % 5][0])}"
+                          "&certified=1" for i in range(5)]),
                 }
                 _times(client, [f"{base}/search.json?q={names[0]}"])  # warm the page cache
                 # and the front door's ZIP and city data (read once per process, about 3 s)

@@ -619,7 +619,9 @@ def _create_facet_counts(db: Database, dims: tuple[str, ...]) -> None:
     practitioners already there counted as the triggers count them."""
     described = {"state": "the practitioner's state ('' when none)",
                  "standing": "their standing ('' when none)",
-                 "license_status": "their license status ('' when none)"}
+                 "license_status": "their license status ('' when none)",
+                 **{flag: f"1 when {flag}, 0 when not, '' when not known"
+                    for flag in FLAG_DIMENSIONS}}
     defined = [("facet text not null", "a practitioners column, or '' for the rows themselves"),
                *((f"{d} text not null", described[d]) for d in dims),
                ("value not null", "the column's value, as stored (1, 'CA'); a specialty in "
@@ -722,7 +724,11 @@ def m023_license_not_found_is_gone(db: Database) -> None:
 
 # The cells of the facet counts (publish/plugins/facet_counts.py DIMENSIONS): a page filtered
 # by any of these alone, one value each, reads its facets from the counts.
-FACET_COUNT_DIMENSIONS = ("state", "standing", "license_status")
+# The cells of the facet counts since m028: a page filtered by any of these alone (one value
+# each) reads its facets and its count of rows from the counts.
+FACET_COUNT_DIMENSIONS = ("state", "standing", "license_status", "certified", "disciplined",
+                          "excluded")
+FLAG_DIMENSIONS = ("certified", "disciplined", "excluded")  # 1, 0 or none
 
 
 @migrations()
@@ -734,7 +740,7 @@ def m024_facet_counts_by_license_status(db: Database) -> None:
     for event in ("insert", "delete", "update"):
         db.execute(f"drop trigger if exists practitioner_facet_counts_{event}")
     db.execute("drop table if exists practitioner_facet_counts")
-    _create_facet_counts(db, FACET_COUNT_DIMENSIONS)
+    _create_facet_counts(db, ("state", "standing", "license_status"))
     # Such a page lists its rows by name: without this, SQLite sorted the 600,000 active
     # licenses to show the first 50 (310 ms at a million; 0.3 ms with it).
     db.table("practitioners").create_index(["license_status", "display_name"],
@@ -755,24 +761,69 @@ def _specialties_of(row: str) -> str:
             "where j.type in ('text', 'object', 'array')")
 
 
-def _specialty_counts_step(*steps: tuple[str, int]) -> str:
-    """A trigger's change of the counts by specialty, state and standing: as
+def _specialty_counts_step(dims: tuple[str, ...], *steps: tuple[str, int]) -> str:
+    """A trigger's change of the counts by specialty and cell (the values of ``dims``): as
     ``_facet_counts_step``, once for each specialty of the practitioner."""
+    cell = ", ".join(f"ifnull({{row}}.{d}, '') as {d}" for d in dims)
     rows = " union all ".join(
-        f"select s.specialty, ifnull({row}.state, '') as state, ifnull({row}.standing, '') "
-        f"as standing, f.facet, f.value, {step} as n "
+        f"select s.specialty, {cell.format(row=row)}, f.facet, f.value, {step} as n "
         f"from ({_specialties_of(row)}) as s, ({_facet_values(row)}) as f"
         for row, step in steps)
-    sql = ("insert into practitioner_specialty_facet_counts (specialty, state, standing, facet, "
-           f"value, n) select * from ({rows}) where true on conflict (specialty, state, "
-           "standing, facet, value) do update set n = n + excluded.n;")
+    key = ", ".join(("specialty", *dims))
+    sql = (f"insert into practitioner_specialty_facet_counts ({key}, facet, value, n) "
+           f"select * from ({rows}) where true on conflict ({key}, facet, value) "
+           "do update set n = n + excluded.n;")
     for row, step in steps:
         if step < 0:
+            same = " and ".join(f"{d} = ifnull({row}.{d}, '')" for d in dims)
             sql += (" delete from practitioner_specialty_facet_counts where specialty in "
-                    f"(select specialty from ({_specialties_of(row)})) and state = "
-                    f"ifnull({row}.state, '') and standing = ifnull({row}.standing, '') "
-                    "and n = 0;")
+                    f"(select specialty from ({_specialties_of(row)})) and {same} and n = 0;")
     return sql
+
+
+def _create_specialty_counts(db: Database, dims: tuple[str, ...]) -> None:
+    """``practitioner_specialty_facet_counts`` by specialty and cell (the values of ``dims``),
+    the triggers that keep it and practitioner_specialties, and the practitioners already
+    there counted as the triggers count them (practitioner_specialties already filled)."""
+    columns = "".join(f"\n    {d} text not null," for d in dims)
+    db.execute(f"""
+        create table practitioner_specialty_facet_counts (
+            specialty text not null,  -- the practitioners who list this specialty{columns}
+            facet text not null,  -- a practitioners column, or '' for the rows themselves
+            value not null,  -- the column's value, as stored; a specialty in the list
+            n integer not null,  -- how many practitioners
+            primary key (specialty, {', '.join(dims)}, facet, value)
+        ) without rowid""")
+    add = ("insert or ignore into practitioner_specialties (specialty, practitioner_id) "
+           "select specialty, {row}.practitioner_id from ({specialties});")
+    remove = ("delete from practitioner_specialties where practitioner_id = "
+              "old.practitioner_id and specialty in (select specialty from ({specialties}));")
+    new_add = add.format(row="new", specialties=_specialties_of("new"))
+    old_remove = remove.format(specialties=_specialties_of("old"))
+    columns_written = [*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS, "practitioner_id"]
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in columns_written)
+    db.execute("create trigger practitioner_specialties_insert after insert on practitioners "
+               f"begin {new_add} {_specialty_counts_step(dims, ('new', 1))} end")
+    db.execute("create trigger practitioner_specialties_delete after delete on practitioners "
+               f"begin {old_remove} {_specialty_counts_step(dims, ('old', -1))} end")
+    db.execute(f"create trigger practitioner_specialties_update after update of "
+               f"{', '.join(columns_written)} on practitioners when {changed} begin "
+               f"{old_remove} {new_add} "
+               f"{_specialty_counts_step(dims, ('old', -1), ('new', 1))} end")
+    # The practitioners already there.
+    cell = ", ".join(["s.specialty", *(f"ifnull(p.{d}, '')" for d in dims)])
+    by = ", ".join(str(i) for i in range(1, len(dims) + 2))  # the specialty and the cell
+    value_at = len(dims) + 3
+    joined = "practitioner_specialties s join practitioners p using (practitioner_id)"
+    counts = [f"select {cell}, '', '', count(*) from {joined} group by {by}"]
+    counts += [f"select {cell}, '{c}', p.{c}, count(*) from {joined} where p.{c} is not null "
+               f"group by {by}, {value_at}" for c in PRACTITIONER_FACETS]
+    counts += [f"select {cell}, '{c}', j.value, count(distinct p.practitioner_id) from "
+               f"{joined}, json_each(case when json_valid(p.{c}) then p.{c} end) as j "
+               f"where j.value is not null group by {by}, {value_at}"
+               for c in PRACTITIONER_ARRAY_FACETS]
+    db.execute(f"insert into practitioner_specialty_facet_counts (specialty, "
+               f"{', '.join(dims)}, facet, value, n) " + " union all ".join(counts))
 
 
 @migrations()
@@ -783,49 +834,11 @@ def m025_practitioner_specialties(db: Database) -> None:
             practitioner_id text not null,
             primary key (specialty, practitioner_id)
         ) without rowid""")
-    db.execute("""
-        create table practitioner_specialty_facet_counts (
-            specialty text not null,  -- the practitioners who list this specialty
-            state text not null,  -- their state ('' when none)
-            standing text not null,  -- their standing ('' when none)
-            facet text not null,  -- a practitioners column, or '' for the rows themselves
-            value not null,  -- the column's value, as stored; a specialty in the list
-            n integer not null,  -- how many practitioners
-            primary key (specialty, state, standing, facet, value)
-        ) without rowid""")
-    add = ("insert or ignore into practitioner_specialties (specialty, practitioner_id) "
-           "select specialty, {row}.practitioner_id from ({specialties});")
-    remove = ("delete from practitioner_specialties where practitioner_id = "
-              "old.practitioner_id and specialty in (select specialty from ({specialties}));")
-    new_add = add.format(row="new", specialties=_specialties_of("new"))
-    old_remove = remove.format(specialties=_specialties_of("old"))
-    columns = [*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS, "practitioner_id"]
-    changed = " or ".join(f"old.{c} is not new.{c}" for c in columns)
-    db.execute("create trigger practitioner_specialties_insert after insert on practitioners "
-               f"begin {new_add} {_specialty_counts_step(('new', 1))} end")
-    db.execute("create trigger practitioner_specialties_delete after delete on practitioners "
-               f"begin {old_remove} {_specialty_counts_step(('old', -1))} end")
-    db.execute(f"create trigger practitioner_specialties_update after update of "
-               f"{', '.join(columns)} on practitioners when {changed} begin {old_remove} "
-               f"{new_add} {_specialty_counts_step(('old', -1), ('new', 1))} end")
-    # The practitioners already there.
     db.execute("insert or ignore into practitioner_specialties (specialty, practitioner_id) "
                "select j.value, p.practitioner_id from practitioners p, json_each(case when "
                "json_valid(p.specialties) then p.specialties end) as j "
                "where j.type in ('text', 'object', 'array')")
-    cell = "s.specialty, ifnull(p.state, ''), ifnull(p.standing, '')"
-    counts = [f"select {cell}, '', '', count(*) from practitioner_specialties s join "
-              "practitioners p using (practitioner_id) group by 1, 2, 3"]
-    counts += [f"select {cell}, '{c}', p.{c}, count(*) from practitioner_specialties s join "
-               f"practitioners p using (practitioner_id) where p.{c} is not null "
-               "group by 1, 2, 3, 5" for c in PRACTITIONER_FACETS]
-    counts += [f"select {cell}, '{c}', j.value, count(distinct p.practitioner_id) from "
-               "practitioner_specialties s join practitioners p using (practitioner_id), "
-               f"json_each(case when json_valid(p.{c}) then p.{c} end) as j "
-               "where j.value is not null group by 1, 2, 3, 5" for c in PRACTITIONER_ARRAY_FACETS]
-    db.execute("insert into practitioner_specialty_facet_counts (specialty, state, standing, "
-               "facet, value, n) " + " union all ".join(counts))
-
+    _create_specialty_counts(db, ("state", "standing"))
 
 
 SEARCH_PLACES = "practitioner_search_places"
@@ -857,6 +870,47 @@ def m026_search_places(db: Database) -> None:
     # The near_zip query reads this table, which only a linking made before.
     if not db[SEARCH_PLACES].exists():
         create_search_places(db)
+
+
+@migrations()
+def m027_by_name_within_filters(db: Database) -> None:
+    # The practitioners of a state in good standing, or the certified (disciplined, excluded)
+    # ones, by name without sorting them: the table's pages filtered so (a flag's page took
+    # 90 ms to find 51 excluded practitioners among a state's, by name), and a specialty's
+    # page walking them (publish/plugins/facet_counts.py). A state's excluded ones too: one in
+    # 500 is, so the state's index by name is walked a long way to find a page of them.
+    for columns in (("state", "standing"), *((flag,) for flag in FLAG_DIMENSIONS),
+                    ("state", "excluded")):
+        db.execute(f"create index if not exists idx_practitioners_{'_'.join(columns)}"
+                   f"_display_name on practitioners ({', '.join(columns)}, display_name)")
+
+
+@migrations()
+def m028_facet_counts_by_flags(db: Database) -> None:
+    # One click on "certified", "disciplined" or "excluded" beside the table's rows grouped
+    # its eight facets live over hundreds of thousands of rows: 3.5 to 4.5 s at a million
+    # (issue 16). The counts are kept by those flags too (about 3 times the cells).
+    for event in ("insert", "delete", "update"):
+        db.execute(f"drop trigger if exists practitioner_facet_counts_{event}")
+    db.execute("drop table if exists practitioner_facet_counts")
+    _create_facet_counts(db, FACET_COUNT_DIMENSIONS)
+    # The page as opened sums every cell (about 22,000 rows at a million practitioners): in
+    # this order, without sorting them first (28 ms, 5 ms with it).
+    db.execute("create index idx_practitioner_facet_counts_facet_value "
+               "on practitioner_facet_counts (facet, value, n)")
+
+
+@migrations()
+def m029_specialty_counts_by_every_cell(db: Database) -> None:
+    # A specialty's page with one more click (its certified, its active licenses...) grouped
+    # its facets live: 1.6 s at a million practitioners (issue 16). The counts by specialty are
+    # kept by the same cells as the others since m028.
+    for event in ("insert", "delete", "update"):
+        db.execute(f"drop trigger if exists practitioner_specialties_{event}")
+    db.execute("drop table if exists practitioner_specialty_facet_counts")
+    _create_specialty_counts(db, FACET_COUNT_DIMENSIONS)
+    db.execute("create index idx_practitioner_specialty_facet_counts_facet_value on "
+               "practitioner_specialty_facet_counts (specialty, facet, value, n)")
 
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""

@@ -12,9 +12,10 @@ import pytest
 from sqlite_utils import Database
 
 from db.migrations import (
+    FACET_COUNT_DIMENSIONS,
     PRACTITIONER_ARRAY_FACETS,
     PRACTITIONER_FACETS,
-    m024_facet_counts_by_license_status,
+    m028_facet_counts_by_flags,
     migrate,
     open_db,
 )
@@ -43,25 +44,34 @@ def _row(rng: random.Random, i: int, *, hostile: bool = False) -> dict:
     }
 
 
+DIMS = FACET_COUNT_DIMENSIONS  # state, standing, license status and the three flags
+
+
 def _summary(db: Database) -> dict[tuple, int]:
-    return {tuple(r[:5]): r[5] for r in db.execute(
-        "select facet, state, standing, license_status, value, n from practitioner_facet_counts")}
+    """(facet, *cell, value) -> n, as the counts hold them."""
+    return {tuple(r[:-1]): r[-1] for r in db.execute(
+        f"select facet, {', '.join(DIMS)}, value, n from practitioner_facet_counts")}
 
 
 def _grouped(db: Database) -> dict[tuple, int]:
-    """What the summary should hold, grouped live from practitioners."""
-    cell = "ifnull(state, '') as st, ifnull(standing, '') as sd, ifnull(license_status, '') as ls"
-    want = {("", st, sd, ls, ""): n for st, sd, ls, n in db.execute(
-        f"select {cell}, count(*) from practitioners group by 1, 2, 3")}
+    """What the summary should hold, grouped live from practitioners (a cell's values as
+    text, '' for none, as the counts keep them)."""
+    cell = ", ".join(f"ifnull(cast({d} as text), '')" for d in DIMS)
+    by = ", ".join(str(i) for i in range(1, len(DIMS) + 1))
+    want = {("", *r[:-1], ""): r[-1] for r in db.execute(
+        f"select {cell}, count(*) from practitioners group by {by}")}
     for column in PRACTITIONER_FACETS:
-        want.update({(column, st, sd, ls, v): n for st, sd, ls, v, n in db.execute(
+        want.update({(column, *r[:-1]): r[-1] for r in db.execute(
             f"select {cell}, {column}, count(*) from practitioners where {column} is not null "
-            "group by 1, 2, 3, 4")})
+            f"group by {by}, {len(DIMS) + 1}")})
     for column in PRACTITIONER_ARRAY_FACETS:
-        want.update({(column, st, sd, ls, v): n for st, sd, ls, v, n in db.execute(
-            f"select st, sd, ls, value, count(*) from (select distinct p.rowid, {cell}, j.value "
-            f"from practitioners p, json_each(case when json_valid(p.{column}) then p.{column} "
-            "end) j where j.value is not null) group by 1, 2, 3, 4")})
+        want.update({(column, *r[:-1]): r[-1] for r in db.execute(
+            f"select {', '.join(f'c{i}' for i in range(len(DIMS)))}, value, count(*) from "
+            f"(select distinct p.rowid, "
+            + ", ".join(f"ifnull(cast(p.{d} as text), '') as c{i}" for i, d in enumerate(DIMS))
+            + f", j.value from practitioners p, json_each(case when json_valid(p.{column}) "
+            f"then p.{column} end) j where j.value is not null) group by {by}, "
+            f"{len(DIMS) + 1}")})
     return want
 
 
@@ -71,7 +81,7 @@ def test_the_triggers_keep_the_counts_through_inserts_updates_and_deletes():
     migrate(db)
     db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(300)])
     assert _summary(db) == _grouped(db)
-    assert any(k[:3] == ("specialties", "CA", "good") and k[4] == "pain"  # the hostile lists
+    assert any(k[:3] == ("specialties", "CA", "good") and k[-1] == "pain"  # the hostile lists
                for k in _summary(db))  # are in
     for i in range(0, 300, 3):  # as linking rewrites a changed practitioner
         row = _row(rng, i, hostile=True)
@@ -95,7 +105,8 @@ def test_the_migration_counts_the_practitioners_already_there():
         db.execute(f"drop trigger practitioner_facet_counts_{name}")
     db.execute("delete from practitioner_facet_counts")
     db.execute("update practitioners set license_status = 'expired' where rowid % 5 = 0")
-    m024_facet_counts_by_license_status(db)  # recounts by state, standing and license status
+    db.execute("update practitioners set certified = 1 - certified where rowid % 7 = 0")
+    m028_facet_counts_by_flags(db)  # recounts by state, standing, license status and the flags
     assert _summary(db) == _grouped(db) != {}
 
 
@@ -139,7 +150,9 @@ def _facets(path, query: str, *, live: bool = False) -> dict:
     "", "state=CA", "standing=good", "state=WA&standing=expired", "standing=good&state=TX",
     "state=CA&standing=nobody",  # a page with no rows: empty facets, as Datasette's
     "state=CA&license_status=active", "license_status=expired&standing=good",
-    "state=CA&credentials=L.Ac.", "license_status=active&certified=1",  # grouped live
+    "license_status=active&certified=1", "certified=0&disciplined=1&excluded=0",
+    "state=TX&excluded=1",
+    "state=CA&credentials=L.Ac.", "certified=1.0", "excluded=true",  # grouped live
     "_search=person", "state=CA&_sort=state&_facet_size=2",
 ])
 def test_counted_facets_are_datasettes_own(site, query):
@@ -154,27 +167,38 @@ def test_counted_facets_are_datasettes_own(site, query):
                       ) == _facets(site, query, live=True)
 
 
-def test_pages_filtered_by_state_standing_and_license_status_read_the_counts(site):
-    # A count made wrong on purpose shows where each page takes its facets from.
+def test_pages_filtered_by_the_cells_read_the_counts_and_their_count_of_rows(site):
+    # Counts made wrong on purpose show where each page takes its facets and its count from.
     db = Database(site)
-    db.execute("update practitioner_facet_counts set n = 999 where facet = 'credentials' "
-               "and state = 'CA' and standing = 'good' and license_status = 'active' "
-               "and value = 'L.Ac.'")
+    cell = "state = 'CA' and certified = '1'"
+    true = {q: _page(site, q) for q in ("state=CA&certified=1", "certified=1&state=CA")}
+    wrong = db.execute("update practitioner_facet_counts set n = n + 1000 where facet = "
+                       f"'credentials' and value = 'L.Ac.' and {cell}").rowcount
+    rows = db.execute(f"update practitioner_facet_counts set n = n + 1000 where facet = '' "
+                      f"and {cell}").rowcount
     db.conn.commit()
+    assert wrong and rows
     try:
         def credentials(query):
             return {v["value"]: v["count"] for v in _facets(site, query)["credentials"]["results"]}
 
-        assert credentials("state=CA&standing=good&license_status=active")["L.Ac."] == 999
-        assert credentials("license_status=active&state=CA&standing=good")["L.Ac."] == 999
-        assert credentials("state=CA&standing=good")["L.Ac."] > 999
-        assert credentials("license_status=active")["L.Ac."] > 999
-        assert credentials("state=CA&standing=good&license_status=active&disciplined=0")[
-            "L.Ac."] < 999  # grouped live
+        def shown(page):
+            return {v["value"]: v["count"] for v in page["facet_results"]["credentials"]["results"]}
+
+        for query, page in true.items():
+            assert credentials(query)["L.Ac."] == shown(page)["L.Ac."] + 1000 * wrong
+            assert _page(site, query)["filtered_table_rows_count"] == (
+                page["filtered_table_rows_count"] + 1000 * rows)
+        assert credentials("state=CA&certified=1.0")["L.Ac."] < 1000  # grouped live
+        assert credentials("certified=1")["L.Ac."] > 1000 * wrong  # CA's among the rest
+        for live in ("state=CA&certified=1&credentials=L.Ac.", "state=CA&certified=1&_where=1",
+                     "state=CA&certified=1&certified=1"):
+            assert _page(site, live)["filtered_table_rows_count"] < 1000  # counted by SQLite
     finally:
         db.execute("delete from practitioner_facet_counts")
-        db.conn.executemany("insert into practitioner_facet_counts (facet, state, standing, "
-                            "license_status, value, n) values (?, ?, ?, ?, ?, ?)",
+        dims = ", ".join(DIMS)
+        db.conn.executemany(f"insert into practitioner_facet_counts (facet, {dims}, value, n) "
+                            f"values ({', '.join('?' * (len(DIMS) + 3))})",
                             [(*k, n) for k, n in _grouped(db).items()])
         db.conn.commit()
 
@@ -188,7 +212,10 @@ def test_pages_filtered_by_state_standing_and_license_status_read_the_counts(sit
     ([("state__exact", "CA")], None),
     ([("_search", "lee")], None),
     ([("_where", "1")], None),
-    ([("certified", "1")], None),
+    ([("certified", "1")], {"certified": "1"}),
+    ([("excluded", "0"), ("state", "WA")], {"excluded": "0", "state": "WA"}),
+    ([("certified", "1.0")], None), ([("disciplined", "")], None),
+    ([("credentials", "L.Ac.")], None),
     ([("license_status", "active"), ("_facet", "zip")], {"license_status": "active"}),
     ([("license_status", "active"), ("license_status", "expired")], None),
 ])
@@ -217,14 +244,16 @@ def _specialty_rows(db: Database) -> set[tuple]:
         "select specialty, practitioner_id from practitioner_specialties")}
 
 
-def _specialty_summary(db: Database) -> dict[tuple, int]:
-    return {tuple(r[:5]): r[5] for r in db.execute(
-        "select specialty, state, standing, facet, value, n "
+def _specialty_summary(db: Database, dims: tuple[str, ...] = DIMS) -> dict[tuple, int]:
+    return {tuple(r[:-1]): r[-1] for r in db.execute(
+        f"select specialty, {', '.join(dims)}, facet, value, n "
         "from practitioner_specialty_facet_counts")}
 
 
-def _specialties_grouped(db: Database) -> tuple[set[tuple], dict[tuple, int]]:
-    """What m025's tables should hold, from the practitioners' lists as Python reads them."""
+def _specialties_grouped(db: Database, dims: tuple[str, ...] = DIMS
+                         ) -> tuple[set[tuple], dict[tuple, int]]:
+    """What m025's tables should hold (with the cells of m029, or ``dims``), from the
+    practitioners' lists as Python reads them."""
     import json
 
     rows, counts = set(), {}
@@ -240,10 +269,11 @@ def _specialties_grouped(db: Database) -> tuple[set[tuple], dict[tuple, int]]:
                                if record[c] is not None]
         values += [("specialties", t) for t in {t for t in (listed if isinstance(listed, list)
                                                              else []) if t is not None}]
+        cell = tuple("" if record[d] is None else str(record[d]) for d in dims)
         for tag in tags:
             rows.add((tag, record["practitioner_id"]))
             for facet, value in values:
-                key = (tag, record["state"] or "", record["standing"] or "", facet, value)
+                key = (tag, *cell, facet, value)
                 counts[key] = counts.get(key, 0) + 1
     return rows, counts
 
@@ -281,6 +311,24 @@ def test_m025_lists_the_practitioners_already_there():
     db.execute("drop table practitioner_specialties")
     db.execute("drop table practitioner_specialty_facet_counts")
     m025_practitioner_specialties(db)
+    two = ("state", "standing")
+    assert (_specialty_rows(db), _specialty_summary(db, two)) == _specialties_grouped(db, two)
+
+
+def test_m029_counts_them_by_every_cell():
+    from db.migrations import m029_specialty_counts_by_every_cell
+
+    rng = random.Random(29)
+    db = Database(memory=True)
+    migrate(db)
+    db["practitioners"].insert_all([_row(rng, i, hostile=True) for i in range(200)])
+    db.execute("drop trigger practitioner_specialties_update")
+    db.execute("update practitioners set certified = 1, license_status = 'expired' "
+               "where rowid % 3 = 0")  # not counted: m029 counts again
+    m029_specialty_counts_by_every_cell(db)
+    assert (_specialty_rows(db), _specialty_summary(db)) == _specialties_grouped(db)
+    assert any(k[4] == "1" for k in _specialty_summary(db))  # certified, as the text "1"
+    db.execute("update practitioners set disciplined = 1 - disciplined where rowid % 2 = 0")
     assert (_specialty_rows(db), _specialty_summary(db)) == _specialties_grouped(db)
 
 
@@ -323,27 +371,89 @@ def test_a_specialtys_page_is_the_array_filters_page(site, specialty, also):
     assert [v["value"] for v in chosen] == ([specialty] if ours["rows"] else [])
 
 
-def test_a_specialtys_page_reads_the_counts_by_specialty_state_and_standing(site):
+def test_a_specialtys_page_walks_the_index_or_reads_the_list_whichever_reads_fewer(site):
+    from publish.plugins.facet_counts import _walk_the_index
+
+    async def walk(cell):
+        ds = make_datasette(site)
+        await ds.invoke_startup()
+        return await _walk_the_index(ds.get_database(DB), cell)
+
     db = Database(site)
-    db.execute("update practitioner_specialty_facet_counts set n = 999 where specialty = "
-               "'fertility' and state = 'CA' and standing = 'good' and facet = 'credentials' "
-               "and value = 'L.Ac.'")
+    listing = {s: n for s, n in db.execute(
+        "select specialty, count(*) from practitioner_specialties group by 1")}
+    assert listing["fertility"] > 100 and listing["pain"] > 50
+    assert asyncio.run(walk({"_specialty": "fertility"}))  # a third of the rows list it
+    assert asyncio.run(walk({"_specialty": "pain", "state": "CA", "standing": "good"}))
+    assert not asyncio.run(walk({"_specialty": "nobody's"}))  # nobody lists it: read the list
+    db.execute("insert into practitioners (practitioner_id, display_name, specialties, source, "
+               "first_seen_at, last_seen_at) values ('npi:1999999999', 'Rare', "
+               "'[\"rare\"]', 'link', 'x', 'x')")
     db.conn.commit()
+    try:
+        assert not asyncio.run(walk({"_specialty": "rare"}))  # one of 401: read the one
+        assert [r["display_name"] for r in _page(site, "_specialty=rare")["rows"]] == ["Rare"]
+    finally:
+        db.execute("delete from practitioners where practitioner_id = 'npi:1999999999'")
+        db.conn.commit()
+
+
+@pytest.mark.parametrize("query", ["_specialty=fertility", "_specialty=pain&state=CA",
+                                   "_specialty=pain&standing=good&_sort_desc=display_name"])
+def test_a_specialtys_pages_one_after_another_are_the_array_filters(site, query):
+    """Walked page by page (?_next=), as a person reads them."""
+    def walk(query, live):
+        async def go():
+            ds = make_datasette(site)
+            if live:
+                ds._metadata_local = _live_metadata(site)
+            await ds.invoke_startup()
+            seen, path = [], f"/{DB}/practitioners.json?_size=7&_shape=objects&{query}"
+            while path:
+                data = (await ds.client.get(path)).json()
+                seen += [r["practitioner_id"] for r in data["rows"]]
+                path = data["next_url"] and data["next_url"].split("localhost", 1)[-1]
+            return seen
+        return asyncio.run(go())
+
+    ours = walk(query, live=False)
+    assert len(ours) > 14  # three pages at least
+    assert ours == walk(query.replace("_specialty=", "specialties__arraycontains="), live=True)
+
+
+def test_a_specialtys_page_reads_the_counts_by_specialty_and_cell(site):
+    # Counts made wrong on purpose show where each page takes its facets and count from.
+    true = {q: _page(site, q) for q in ("_specialty=fertility&state=CA&standing=good",
+                                        "_specialty=fertility&state=CA&certified=1")}
+    db = Database(site)
+    cell = "specialty = 'fertility' and state = 'CA'"
+    wrong = db.execute("update practitioner_specialty_facet_counts set n = n + 1000 where "
+                       f"{cell} and standing = 'good' and facet = 'credentials' and value = "
+                       "'L.Ac.'").rowcount
+    rows = db.execute("update practitioner_specialty_facet_counts set n = n + 1000 where "
+                      f"{cell} and certified = '1' and facet = ''").rowcount
+    db.conn.commit()
+    assert wrong and rows
     try:
         def credentials(query):
             return {v["value"]: v["count"] for v in
                     _page(site, query)["facet_results"]["credentials"]["results"]}
 
-        assert credentials("_specialty=fertility&state=CA&standing=good")["L.Ac."] == 999
-        assert credentials("_specialty=fertility&state=CA")["L.Ac."] > 999
-        assert credentials("_specialty=fertility&standing=good")["L.Ac."] > 999
-        assert credentials("_specialty=fertility&state=CA&standing=good&license_status=active"
-                           ).get("L.Ac.", 0) < 999  # grouped live
+        good, certified = true.values()
+        assert credentials("_specialty=fertility&state=CA&standing=good")["L.Ac."] == {
+            v["value"]: v["count"] for v in good["facet_results"]["credentials"]["results"]
+        }["L.Ac."] + 1000 * wrong
+        assert credentials("_specialty=fertility&state=CA")["L.Ac."] > 1000 * wrong
+        assert _page(site, "_specialty=fertility&state=CA&certified=1")[
+            "filtered_table_rows_count"] == certified["filtered_table_rows_count"] + 1000 * rows
+        assert credentials("_specialty=fertility&state=CA&standing=good&credentials=L.Ac."
+                           ).get("L.Ac.", 0) < 1000  # grouped live
     finally:
         db.execute("delete from practitioner_specialty_facet_counts")
         _, counts = _specialties_grouped(db)
         db.conn.executemany("insert into practitioner_specialty_facet_counts values "
-                            "(?, ?, ?, ?, ?, ?)", [(*k, n) for k, n in counts.items()])
+                            f"({', '.join('?' * (len(DIMS) + 4))})",
+                            [(*k, n) for k, n in counts.items()])
         db.conn.commit()
 
 
@@ -351,7 +461,9 @@ def test_a_specialtys_page_reads_the_counts_by_specialty_state_and_standing(site
     ([("_specialty", "pain")], {"_specialty": "pain"}),
     ([("_specialty", "pain"), ("state", "CA")], {"_specialty": "pain", "state": "CA"}),
     ([("_specialty", "pain"), ("standing", "good")], {"_specialty": "pain", "standing": "good"}),
-    ([("_specialty", "pain"), ("license_status", "active")], None),
+    ([("_specialty", "pain"), ("license_status", "active")],
+     {"_specialty": "pain", "license_status": "active"}),
+    ([("_specialty", "pain"), ("credentials", "L.Ac.")], None),
     ([("_specialty", "pain"), ("_specialty", "fertility")], None),
     ([("_specialty", "")], {"_specialty": ""}),  # "" may be listed, as Datasette filters it
 ])

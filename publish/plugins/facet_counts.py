@@ -2,19 +2,22 @@
 
 At a million practitioners, Datasette's facets group every row of the page once per facet:
 eight group-bys took 2 s on the page a person opens first (issue 16). Migration m020 keeps
-``practitioner_facet_counts`` (by license status too since m024): for each state, standing and
-license status, how many practitioners have each value of each facet column (and each specialty
-of their list), written by triggers in the transaction that writes the practitioner, so it is
+``practitioner_facet_counts`` (by license status too since m024, by the flags certified,
+disciplined and excluded since m028): for each cell of state, standing, license status and
+flags, how many practitioners have each value of each facet column (and each specialty of
+their list), written by triggers in the transaction that writes the practitioner, so it is
 never behind the table.
 
 metadata.yml names the practitioners' facets ``counted: <column>`` (and ``counted_array:`` for
-the list of specialties). On a page whose only filters are ``state=``, ``standing=`` and
-``license_status=`` (none, some or all, one value each), their counts come from that table;
-on any other page (another filter, a search, ``_where=``...), or for a column the table does
-not count, they are grouped live, as Datasette does, within ``facet_time_limit_ms``. Either
-way the facet looks and links as Datasette's own (values, counts, order, the same toggle links,
-"array" beside the specialties), and a facet the visitor asks for (``?_facet=``) is Datasette's
-own, grouped live.
+the list of specialties). On a page whose only filters are ``state=``, ``standing=``,
+``license_status=``, ``certified=``, ``disciplined=`` and ``excluded=`` (none, some or all, one
+value each), their counts come from that table, and so does the page's count of rows (where
+Datasette would count the rows: ``counted_execute``); on any other page (another filter, a
+search, ``_where=``...), or for a column the table does not count, they are grouped live, as
+Datasette does, within ``facet_time_limit_ms``. Either way the facet looks and links as
+Datasette's own (values, counts, order, the same toggle links, "array" beside the
+specialties), and a facet the visitor asks for (``?_facet=``) is Datasette's own, grouped live.
+A specialty's page (``?_specialty=``, below) reads the counts by specialty the same way.
 
 One difference, on the side of the truth: on the pages after the first (``?_next=``),
 Datasette 0.65 groups only the rows after the page's cursor; counted facets count every row
@@ -26,26 +29,34 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
+from contextvars import ContextVar
 from typing import Any
+from urllib.parse import parse_qsl
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
+from datasette.database import QueryInterrupted, Results
 from datasette.facets import ArrayFacet, ColumnFacet, Facet
 from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-from db.migrations import FACET_COUNT_DIMENSIONS, PRACTITIONER_ARRAY_FACETS, PRACTITIONER_FACETS
+from db.migrations import (
+    FACET_COUNT_DIMENSIONS,
+    FLAG_DIMENSIONS,
+    PRACTITIONER_ARRAY_FACETS,
+    PRACTITIONER_FACETS,
+)
 
 SUMMARY = "practitioner_facet_counts"
 SPECIALTY_SUMMARY = "practitioner_specialty_facet_counts"
 TABLE = "practitioners"
 # ``?_specialty=facial+acupuncture``: the practitioners who list that specialty, read from
 # practitioner_specialties (migration m025) where ``specialties__arraycontains`` reads every
-# list; the same rows. Its pages, alone or with a state and a standing, read their facets from
-# the counts by specialty, state and standing ("facial acupuncture in good standing").
+# list; the same rows. Its pages, alone or with filters of the cells (a state, a standing,
+# certified...), read their facets and count from the counts by specialty and cell ("facial
+# acupuncture in good standing in Washington").
 SPECIALTY_ARG = "_specialty"
-SPECIALTY_DIMENSIONS = ("state", "standing")
-DIMENSIONS = FACET_COUNT_DIMENSIONS  # state, standing, license status
+DIMENSIONS = FACET_COUNT_DIMENSIONS  # state, standing, license status and the flags
+SPECIALTY_DIMENSIONS = DIMENSIONS  # the counts by specialty too, since m029
 # The columns the triggers count (any other facet is grouped live).
 COUNTED = frozenset((*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS))
 # Arguments that change how a page looks, never which rows it counts.
@@ -58,9 +69,10 @@ NEUTRAL_ARGS = frozenset({
 
 
 def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
-    """The ``{column: value}`` of state, standing and license status a page is filtered by,
-    when those (one value each, not empty) are its only filters; or, for a page of one
-    specialty (``_specialty``), of the specialty, state and standing. None when it asks for
+    """The ``{column: value}`` of state, standing, license status and the flags (certified,
+    disciplined, excluded: "0" or "1") a page is filtered by, when those (one value each, not
+    empty) are its only filters; or, for a page of one
+    specialty (``_specialty``), of the specialty and those. None when it asks for
     anything else."""
     cell: dict[str, str] = {}
     for key, value in pairs:
@@ -69,6 +81,8 @@ def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
         if key not in (*DIMENSIONS, SPECIALTY_ARG) or key in cell or (
                 value == "" and key != SPECIALTY_ARG):  # a specialty may be "", as listed
             return None
+        if key in FLAG_DIMENSIONS and value not in ("0", "1"):
+            return None  # "1.0" or "true" finds rows Datasette's way, not by the counts' text
         cell[key] = value
     if SPECIALTY_ARG in cell and not set(cell) <= {SPECIALTY_ARG, *SPECIALTY_DIMENSIONS}:
         return None
@@ -78,8 +92,9 @@ def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
 async def summary_counts(ds, database: str,
                          cell: dict[str, str]) -> dict[str, list[dict[str, Any]]] | None:
     """``{facet: [{"value", "count"}]}`` of every counted facet for the practitioners in
-    ``cell``, most first, as Datasette's group-by orders them (one query for all of them);
-    None when the database has no counts (made before migration m020)."""
+    ``cell``, most first, as Datasette's group-by orders them (one query for all of them), and
+    under ``""`` how many they are; None when the database has no counts (made before
+    migration m020)."""
     table, params = SUMMARY, dict(cell)
     if SPECIALTY_ARG in params:
         table, params["specialty"] = SPECIALTY_SUMMARY, params.pop(SPECIALTY_ARG)
@@ -93,7 +108,8 @@ async def summary_counts(ds, database: str,
         if "no such table" in str(error) or "no such column" in str(error):
             return None  # a database from before the counts (m020, m024, m025)
         raise
-    counts: dict[str, list[dict[str, Any]]] = {facet: [] for facet in COUNTED}
+    # "" is the practitioners themselves: its one count is the page's count of rows
+    counts: dict[str, list[dict[str, Any]]] = {facet: [] for facet in (*COUNTED, "")}
     for row in result.rows:
         if row["facet"] in counts:
             counts[row["facet"]].append({"value": row["value"], "count": row["count"]})
@@ -103,6 +119,19 @@ async def summary_counts(ds, database: str,
 # A page's counts, asked once for all its counted facets (column and array facets are two
 # instances, run side by side): by request, forgotten with it.
 _ASKED: weakref.WeakKeyDictionary[Any, asyncio.Future] = weakref.WeakKeyDictionary()
+
+
+def page_counts(ds, database: str, request, cell: dict[str, str]):
+    """summary_counts for the page of ``request``, asked once for it (its count of rows and
+    each of its counted facets await the same answer)."""
+    asked = _ASKED.get(request)
+    if asked is None:
+        asked = _ASKED[request] = asyncio.ensure_future(summary_counts(ds, database, cell))
+    return asked
+
+
+def _pairs(request) -> list[tuple[str, str]]:
+    return parse_qsl(request.query_string, keep_blank_values=True)
 
 
 class _Counted(Facet):
@@ -115,11 +144,7 @@ class _Counted(Facet):
         if self.table == TABLE:
             cell = summary_cell(self.get_querystring_pairs())
         if cell is not None and column in COUNTED:
-            asked = _ASKED.get(self.request)
-            if asked is None:
-                asked = _ASKED[self.request] = asyncio.ensure_future(
-                    summary_counts(self.ds, self.database, cell))
-            counts = await asked
+            counts = await page_counts(self.ds, self.database, self.request, cell)
             if counts is not None:
                 return counts[column][:limit]
         result = await self.ds.execute(
@@ -246,29 +271,141 @@ def register_facet_classes():
     return [CountedFacet, CountedArrayFacet]
 
 
+# The page being answered, per HTTP request (asgi_wrapper): filters_from_request notes there the
+# request of a practitioners table page, so that the page's count of rows can be read from the
+# counts (counted_execute) where Datasette would count the rows themselves.
+_PAGE: ContextVar[dict[str, Any] | None] = ContextVar("facet_counts_page", default=None)
+COUNT_SQL = f"select count(*) from {escape_sqlite(TABLE)} "  # Datasette's, for this table
+# A specialty's page is read one of two ways, whichever the counts say reads fewer rows: its
+# practitioners' rows, then sorted (the fewer they are, the better), or the page's index in
+# order (by state, by standing or by name) until a page of them is found (the more of the
+# index's rows are theirs, the sooner).
+PAGE_ROWS = 26  # Datasette reads a page (metadata.yml: 25) and one more
+
+
 @hookimpl
 def filters_from_request(request, database, table, datasette):
     """``?_specialty=`` on the practitioners (several: all of them), through
-    practitioner_specialties."""
+    practitioner_specialties; and, for every practitioners page, notes the page (_PAGE)."""
     if table != TABLE:
         return None
+    holder = _PAGE.get()
+    if holder is not None:
+        holder.update(request=request, database=database)
     wanted = request.args.getlist(SPECIALTY_ARG)  # "" too: a list may hold it, as Datasette's
     if not wanted:
         return None
 
     async def inner() -> FilterArguments:
+        db = datasette.get_database(database)
         # A database not migrated since m025 (served as it was left) reads the lists instead.
-        listed = await datasette.get_database(database).table_exists("practitioner_specialties")
+        listed = await db.table_exists("practitioner_specialties")
+        cell = summary_cell(_pairs(request))
+        sorted_by_name = not ({"_sort", "_sort_desc"} & set(request.args))  # metadata.yml
+        walk = (listed and sorted_by_name and cell is not None
+                and await _walk_the_index(db, cell))
         clauses, params, said = [], {}, []
         for i, value in enumerate(dict.fromkeys(wanted)):
-            clauses.append(
-                "practitioner_id in (select practitioner_id from practitioner_specialties "
-                f"where specialty = :specialty_{i})" if listed else
-                f":specialty_{i} in (select j.value from json_each(case when json_valid("
-                f"{TABLE}.specialties) then {TABLE}.specialties end) as j "
-                "where j.type in ('text', 'object', 'array'))")
+            if walk:
+                clause = ("exists (select 1 from practitioner_specialties s where s.specialty = "
+                          f":specialty_{i} and s.practitioner_id = {TABLE}.practitioner_id)")
+            elif listed:
+                clause = ("practitioner_id in (select practitioner_id from "
+                          f"practitioner_specialties where specialty = :specialty_{i})")
+            else:
+                clause = (f":specialty_{i} in (select j.value from json_each(case when "
+                          f"json_valid({TABLE}.specialties) then {TABLE}.specialties end) as j "
+                          "where j.type in ('text', 'object', 'array'))")
+            clauses.append(clause)
             params[f"specialty_{i}"] = value
             said.append(f'specialties contains "{value}"')  # as Datasette says it
         return FilterArguments(clauses, params, said)
 
     return inner
+
+
+# The indexes that give a page's rows by name (the table's sort) within its filters, those
+# of most filters first, as SQLite picks them from the statistics (db/migrations.py: m024,
+# m027 and before).
+BY_NAME = (("state", "standing"), ("state", "excluded"), ("state",), ("standing",),
+           ("license_status",),
+           *((flag,) for flag in FLAG_DIMENSIONS), ())
+
+
+async def _walk_the_index(db, cell: dict[str, str]) -> bool:
+    """Whether a page of one specialty (and a cell), in the table's order, is found sooner
+    walking an index by name within its filters, asking of each row whether it lists the
+    specialty, than reading all who list it and sorting them. Only on a page whose count of
+    rows comes from the counts: counting by the walk would read the whole index."""
+    walk = next(dims for dims in BY_NAME if set(dims) <= set(cell))
+    where = " and ".join(f"{c} = :{c}" for c in SPECIALTY_DIMENSIONS if c in cell) or "1"
+    params = {c: cell[c] for c in SPECIALTY_DIMENSIONS if c in cell}
+    params["specialty"] = cell[SPECIALTY_ARG]
+    try:
+        row = (await db.execute(
+            f"select (select sum(n) from {SUMMARY} where facet = '' and "
+            f"{' and '.join(f'{c} = :{c}' for c in walk) or '1'}) as walked, "
+            f"(select sum(n) from {SPECIALTY_SUMMARY} where facet = '' and specialty = "
+            f":specialty and {where}) as theirs, (select sum(n) from {SPECIALTY_SUMMARY} "
+            "where facet = '' and specialty = :specialty) as listing", params)).first()
+    except sqlite3.OperationalError:
+        return False
+    walked, theirs, listing = (row[0] or 0, row[1] or 0, row[2] or 0)
+    # rows walked until a page of theirs is found (all of the walk when there are fewer),
+    # against the rows of all who list it, each read and sorted
+    return min(walked, PAGE_ROWS * walked / max(theirs, 1)) < listing
+
+
+async def _known_count(datasette, name: str, sql: str, params) -> int | None:
+    """The count of rows of the practitioners page being answered, from the counts, when
+    ``sql`` is Datasette's count of that page and its filters are a cell of the counts."""
+    holder = _PAGE.get()
+    if not holder or holder.get("database") != name or not isinstance(params, dict):
+        return None
+    request = holder["request"]
+    cell = summary_cell(_pairs(request))
+    if cell is None:
+        return None
+    where = sql[len(COUNT_SQL):].strip()
+    # Datasette's count of exactly this page: its filters' values bound, and nothing else
+    if (where and not where.startswith("where ")) or bool(where) != bool(cell) or sorted(
+            map(str, params.values())) != sorted(cell.values()):
+        return None
+    counts = await page_counts(datasette, name, request, cell)
+    if counts is None:
+        return None
+    return sum(row["count"] for row in counts[""])
+
+
+def counted_execute(datasette, name: str, execute):
+    """``execute`` of database ``name``, answering Datasette's count of a practitioners page
+    whose filters are a cell of the counts from the counts (_known_count)."""
+    async def counted(sql, params=None, *args, **kwargs):
+        if not args and not kwargs and sql.startswith(COUNT_SQL):
+            total = await _known_count(datasette, name, sql, params)
+            if total is not None:
+                return Results([(total,)], False, [("count(*)",)])
+        return await execute(sql, params, *args, **kwargs)
+    counted.counted_rows = True  # type: ignore[attr-defined]
+    return counted
+
+
+@hookimpl
+def startup(datasette):
+    for name, db in datasette.databases.items():
+        if not getattr(db.execute, "counted_rows", False):
+            db.execute = counted_execute(datasette, name, db.execute)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """A fresh _PAGE for each HTTP request."""
+    def wrap(app):
+        async def with_page(scope, receive, send):
+            token = _PAGE.set({} if scope.get("type") == "http" else None)
+            try:
+                await app(scope, receive, send)
+            finally:
+                _PAGE.reset(token)
+        return with_page
+    return wrap
