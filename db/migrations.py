@@ -765,9 +765,11 @@ def _specialty_counts_step(dims: tuple[str, ...], *steps: tuple[str, int]) -> st
     """A trigger's change of the counts by specialty and cell (the values of ``dims``): as
     ``_facet_counts_step``, once for each specialty of the practitioner."""
     cell = ", ".join(f"ifnull({{row}}.{d}, '') as {d}" for d in dims)
+    # (a practitioner without an id lists nothing: practitioner_specialties cannot hold it)
     rows = " union all ".join(
         f"select s.specialty, {cell.format(row=row)}, f.facet, f.value, {step} as n "
-        f"from ({_specialties_of(row)}) as s, ({_facet_values(row)}) as f"
+        f"from ({_specialties_of(row)}) as s, ({_facet_values(row)}) as f "
+        f"where {row}.practitioner_id is not null"
         for row, step in steps)
     key = ", ".join(("specialty", *dims))
     sql = (f"insert into practitioner_specialty_facet_counts ({key}, facet, value, n) "
@@ -883,6 +885,8 @@ def m027_by_name_within_filters(db: Database) -> None:
                     ("state", "excluded")):
         db.execute(f"create index if not exists idx_practitioners_{'_'.join(columns)}"
                    f"_display_name on practitioners ({', '.join(columns)}, display_name)")
+    if db["sqlite_stat1"].exists():  # analyzed before (scraper/jobs.py relink): these too
+        db.execute("ANALYZE practitioners")
 
 
 @migrations()

@@ -74,6 +74,27 @@ def _existing_database(ctx: click.Context, db_path: str | None) -> str:
     return path
 
 
+def _bring_up_to_date(path: str) -> None:
+    """Apply the migrations a database served lacks (its pages and queries read what they
+    make: near_zip the places of m026, the facets the counts of m028 and m029). A database
+    that cannot be written to is served as it is, and that is said."""
+    from db.migrations import connect, migrations
+
+    try:
+        db = connect(path)
+        try:
+            pending = [m.name for m in migrations.pending(db)]
+            if pending:
+                click.echo(f"Bringing {path} up to date ({len(pending)} migrations: "
+                           f"{', '.join(pending)}); a large database takes a minute", err=True)
+                migrations.apply(db)
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        click.echo(f"Serving {path} as it is: it could not be brought up to date ({error})",
+                   err=True)
+
+
 def _first_scrape(ctx: click.Context, path: str) -> str:
     """What to run first, against ``path`` and the same configuration."""
     config_path = ctx.obj.get("config_path") if ctx.obj else None
@@ -598,6 +619,7 @@ def serve(ctx: click.Context, db_path: str | None, host: str, port: int, allow_s
     from publish.app import datasette_argv
 
     path = _existing_database(ctx, db_path)
+    _bring_up_to_date(path)
     argv = datasette_argv(path, host=host, port=port, allow_sql=allow_sql)
     click.echo(f"Serving {path} at http://{host}:{port}/", err=True)
     sys.stdout.flush()

@@ -219,3 +219,25 @@ def test_runs_of_a_database_that_is_not_ours(tmp_path):
         conn.execute("create table notes (text)")
     result = CliRunner().invoke(cli, ["runs", "--db", str(path)])
     assert result.exit_code == 1 and f"{path} has no run log" in result.output
+
+
+def test_serve_brings_the_database_up_to_date_first(tmp_path, capsys):
+    """Its pages read what the migrations make (near_zip the places of m026): a database
+    scraped by an older version is migrated before it is served."""
+    from db.migrations import migrations, open_db
+    from scraper.cli import _bring_up_to_date
+
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    db.execute("drop table practitioner_search_places")
+    db.execute("delete from _sqlite_migrations where name = 'm026_search_places'")
+    db.conn.commit()
+    assert [m.name for m in migrations.pending(db)] == ["m026_search_places"]
+    db.close()
+    _bring_up_to_date(str(path))
+    assert "1 migrations: m026_search_places" in capsys.readouterr().err
+    db = open_db(path)
+    assert db["practitioner_search_places"].exists() and not migrations.pending(db)
+    db.close()
+    _bring_up_to_date(str(path))  # up to date: nothing said
+    assert capsys.readouterr().err == ""

@@ -392,6 +392,39 @@ def test_near_zip_searches_ten_miles_when_the_distance_is_blank_or_not_a_distanc
     assert all(r["message"] is None for r in found)
 
 
+@pytest.mark.parametrize("page_asked", ["2", "999999999999999999999", "9223372036854775807"])
+def test_near_zip_says_a_page_is_past_the_last_however_far(site, page_asked):
+    [past] = rows(site, f"/{DB}/near_zip.json?zip=98101&page={page_asked}")
+    assert past["message"].startswith("No more within 10 miles of 98101: page ")
+    assert past["practitioner_id"] is None
+    [nobody] = rows(site, f"/{DB}/near_zip.json?zip=59001&miles=1&page=2")
+    assert nobody["message"] == "No one within 1 miles of 59001: try a larger distance"
+
+
+def test_near_zip_never_shows_someone_else_where_a_place_was_left_behind(site, tmp_path):
+    """Places are rebuilt at each linking; a write since (here a delete, then an insert that
+    takes the freed rowid, far away) must not show the newcomer at the old place."""
+    import shutil
+
+    copy = tmp_path / f"{DB}.db"
+    shutil.copy(site, copy)
+    conn = sqlite3.connect(copy)
+    last = conn.execute("select max(rowid) from practitioners").fetchone()[0]
+    gone = conn.execute("select practitioner_id, zip from practitioners where rowid = ?",
+                        [last]).fetchone()
+    conn.execute("delete from practitioners where rowid = ?", [last])
+    place = _place("10001")
+    conn.execute("insert into practitioners (rowid, practitioner_id, display_name, zip, "
+                 "latitude, longitude, source, first_seen_at, last_seen_at) values "
+                 "(?, 'npi:1999999999', 'New Yorker', '10001', ?, ?, 'link', 'x', 'x')",
+                 [last, float(place["lat"]), float(place["long"])])
+    conn.commit()
+    conn.close()
+    found = rows(copy, f"/{DB}/near_zip.json?zip={gone[1]}&miles=250")
+    assert "npi:1999999999" not in {r["practitioner_id"] for r in found}
+    assert gone[0] not in {r["practitioner_id"] for r in found}
+
+
 def test_near_zip_shows_standing_contact_and_discipline_in_words(site):
     found = {r["practitioner_id"]: r for r in rows(site, f"/{DB}/near_zip.json?zip=98101")}
     ada, bo, flo = found[ADA], found[BO], found[FLO]

@@ -27,6 +27,7 @@ the filters keep, as the first page does and as the page's count of rows says.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import weakref
 from contextvars import ContextVar
@@ -377,14 +378,34 @@ async def _known_count(datasette, name: str, sql: str, params) -> int | None:
     return sum(row["count"] for row in counts[""])
 
 
+# Datasette 0.65's first page of a table sorted by a column: ties are in whatever order SQLite
+# reads them, where the next pages (?_next=) sort them by the primary key: a person could be
+# on no page, or on two.
+FIRST_PAGE = re.compile(
+    rf"(select .* from {TABLE} .*order by (?:\w+|\[[^\]]*\])(?: desc)?)( limit \d+)", re.S)
+
+
+def _ties_by_key(name: str, sql: str) -> str:
+    """The first page of the practitioners table being answered, its ties sorted as the
+    next pages sort them (by practitioner_id)."""
+    holder = _PAGE.get()
+    if not holder or holder.get("database") != name:
+        return sql
+    first = FIRST_PAGE.fullmatch(sql)
+    return f"{first[1]}, practitioner_id{first[2]}" if first else sql
+
+
 def counted_execute(datasette, name: str, execute):
     """``execute`` of database ``name``, answering Datasette's count of a practitioners page
-    whose filters are a cell of the counts from the counts (_known_count)."""
+    whose filters are a cell of the counts from the counts (_known_count), and sorting the
+    first page's ties as the next pages do (_ties_by_key)."""
     async def counted(sql, params=None, *args, **kwargs):
         if not args and not kwargs and sql.startswith(COUNT_SQL):
             total = await _known_count(datasette, name, sql, params)
             if total is not None:
                 return Results([(total,)], False, [("count(*)",)])
+        elif kwargs.get("truncate") and sql.startswith("select "):
+            sql = _ties_by_key(name, sql)
         return await execute(sql, params, *args, **kwargs)
     counted.counted_rows = True  # type: ignore[attr-defined]
     return counted
