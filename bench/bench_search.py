@@ -331,8 +331,7 @@ def main() -> int:
                         [f"?state={STATES[i % 5]}&certified=1" for i in range(n)],
                     "table page filtered by one flag alone (?certified=1, ?disciplined=1...)":
                         [f"?{FLAGS[i % 3]}=1" for i in range(n)],
-                    "a specialty and a flag (facets grouped live, "
-                    "?_specialty=...&certified=1)":
+                    "a specialty and a flag (?_specialty=...&certified=1)":
                         ([f"?_specialty={quote_plus(SPECIALTIES[i % 5][0])}&certified=1"
                           for i in range(n)],
                          [f"?specialties__arraycontains={quote_plus(SPECIALTIES[i % 5][0])}"

@@ -614,6 +614,14 @@ def _facet_counts_step(dims: tuple[str, ...], *steps: tuple[str, int]) -> str:
     return sql
 
 
+def _drop_counts(db: Database, table: str, triggers: str) -> None:
+    """Drop a table of counts and the three triggers (``<triggers>_insert``...) that keep it,
+    for a migration to make them again by other cells."""
+    for event in ("insert", "delete", "update"):
+        db.execute(f"drop trigger if exists {triggers}_{event}")
+    db.execute(f"drop table if exists {table}")
+
+
 def _create_facet_counts(db: Database, dims: tuple[str, ...]) -> None:
     """``practitioner_facet_counts`` by cell (the values of ``dims``), its triggers, and the
     practitioners already there counted as the triggers count them."""
@@ -737,9 +745,7 @@ def m024_facet_counts_by_license_status(db: Database) -> None:
     # its eight facets live: 190 ms at a million practitioners (issue 16). The counts are kept
     # by license status too, so any page filtered by state, standing and license status alone
     # sums them.
-    for event in ("insert", "delete", "update"):
-        db.execute(f"drop trigger if exists practitioner_facet_counts_{event}")
-    db.execute("drop table if exists practitioner_facet_counts")
+    _drop_counts(db, "practitioner_facet_counts", "practitioner_facet_counts")
     _create_facet_counts(db, ("state", "standing", "license_status"))
     # Such a page lists its rows by name: without this, SQLite sorted the 600,000 active
     # licenses to show the first 50 (310 ms at a million; 0.3 ms with it).
@@ -879,12 +885,14 @@ def m027_by_name_within_filters(db: Database) -> None:
     # The practitioners of a state in good standing, or the certified (disciplined, excluded)
     # ones, by name without sorting them: the table's pages filtered so (a flag's page took
     # 90 ms to find 51 excluded practitioners among a state's, by name), and a specialty's
-    # page walking them (publish/plugins/facet_counts.py). A state's excluded ones too: one in
+    # page walking them (publish/plugins/facet_counts.py). Ties by practitioner_id, as the
+    # pages sort them (m030). A state's excluded ones too: one in
     # 500 is, so the state's index by name is walked a long way to find a page of them.
     for columns in (("state", "standing"), *((flag,) for flag in FLAG_DIMENSIONS),
                     ("state", "excluded")):
         db.execute(f"create index if not exists idx_practitioners_{'_'.join(columns)}"
-                   f"_display_name on practitioners ({', '.join(columns)}, display_name)")
+                   f"_display_name on practitioners ({', '.join(columns)}, display_name, "
+                   "practitioner_id)")
     if db["sqlite_stat1"].exists():  # analyzed before (scraper/jobs.py relink): these too
         db.execute("ANALYZE practitioners")
 
@@ -894,9 +902,7 @@ def m028_facet_counts_by_flags(db: Database) -> None:
     # One click on "certified", "disciplined" or "excluded" beside the table's rows grouped
     # its eight facets live over hundreds of thousands of rows: 3.5 to 4.5 s at a million
     # (issue 16). The counts are kept by those flags too (about 3 times the cells).
-    for event in ("insert", "delete", "update"):
-        db.execute(f"drop trigger if exists practitioner_facet_counts_{event}")
-    db.execute("drop table if exists practitioner_facet_counts")
+    _drop_counts(db, "practitioner_facet_counts", "practitioner_facet_counts")
     _create_facet_counts(db, FACET_COUNT_DIMENSIONS)
     # The page as opened sums every cell (about 22,000 rows at a million practitioners): in
     # this order, without sorting them first (28 ms, 5 ms with it).
@@ -909,12 +915,27 @@ def m029_specialty_counts_by_every_cell(db: Database) -> None:
     # A specialty's page with one more click (its certified, its active licenses...) grouped
     # its facets live: 1.6 s at a million practitioners (issue 16). The counts by specialty are
     # kept by the same cells as the others since m028.
-    for event in ("insert", "delete", "update"):
-        db.execute(f"drop trigger if exists practitioner_specialties_{event}")
-    db.execute("drop table if exists practitioner_specialty_facet_counts")
+    _drop_counts(db, "practitioner_specialty_facet_counts", "practitioner_specialties")
     _create_specialty_counts(db, FACET_COUNT_DIMENSIONS)
     db.execute("create index idx_practitioner_specialty_facet_counts_facet_value on "
                "practitioner_specialty_facet_counts (specialty, facet, value, n)")
+
+
+
+@migrations()
+def m030_by_name_then_id(db: Database) -> None:
+    # The table's pages sort by name, then by practitioner_id among those of one name (as
+    # Datasette sorts the pages after the first; publish/plugins/facet_counts.py sorts the first
+    # so too). With the id in the indexes by name, neither that nor a specialty's page walking
+    # them reads a practitioner's row to know its id (at a million: 11 ms to 1.6 ms a page).
+    for columns in (("display_name",), ("state", "display_name"), ("standing", "display_name"),
+                    ("license_status", "display_name")):
+        name = f"idx_practitioners_{'_'.join(columns)}"
+        db.execute(f"drop index if exists {name}")
+        db.execute(f"create index {name} on practitioners ({', '.join(columns)}, "
+                   "practitioner_id)")
+    if db["sqlite_stat1"].exists():
+        db.execute("ANALYZE practitioners")
 
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""
