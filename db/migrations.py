@@ -622,9 +622,28 @@ def _drop_counts(db: Database, table: str, triggers: str) -> None:
     db.execute(f"drop table if exists {table}")
 
 
+def _count_existing(db: Database, table: str, cell: list[tuple[str, str]], rows: str) -> None:
+    """Fill a table of counts with the practitioners already there, as its triggers count
+    them: ``cell`` the (column, expression) pairs of its cell, ``rows`` the practitioners
+    (``p``, joined to what the cell needs)."""
+    exprs = ", ".join(expr for _, expr in cell)
+    by = ", ".join(str(i) for i in range(1, len(cell) + 1))
+    value_at = len(cell) + 2
+    counts = [f"select {exprs}, '', '', count(*) from {rows} group by {by}"]
+    counts += [f"select {exprs}, '{c}', p.{c}, count(*) from {rows} where p.{c} is not null "
+               f"group by {by}, {value_at}" for c in PRACTITIONER_FACETS]
+    counts += [f"select {exprs}, '{c}', j.value, count(distinct p.rowid) from {rows}, "
+               f"json_each(case when json_valid(p.{c}) then p.{c} end) as j "
+               f"where j.value is not null group by {by}, {value_at}"
+               for c in PRACTITIONER_ARRAY_FACETS]
+    db.execute(f"insert into {table} ({', '.join(column for column, _ in cell)}, facet, value, "
+               "n) " + " union all ".join(counts))
+
+
 def _create_facet_counts(db: Database, dims: tuple[str, ...]) -> None:
-    """``practitioner_facet_counts`` by cell (the values of ``dims``), its triggers, and the
-    practitioners already there counted as the triggers count them."""
+    """(Re)make ``practitioner_facet_counts`` by cell (the values of ``dims``), its triggers,
+    and the practitioners already there counted as the triggers count them."""
+    _drop_counts(db, "practitioner_facet_counts", "practitioner_facet_counts")
     described = {"state": "the practitioner's state ('' when none)",
                  "standing": "their standing ('' when none)",
                  "license_status": "their license status ('' when none)",
@@ -647,21 +666,8 @@ def _create_facet_counts(db: Database, dims: tuple[str, ...]) -> None:
     db.execute(f"create trigger practitioner_facet_counts_update after update of "
                f"{', '.join(columns)} on practitioners when {changed} "
                f"begin {_facet_counts_step(dims, ('old', -1), ('new', 1))} end")
-    # The practitioners already there, counted as the triggers count them.
-    cell = ", ".join(f"ifnull(p.{d}, '') as {d}" for d in dims)
-    key = ", ".join(dims)
-    by = ", ".join(str(i) for i in range(2, len(dims) + 2))  # the cell's columns
-    value_at = len(dims) + 2
-    counts = [f"select '' as facet, {cell}, '' as value, count(*) as n from practitioners p "
-              f"group by {by}"]
-    counts += [f"select '{c}', {cell}, p.{c}, count(*) from practitioners p "
-               f"where p.{c} is not null group by {by}, {value_at}" for c in PRACTITIONER_FACETS]
-    counts += [f"select '{c}', {key}, value, count(*) from (select distinct p.rowid, "
-               f"{cell}, j.value as value from practitioners p, json_each(case when "
-               f"json_valid(p.{c}) then p.{c} end) as j where j.value is not null) "
-               f"group by {by}, {value_at}" for c in PRACTITIONER_ARRAY_FACETS]
-    db.execute(f"insert into practitioner_facet_counts (facet, {key}, value, n) "
-               + " union all ".join(counts))
+    _count_existing(db, "practitioner_facet_counts",
+                    [(d, f"ifnull(p.{d}, '')") for d in dims], "practitioners p")
 
 
 @migrations()
@@ -730,10 +736,9 @@ def m023_license_not_found_is_gone(db: Database) -> None:
         end""")
 
 
-# The cells of the facet counts (publish/plugins/facet_counts.py DIMENSIONS): a page filtered
-# by any of these alone, one value each, reads its facets from the counts.
-# The cells of the facet counts since m028: a page filtered by any of these alone (one value
-# each) reads its facets and its count of rows from the counts.
+# The cells of the facet counts since m028 (publish/plugins/facet_counts.py DIMENSIONS): a page
+# filtered by any of these alone (one value each) reads its facets and its count of rows from
+# the counts.
 FACET_COUNT_DIMENSIONS = ("state", "standing", "license_status", "certified", "disciplined",
                           "excluded")
 FLAG_DIMENSIONS = ("certified", "disciplined", "excluded")  # 1, 0 or none
@@ -745,7 +750,6 @@ def m024_facet_counts_by_license_status(db: Database) -> None:
     # its eight facets live: 190 ms at a million practitioners (issue 16). The counts are kept
     # by license status too, so any page filtered by state, standing and license status alone
     # sums them.
-    _drop_counts(db, "practitioner_facet_counts", "practitioner_facet_counts")
     _create_facet_counts(db, ("state", "standing", "license_status"))
     # Such a page lists its rows by name: without this, SQLite sorted the 600,000 active
     # licenses to show the first 50 (310 ms at a million; 0.3 ms with it).
@@ -790,9 +794,11 @@ def _specialty_counts_step(dims: tuple[str, ...], *steps: tuple[str, int]) -> st
 
 
 def _create_specialty_counts(db: Database, dims: tuple[str, ...]) -> None:
-    """``practitioner_specialty_facet_counts`` by specialty and cell (the values of ``dims``),
-    the triggers that keep it and practitioner_specialties, and the practitioners already
-    there counted as the triggers count them (practitioner_specialties already filled)."""
+    """(Re)make ``practitioner_specialty_facet_counts`` by specialty and cell (the values of
+    ``dims``), the triggers that keep it and practitioner_specialties, and the practitioners
+    already there counted as the triggers count them (practitioner_specialties already
+    filled)."""
+    _drop_counts(db, "practitioner_specialty_facet_counts", "practitioner_specialties")
     columns = "".join(f"\n    {d} text not null," for d in dims)
     db.execute(f"""
         create table practitioner_specialty_facet_counts (
@@ -819,19 +825,9 @@ def _create_specialty_counts(db: Database, dims: tuple[str, ...]) -> None:
                f"{old_remove} {new_add} "
                f"{_specialty_counts_step(dims, ('old', -1), ('new', 1))} end")
     # The practitioners already there.
-    cell = ", ".join(["s.specialty", *(f"ifnull(p.{d}, '')" for d in dims)])
-    by = ", ".join(str(i) for i in range(1, len(dims) + 2))  # the specialty and the cell
-    value_at = len(dims) + 3
-    joined = "practitioner_specialties s join practitioners p using (practitioner_id)"
-    counts = [f"select {cell}, '', '', count(*) from {joined} group by {by}"]
-    counts += [f"select {cell}, '{c}', p.{c}, count(*) from {joined} where p.{c} is not null "
-               f"group by {by}, {value_at}" for c in PRACTITIONER_FACETS]
-    counts += [f"select {cell}, '{c}', j.value, count(distinct p.practitioner_id) from "
-               f"{joined}, json_each(case when json_valid(p.{c}) then p.{c} end) as j "
-               f"where j.value is not null group by {by}, {value_at}"
-               for c in PRACTITIONER_ARRAY_FACETS]
-    db.execute(f"insert into practitioner_specialty_facet_counts (specialty, "
-               f"{', '.join(dims)}, facet, value, n) " + " union all ".join(counts))
+    _count_existing(db, "practitioner_specialty_facet_counts",
+                    [("specialty", "s.specialty"), *((d, f"ifnull(p.{d}, '')") for d in dims)],
+                    "practitioner_specialties s join practitioners p using (practitioner_id)")
 
 
 @migrations()
@@ -886,8 +882,8 @@ def m027_by_name_within_filters(db: Database) -> None:
     # ones, by name without sorting them: the table's pages filtered so (a flag's page took
     # 90 ms to find 51 excluded practitioners among a state's, by name), and a specialty's
     # page walking them (publish/plugins/facet_counts.py). Ties by practitioner_id, as the
-    # pages sort them (m030). A state's excluded ones too: one in
-    # 500 is, so the state's index by name is walked a long way to find a page of them.
+    # pages sort them (m030). A state's excluded ones too: one in 500 is, so the state's index
+    # by name is walked a long way to find a page of them.
     for columns in (("state", "standing"), *((flag,) for flag in FLAG_DIMENSIONS),
                     ("state", "excluded")):
         db.execute(f"create index if not exists idx_practitioners_{'_'.join(columns)}"
@@ -902,7 +898,6 @@ def m028_facet_counts_by_flags(db: Database) -> None:
     # One click on "certified", "disciplined" or "excluded" beside the table's rows grouped
     # its eight facets live over hundreds of thousands of rows: 3.5 to 4.5 s at a million
     # (issue 16). The counts are kept by those flags too (about 3 times the cells).
-    _drop_counts(db, "practitioner_facet_counts", "practitioner_facet_counts")
     _create_facet_counts(db, FACET_COUNT_DIMENSIONS)
     # The page as opened sums every cell (about 22,000 rows at a million practitioners): in
     # this order, without sorting them first (28 ms, 5 ms with it).
@@ -915,11 +910,9 @@ def m029_specialty_counts_by_every_cell(db: Database) -> None:
     # A specialty's page with one more click (its certified, its active licenses...) grouped
     # its facets live: 1.6 s at a million practitioners (issue 16). The counts by specialty are
     # kept by the same cells as the others since m028.
-    _drop_counts(db, "practitioner_specialty_facet_counts", "practitioner_specialties")
     _create_specialty_counts(db, FACET_COUNT_DIMENSIONS)
     db.execute("create index idx_practitioner_specialty_facet_counts_facet_value on "
                "practitioner_specialty_facet_counts (specialty, facet, value, n)")
-
 
 
 @migrations()
@@ -936,6 +929,7 @@ def m030_by_name_then_id(db: Database) -> None:
                    "practitioner_id)")
     if db["sqlite_stat1"].exists():
         db.execute("ANALYZE practitioners")
+
 
 def connect(path: str | Path, *, readonly: bool = False) -> Database:
     """Open the database: WAL, a busy timeout instead of 'database is locked', foreign keys."""

@@ -56,8 +56,9 @@ TABLE = "practitioners"
 # certified...), read their facets and count from the counts by specialty and cell ("facial
 # acupuncture in good standing in Washington").
 SPECIALTY_ARG = "_specialty"
-DIMENSIONS = FACET_COUNT_DIMENSIONS  # state, standing, license status and the flags
-SPECIALTY_DIMENSIONS = DIMENSIONS  # the counts by specialty too, since m029
+# The cells of both tables of counts (the specialty's too, since m029): state, standing,
+# license status and the flags.
+DIMENSIONS = FACET_COUNT_DIMENSIONS
 # The columns the triggers count (any other facet is grouped live).
 COUNTED = frozenset((*PRACTITIONER_FACETS, *PRACTITIONER_ARRAY_FACETS))
 # Arguments that change how a page looks, never which rows it counts.
@@ -85,8 +86,6 @@ def summary_cell(pairs: list[tuple[str, str]]) -> dict[str, str] | None:
         if key in FLAG_DIMENSIONS and value not in ("0", "1"):
             return None  # "1.0" or "true" finds rows Datasette's way, not by the counts' text
         cell[key] = value
-    if SPECIALTY_ARG in cell and not set(cell) <= {SPECIALTY_ARG, *SPECIALTY_DIMENSIONS}:
-        return None
     return cell
 
 
@@ -99,7 +98,7 @@ async def summary_counts(ds, database: str,
     table, params = SUMMARY, dict(cell)
     if SPECIALTY_ARG in params:
         table, params["specialty"] = SPECIALTY_SUMMARY, params.pop(SPECIALTY_ARG)
-    where = " and ".join(f"{c} = :{c}" for c in params) or "1"
+    where = _equal(params)
     try:
         result = await ds.get_database(database).execute(
             f"select facet, value, sum(n) as count from {table} where {where} "
@@ -131,8 +130,9 @@ def page_counts(ds, database: str, request, cell: dict[str, str]):
     return asked
 
 
-def _pairs(request) -> list[tuple[str, str]]:
-    return parse_qsl(request.query_string, keep_blank_values=True)
+def _equal(columns) -> str:
+    """SQL keeping the rows whose ``columns`` equal the parameters of their names."""
+    return " and ".join(f"{c} = :{c}" for c in columns) or "1"
 
 
 class _Counted(Facet):
@@ -290,9 +290,10 @@ def filters_from_request(request, database, table, datasette):
     practitioner_specialties; and, for every practitioners page, notes the page (_PAGE)."""
     if table != TABLE:
         return None
+    cell = summary_cell(parse_qsl(request.query_string, keep_blank_values=True))
     holder = _PAGE.get()
     if holder is not None:
-        holder.update(request=request, database=database)
+        holder.update(request=request, database=database, cell=cell)
     wanted = request.args.getlist(SPECIALTY_ARG)  # "" too: a list may hold it, as Datasette's
     if not wanted:
         return None
@@ -301,7 +302,6 @@ def filters_from_request(request, database, table, datasette):
         db = datasette.get_database(database)
         # A database not migrated since m025 (served as it was left) reads the lists instead.
         listed = await db.table_exists("practitioner_specialties")
-        cell = summary_cell(_pairs(request))
         sorted_by_name = not ({"_sort", "_sort_desc"} & set(request.args))  # metadata.yml
         walk = (listed and sorted_by_name and cell is not None
                 and await _walk_the_index(db, cell))
@@ -339,16 +339,16 @@ async def _walk_the_index(db, cell: dict[str, str]) -> bool:
     specialty, than reading all who list it and sorting them. Only on a page whose count of
     rows comes from the counts: counting by the walk would read the whole index."""
     walk = next(dims for dims in BY_NAME if set(dims) <= set(cell))
-    where = " and ".join(f"{c} = :{c}" for c in SPECIALTY_DIMENSIONS if c in cell) or "1"
-    params = {c: cell[c] for c in SPECIALTY_DIMENSIONS if c in cell}
+    params = {c: v for c, v in cell.items() if c != SPECIALTY_ARG}
+    where = _equal(params)
     params["specialty"] = cell[SPECIALTY_ARG]
     try:
         row = (await db.execute(
-            f"select (select sum(n) from {SUMMARY} where facet = '' and "
-            f"{' and '.join(f'{c} = :{c}' for c in walk) or '1'}) as walked, "
-            f"(select sum(n) from {SPECIALTY_SUMMARY} where facet = '' and specialty = "
-            f":specialty and {where}) as theirs, (select sum(n) from {SPECIALTY_SUMMARY} "
-            "where facet = '' and specialty = :specialty) as listing", params)).first()
+            f"select (select sum(n) from {SUMMARY} where facet = '' and {_equal(walk)}) "
+            f"as walked, (select sum(n) from {SPECIALTY_SUMMARY} where facet = '' and "
+            f"specialty = :specialty and {where}) as theirs, (select sum(n) from "
+            f"{SPECIALTY_SUMMARY} where facet = '' and specialty = :specialty) as listing",
+            params)).first()
     except sqlite3.OperationalError:
         return False
     walked, theirs, listing = (row[0] or 0, row[1] or 0, row[2] or 0)
@@ -363,8 +363,7 @@ async def _known_count(datasette, name: str, sql: str, params) -> int | None:
     holder = _PAGE.get()
     if not holder or holder.get("database") != name or not isinstance(params, dict):
         return None
-    request = holder["request"]
-    cell = summary_cell(_pairs(request))
+    request, cell = holder["request"], holder["cell"]
     if cell is None:
         return None
     where = sql[len(COUNT_SQL):].strip()
